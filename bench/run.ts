@@ -1,0 +1,45 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * `npm run bench -- NAME [ARGS…]`: runs the built bench/NAME, passes its output through,
+ * and fails unless its last line is the JSON object every bench must print.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith(".js") && !["run.js", "report.js"].includes(f))
+  .map((f) => f.slice(0, -3));
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !existsSync(join(here, `${name}.js`)) || !benches.includes(name)) {
+  process.stderr.write(
+    `outpost bench: ${name ? `unknown bench '${name}'` : "no bench named"}; available: ${benches.join(", ")}\n`,
+  );
+  process.exit(2);
+}
+
+const child = spawn(process.execPath, [join(here, `${name}.js`), ...args], {
+  stdio: ["inherit", "pipe", "inherit"],
+});
+let last = "";
+child.stdout.on("data", (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  const lines = (last + chunk.toString("utf8")).split("\n").filter((l) => l.trim() !== "");
+  last = lines.at(-1) ?? last;
+});
+child.on("close", (code) => {
+  if (code !== 0) process.exit(code ?? 1);
+  try {
+    const result = JSON.parse(last) as Record<string, unknown>;
+    for (const key of ["name", "ours", "baseline", "unit", "ratio"]) {
+      if (!(key in result)) throw new Error(`missing '${key}'`);
+    }
+  } catch (err) {
+    process.stderr.write(
+      `outpost bench: ${name}'s last line is not a valid result (${(err as Error).message})\n`,
+    );
+    process.exit(1);
+  }
+});

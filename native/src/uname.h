@@ -1,0 +1,8 @@
+#pragma once
+#include <napi.h>
+
+namespace outpost {
+
+Napi::Value Uname(const Napi::CallbackInfo& info);
+
+}  // namespace outpost

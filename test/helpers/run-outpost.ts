@@ -1,0 +1,31 @@
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `outpost` CLI from the sources in a real child process, as a user would. */
+export function runOutpost(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): CliResult {
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args],
+    {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...options.env },
+      input: options.input,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
