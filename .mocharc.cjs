@@ -3,7 +3,6 @@
 module.exports = {
   "node-option": ["import=tsx"],
   extension: ["ts"],
-  spec: ["test/**/*.test.ts"],
   recursive: true,
   timeout: 30000,
   reporter: "spec",
