@@ -23,14 +23,19 @@ if (!name || !existsSync(join(here, `${name}.js`)) || !benches.includes(name)) {
 const child = spawn(process.execPath, [join(here, `${name}.js`), ...args], {
   stdio: ["inherit", "pipe", "inherit"],
 });
+// Only a trailing unfinished line is carried between chunks, so a result line that
+// arrives in a chunk of its own is read whole.
+let pending = "";
 let last = "";
 child.stdout.on("data", (chunk: Buffer) => {
   process.stdout.write(chunk);
-  const lines = (last + chunk.toString("utf8")).split("\n").filter((l) => l.trim() !== "");
-  last = lines.at(-1) ?? last;
+  const lines = (pending + chunk.toString("utf8")).split("\n");
+  pending = lines.pop() ?? "";
+  for (const line of lines) if (line.trim() !== "") last = line;
 });
 child.on("close", (code) => {
   if (code !== 0) process.exit(code ?? 1);
+  if (pending.trim() !== "") last = pending;
   try {
     const result = JSON.parse(last) as Record<string, unknown>;
     for (const key of ["name", "ours", "baseline", "unit", "ratio"]) {

@@ -1,0 +1,84 @@
+import { loadAddon } from "./load-addon.js";
+
+/** The addon's process and scheduling primitives (native/src), as the facade sees them. */
+
+export interface NativeSchedAttr {
+  policy: number;
+  flags?: number;
+  nice?: number;
+  priority?: number;
+  /** Nanoseconds (SCHED_DEADLINE). */
+  runtime?: number;
+  deadline?: number;
+  period?: number;
+}
+
+export type NativeStdio = "inherit" | "ignore" | "pipe" | { path: string; append?: boolean };
+
+export interface NativeSpawnPlan {
+  file: string;
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  umask?: number;
+  setsid?: boolean;
+  cgroup?: string;
+  cgroupProcs?: string[];
+  sched?: NativeSchedAttr;
+  nice?: number;
+  cpus?: number[];
+  rlimits?: { resource: number; soft: number; hard: number }[];
+  pdeathsig?: number;
+  stdio: [NativeStdio, NativeStdio, NativeStdio];
+}
+
+export interface NativeSpawned {
+  pid: number;
+  pidfd: number;
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+}
+
+export interface NativeExitWatch {
+  kill(signal: number): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface CoreAddon {
+  schedGetAttr(pid: number): Required<NativeSchedAttr>;
+  schedSetAttr(pid: number, attr: NativeSchedAttr): void;
+  schedPriorityRange(policy: number): { min: number; max: number };
+  schedConstants: Record<
+    "OTHER" | "FIFO" | "RR" | "BATCH" | "IDLE" | "DEADLINE" | "RESET_ON_FORK",
+    number
+  >;
+  getAffinity(pid: number): number[];
+  setAffinity(pid: number, cpus: number[]): void;
+  getRlimit(pid: number, resource: number): { soft: number; hard: number };
+  setRlimit(pid: number, resource: number, soft: number, hard: number): void;
+  rlimitConstants: Record<string, number>;
+  mlockall(flags: number): void;
+  munlockall(): void;
+  mlockConstants: Record<"CURRENT" | "FUTURE" | "ONFAULT", number>;
+  spawn(plan: NativeSpawnPlan): NativeSpawned;
+  ExitWatch: new (
+    pid: number,
+    pidfd: number,
+    reap: boolean,
+    callback: (result: { code: number | null; signal: number | null }) => void,
+  ) => NativeExitWatch;
+}
+
+let addon: CoreAddon | undefined;
+
+/** Loaded on first use, like the rest of the facade. */
+export function coreAddon(): CoreAddon {
+  addon ??= loadAddon<CoreAddon>();
+  return addon;
+}
