@@ -1,0 +1,165 @@
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import type { CollectorConfig, TelemetryRecord } from "../../collector/index.js";
+import { ConfigError, loadConfigFile } from "../config/index.js";
+import { printState, withJsonOption } from "../output.js";
+import type { CommandContext, RegisterCommand } from "../program.js";
+import { UsageError } from "../usage-error.js";
+
+const STATS_EVERY_MS = 60_000;
+
+/**
+ * Loaded on use: node-opcua is heavy and every other command starts without it.
+ */
+export async function loadCollector(
+  context: CommandContext,
+): Promise<typeof import("../../collector/index.js")> {
+  const collector = await import("../../collector/index.js");
+  collector.routeOpcuaLibraryLogs(context.logger().child({ component: "collector" }));
+  return collector;
+}
+
+/**
+ * `outpost collector run|read|browse`: run the inputs into the buffer, read every tag
+ * once to commission a register map, or print an OPC-UA server's address space.
+ */
+export const registerCollector: RegisterCommand = (program, context) => {
+  const collector = program
+    .command("collector")
+    .description("read Modbus and OPC-UA devices into the telemetry buffer");
+
+  collector
+    .command("run")
+    .description("poll and subscribe to every configured device, writing records to the buffer")
+    .requiredOption("--config <file>", "collector config (YAML)")
+    .action(async (opts: { config: string }) => {
+      const { Collector, openBufferOutput } = await loadCollector(context);
+      const config = await loadCollectorConfig(context, opts.config);
+      if (!config.output) {
+        throw new ConfigError(opts.config, [
+          { key: "output", line: 0, column: 0, message: "required by `collector run`" },
+        ]);
+      }
+      const logger = context.logger();
+      const output = await openBufferOutput(
+        config.output.buffer,
+        config.output.stream,
+        logger.child({ component: "buffer" }),
+      );
+      const running = new Collector(config, { output, logger });
+      await running.start();
+      logger.info(
+        { devices: config.devices.length, buffer: config.output.buffer },
+        "collector.started",
+      );
+      const stats = setInterval(
+        () =>
+          logger.info({ inputs: running.stats(), lines: running.lineStats() }, "collector.stats"),
+        STATS_EVERY_MS,
+      );
+      await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+      clearInterval(stats);
+      await running.stop();
+      await output.close();
+      logger.info({ inputs: running.stats(), lines: running.lineStats() }, "collector.stopped");
+    });
+
+  withJsonOption(
+    collector
+      .command("read")
+      .description("read every tag once and print one record per tag (commissioning)")
+      .requiredOption("--config <file>", "collector config (YAML)")
+      .option("--once", "read once and exit (the only mode)")
+      .option("--wait <ms>", "how long to wait for slow devices", "10000"),
+  ).action(async (opts: { config: string; once?: boolean; json?: boolean; wait: string }) => {
+    if (!opts.once) throw new UsageError("collector read: --once is required");
+    const waitMs = Number(opts.wait);
+    if (!Number.isInteger(waitMs) || waitMs <= 0) {
+      throw new UsageError(`--wait '${opts.wait}': must be a positive number of milliseconds`);
+    }
+    const { readOnce, recordToJsonLine } = await loadCollector(context);
+    const config = await loadCollectorConfig(context, opts.config);
+    const records = await readOnce(config, context.logger(), waitMs);
+    if (opts.json) {
+      context.io.stdout.write(records.map((r) => `${recordToJsonLine(r)}\n`).join(""));
+    } else {
+      context.io.stdout.write(table(records));
+    }
+  });
+
+  withJsonOption(
+    collector
+      .command("browse")
+      .description("print an OPC-UA server's address space (objects and variables) as a tree")
+      .argument("<endpoint>", "opc.tcp://host:port")
+      .option("--depth <n>", "levels below Objects", "4")
+      .option("--data-dir <dir>", "the collector's data dir (PKI)", "/var/lib/outpost/collector"),
+  ).action(async (endpoint: string, opts: { depth: string; dataDir: string; json?: boolean }) => {
+    if (!endpoint.startsWith("opc.tcp://")) {
+      throw new UsageError(`endpoint '${endpoint}': must start with opc.tcp://`);
+    }
+    const depth = Number(opts.depth);
+    if (!Number.isInteger(depth) || depth < 1 || depth > 20) {
+      throw new UsageError(`--depth '${opts.depth}': must be an integer from 1 to 20`);
+    }
+    const { browse, formatTree } = await loadCollector(context);
+    const tree = await browse(endpoint, { dataDir: opts.dataDir, depth });
+    printState(context.io, opts, tree, formatTree);
+  });
+};
+
+async function loadCollectorConfig(
+  context: CommandContext,
+  file: string,
+): Promise<CollectorConfig> {
+  const { collectorConfigSchema, CollectorConfigError, validateCollectorConfig } =
+    await loadCollector(context);
+  const config = loadConfigFile<CollectorConfig>(file, collectorConfigSchema);
+  try {
+    validateCollectorConfig(config);
+  } catch (err) {
+    if (err instanceof CollectorConfigError) {
+      const message = err.message.slice(err.key.length + 2);
+      throw new ConfigError(file, [{ key: err.key, ...positionOf(file, err.key), message }]);
+    }
+    throw err;
+  }
+  return config;
+}
+
+/** Line and column of the value at `key` (`devices[1].tags[3].name`) in the YAML file. */
+function positionOf(file: string, key: string): { line: number; column: number } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter });
+  const path = [...key.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
+    m[2] === undefined ? (m[1] as string) : Number(m[2]),
+  );
+  const node = doc.getIn(path, true);
+  if (!isNode(node) || !node.range) return { line: 0, column: 0 };
+  const { line, col } = lineCounter.linePos(node.range[0]);
+  return { line, column: col };
+}
+
+function table(records: readonly TelemetryRecord[]): string {
+  const rows = records.map((r) => [
+    r.device,
+    r.tag,
+    r.value === null ? "-" : String(r.value),
+    r.unit ?? "",
+    r.quality,
+  ]);
+  const head = ["DEVICE", "TAG", "VALUE", "UNIT", "QUALITY"];
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  return [head, ...rows]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join("");
+}

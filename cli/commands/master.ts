@@ -1,0 +1,57 @@
+import type { RegisterCommand } from "../program.js";
+import { UsageError } from "../usage-error.js";
+
+// The same defaults as master/master.ts, spelt here so that `--help` and startup of other
+// commands do not load the master (SQLite, ZeroMQ); test/cli/master.test.ts checks they agree.
+const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
+const DEFAULT_HTTP = "127.0.0.1:5661";
+
+/** `outpost master start|key`: run a master, print its public key. */
+export const registerMaster: RegisterCommand = (program, context) => {
+  const master = program
+    .command("master")
+    .description("run the master that holds the fleet's desired state");
+
+  master
+    .command("start")
+    .description("start a master: node link (CURVE) and HTTP API; runs until SIGINT or SIGTERM")
+    .requiredOption(
+      "--data <dir>",
+      "data directory: keys, admin token, database (created if missing)",
+    )
+    .option("--listen <endpoint>", "ZeroMQ endpoint for nodes", DEFAULT_LISTEN)
+    .option("--http <address>", "HTTP API address HOST:PORT (keep it on loopback)", DEFAULT_HTTP)
+    .action(async (options: { data: string; listen: string; http: string }) => {
+      if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
+        throw new UsageError(
+          `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
+        );
+      }
+      const { startMaster, parseHttpAddress } = await import("../../master/index.js");
+      try {
+        parseHttpAddress(options.http);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const running = await startMaster({
+        data: options.data,
+        listen: options.listen,
+        http: options.http,
+        logger: context.logger(),
+      });
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await running.close();
+    });
+
+  master
+    .command("key")
+    .description("print the master's public key (Z85), creating the key pair on first use")
+    .requiredOption("--data <dir>", "the master's data directory")
+    .action(async (options: { data: string }) => {
+      const { masterPublicKey } = await import("../../master/index.js");
+      context.io.stdout.write(`${masterPublicKey(options.data)}\n`);
+    });
+};

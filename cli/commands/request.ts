@@ -1,0 +1,46 @@
+import { InvalidArgumentError } from "commander";
+import type { RegisterCommand } from "../program.js";
+import { masterClient, withMasterOptions } from "./master-client.js";
+
+/** `outpost request SOFTWARE_URL INSTANCE [--node NAME] [--param key=value …]`. */
+export const registerRequest: RegisterCommand = (program, context) => {
+  withMasterOptions(
+    program
+      .command("request <software-url> <instance>")
+      .description(
+        "request an instance of a software release; without --node the master picks a node that has the software and a free partition",
+      )
+      .option("--node <name>", "place the instance on this node")
+      .option("--param <key=value>", "an instance parameter (repeatable)", collectParam, {}),
+  ).action(
+    async (
+      software: string,
+      instance: string,
+      options: {
+        node?: string;
+        param: Record<string, string>;
+        master?: string;
+        tokenFile?: string;
+      },
+    ) => {
+      const placed = await (await masterClient(options)).request({
+        name: instance,
+        software,
+        parameters: options.param,
+        ...(options.node ? { node: options.node } : {}),
+      });
+      const cores = placed.cores.length > 0 ? `, cores ${placed.cores.join(",")}` : "";
+      context.io.stdout.write(
+        `requested ${placed.name} on ${placed.node}, partition ${placed.partition}${cores}\n`,
+      );
+    },
+  );
+};
+
+function collectParam(text: string, params: Record<string, string>): Record<string, string> {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${text}'`);
+  const key = text.slice(0, eq);
+  if (key in params) throw new InvalidArgumentError(`parameter '${key}' given twice`);
+  return { ...params, [key]: text.slice(eq + 1) };
+}

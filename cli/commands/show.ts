@@ -1,0 +1,35 @@
+import { printState, withJsonOption } from "../output.js";
+import type { RegisterCommand } from "../program.js";
+import { masterClient, withMasterOptions } from "./master-client.js";
+import { formatTime } from "./table.js";
+
+/** `outpost show INSTANCE [--json]`: an instance's placement, status, promises, connection. */
+export const registerShow: RegisterCommand = (program, context) => {
+  withJsonOption(
+    withMasterOptions(program.command("show <instance>").description("show an instance")),
+  ).action(
+    async (name: string, options: { json?: boolean; master?: string; tokenFile?: string }) => {
+      const shown = await (await masterClient(options)).show(name);
+      printState(context.io, options, shown, ({ instance: i, usage }) => {
+        const lines = [
+          `instance   ${i.name}`,
+          `software   ${i.software}`,
+          `node       ${i.node} (partition ${i.partition}${i.cores.length > 0 ? `, cores ${i.cores.join(",")}` : ""})`,
+          `requested  ${i.requestedState}`,
+          `status     ${i.status} (reported ${formatTime(i.reportedAt)})`,
+        ];
+        for (const [k, v] of Object.entries(i.parameters)) lines.push(`param      ${k}=${v}`);
+        for (const [k, v] of Object.entries(i.connection)) lines.push(`publishes  ${k}=${v}`);
+        for (const p of i.promises) {
+          lines.push(
+            `promise    ${p.name}: ${p.ok ? "ok" : "FAILED"}${p.message ? ` (${p.message})` : ""}`,
+          );
+        }
+        const last = usage[0];
+        if (last)
+          lines.push(`usage      ${last.cpuSeconds} cpu-s, peak ${last.memoryPeakBytes} bytes`);
+        return lines.join("\n");
+      });
+    },
+  );
+};

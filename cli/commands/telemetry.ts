@@ -1,0 +1,86 @@
+import { InvalidArgumentError } from "commander";
+import type { TelemetryAnswer } from "../../master/index.js";
+import { printState, withJsonOption } from "../output.js";
+import type { RegisterCommand } from "../program.js";
+import { masterClient, withMasterOptions } from "./master-client.js";
+import { formatTime, table } from "./table.js";
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `outpost telemetry query [--node] [--stream] [--since] [--json]`: chunks the master holds. */
+export const registerTelemetry: RegisterCommand = (program, context) => {
+  const telemetry = program.command("telemetry").description("telemetry received by the master");
+  withJsonOption(
+    withMasterOptions(
+      telemetry
+        .command("query")
+        .description("list received chunks, reported losses and sequence gaps")
+        .option("--node <name>", "only this node")
+        .option("--stream <name>", "only this stream")
+        .option(
+          "--since <time>",
+          "only what arrived since an ISO 8601 time or a duration ago (30s, 15m, 2h, 1d)",
+          parseSince,
+        ),
+    ),
+  ).action(
+    async (options: {
+      node?: string;
+      stream?: string;
+      since?: number;
+      json?: boolean;
+      master?: string;
+      tokenFile?: string;
+    }) => {
+      const answer = await (await masterClient(options)).telemetry({
+        node: options.node,
+        stream: options.stream,
+        since: options.since,
+      });
+      printState(context.io, options, answer, render);
+    },
+  );
+};
+
+/** An ISO 8601 time or a duration before now, as ms since the epoch. */
+export function parseSince(text: string, now = Date.now()): number {
+  const duration = /^(\d+)([smhd])$/.exec(text);
+  if (duration) return now - Number(duration[1]) * (UNITS[duration[2] ?? "s"] ?? 1_000);
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(at)) {
+    throw new InvalidArgumentError(
+      `expected an ISO 8601 time (2026-01-31T12:00:00Z) or a duration (30s, 15m, 2h, 1d), got '${text}'`,
+    );
+  }
+  return at;
+}
+
+function render(answer: TelemetryAnswer): string {
+  const parts: string[] = [];
+  parts.push(
+    answer.chunks.length === 0
+      ? "no chunks"
+      : table(
+          ["NODE", "STREAM", "CHUNK", "SEQ", "RECORDS", "RECEIVED"],
+          answer.chunks.map((c) => [
+            c.node,
+            c.stream,
+            String(c.chunkId),
+            `${c.firstSeq}-${c.lastSeq}`,
+            String(c.records),
+            formatTime(c.receivedAt),
+          ]),
+        ),
+  );
+  for (const l of answer.losses) {
+    parts.push(
+      `lost: ${l.node} ${l.stream} ${l.fromSeq}-${l.toSeq} (${l.records} records, ${l.reason})`,
+    );
+  }
+  for (const g of answer.gaps) {
+    parts.push(
+      `gap: ${g.node} ${g.stream} ${g.fromSeq}-${g.toSeq}${g.reported ? " (reported lost)" : ""}`,
+    );
+  }
+  return parts.join("\n");
+}

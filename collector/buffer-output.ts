@@ -1,0 +1,26 @@
+import { type BufferLogger, DiskBuffer } from "../buffer/index.js";
+import type { RecordOutput } from "./input.js";
+import { encodeRecord, RECORD_SCHEMA_FINGERPRINT, type TelemetryRecord } from "./record.js";
+
+export interface BufferOutput extends RecordOutput {
+  close(): Promise<void>;
+}
+
+/**
+ * Records → Avro → `buffer.append`, tagged with the record schema's fingerprint (kept in
+ * each chunk header). `write` resolves once the records are durable, so a collector that
+ * is killed loses nothing it reported written.
+ */
+export async function openBufferOutput(
+  dir: string,
+  stream: string,
+  logger: BufferLogger,
+): Promise<BufferOutput> {
+  const buffer = await DiskBuffer.open({ dir }, { logger });
+  return {
+    async write(records: TelemetryRecord[]) {
+      await buffer.append(stream, records.map(encodeRecord), { schema: RECORD_SCHEMA_FINGERPRINT });
+    },
+    close: () => buffer.close(),
+  };
+}

@@ -1,0 +1,121 @@
+import type { ModbusDeviceConfig, ModbusTag } from "../config.js";
+import { toMs } from "../duration.js";
+import { qualityOf } from "../error-quality.js";
+import { ModbusExceptionError, ModbusTimeoutError } from "../errors.js";
+import type { GatherResult, Input, InputContext } from "../input.js";
+import { Quality } from "../quality.js";
+import type { TelemetryRecord } from "../record.js";
+import { tagValue } from "./decode.js";
+import type { ModbusLine } from "./modbus-line.js";
+import { planReads, type ReadRequest } from "./read-plan.js";
+
+const BUSY = 6;
+const BUSY_RETRIES = 3;
+const BUSY_DELAY_MS = 50;
+
+/**
+ * One Modbus device: one unit id on a (possibly shared) line. Each gather runs the
+ * planned reads through the line, decodes every tag, and gives the tags of a failed
+ * request that request's quality; the other requests are unaffected.
+ */
+export class ModbusInput implements Input {
+  readonly kind = "modbus";
+  readonly device: string;
+  readonly intervalMs: number;
+  readonly tags: readonly ModbusTag[];
+  private readonly plan: ReadRequest[];
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly config: ModbusDeviceConfig,
+    private readonly line: ModbusLine,
+  ) {
+    this.device = config.name;
+    this.intervalMs = toMs(config.interval);
+    this.tags = config.tags;
+    this.timeoutMs = toMs(config.modbus.timeout);
+    this.plan = planReads(config.tags, config.modbus);
+  }
+
+  /** The requests one gather sends (for `collector read` diagnostics and tests). */
+  get requests(): readonly ReadRequest[] {
+    return this.plan;
+  }
+
+  async start(_ctx: InputContext): Promise<void> {
+    // The line opens on the first request and is shared: nothing to do per device.
+  }
+
+  async stop(): Promise<void> {}
+
+  async gather(): Promise<GatherResult> {
+    const ts = Date.now();
+    const outcomes = await Promise.all(this.plan.map((req) => this.readWithRetries(req)));
+    const records: TelemetryRecord[] = [];
+    let failures = 0;
+    let lastError: Error | undefined;
+    outcomes.forEach((outcome, i) => {
+      const req = this.plan[i] as ReadRequest;
+      if (outcome instanceof Error) {
+        failures++;
+        lastError = outcome;
+        const quality = qualityOf(outcome);
+        for (const { tag } of req.tags) records.push(this.record(tag, ts, null, quality));
+        return;
+      }
+      for (const { tag, offset, width } of req.tags) {
+        const slice = outcome.slice(offset, offset + width);
+        if (tag.type === "bool") {
+          records.push(this.record(tag, ts, slice[0] === true, Quality.good));
+        } else {
+          const value = tagValue(slice as number[], tag);
+          const bad = typeof value === "number" && !Number.isFinite(value);
+          records.push(this.record(tag, ts, value, bad ? Quality.badType : Quality.good));
+        }
+      }
+    });
+    // Only a unit that answered nothing is backed off; an exception is an answer.
+    const silent =
+      failures === this.plan.length && lastError && !(lastError instanceof ModbusExceptionError);
+    return silent ? { records, failure: lastError } : { records };
+  }
+
+  private async readWithRetries(req: ReadRequest): Promise<number[] | boolean[] | Error> {
+    let timeouts = 0;
+    let busy = 0;
+    for (;;) {
+      try {
+        return await this.line.read(
+          this.config.modbus.unit,
+          req.functionCode,
+          req.address,
+          req.count,
+          this.timeoutMs,
+          this.device,
+        );
+      } catch (err) {
+        if (err instanceof ModbusTimeoutError && timeouts < this.config.modbus.retries) {
+          timeouts++;
+          continue;
+        }
+        if (err instanceof ModbusExceptionError && err.exception === BUSY && busy < BUSY_RETRIES) {
+          await new Promise((r) => setTimeout(r, BUSY_DELAY_MS * 2 ** busy));
+          busy++;
+          continue;
+        }
+        return err as Error;
+      }
+    }
+  }
+
+  private record(
+    tag: ModbusTag,
+    ts: number,
+    value: TelemetryRecord["value"],
+    quality: string,
+  ): TelemetryRecord {
+    const r: TelemetryRecord = { device: this.device, tag: tag.name, ts, value, quality };
+    if (tag.unit !== undefined) r.unit = tag.unit;
+    return r;
+  }
+}

@@ -1,0 +1,119 @@
+import type { Logger } from "pino";
+import type { NodeRequest, ReplyBody } from "../protocol/index.js";
+import { UnknownNodeError } from "./errors.js";
+import type { TelemetryIngest } from "./ingest.js";
+import type { MasterMetrics } from "./metrics.js";
+import type { MasterStore } from "./store.js";
+
+/**
+ * Answers node requests: hello (registration facts), sync (desired state), report
+ * (status, promises, connection parameters, usage), telemetry chunks and loss events.
+ * Requests reach it validated and authenticated by the protocol server.
+ */
+export class ControlHandler {
+  private readonly names = new Map<string, string>();
+  private readonly seen = new Map<string, number>();
+  private readonly flushTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: MasterStore,
+    private readonly ingest: TelemetryIngest,
+    private readonly metrics: MasterMetrics,
+    private readonly logger: Logger,
+  ) {
+    // Last-seen times go to the store in batches, not once per chunk.
+    this.flushTimer = setInterval(() => void this.flushSeen(), 5_000);
+    this.flushTimer.unref();
+  }
+
+  /** Whether a node key may connect (ZAP). */
+  async isKnownKey(publicKey: string): Promise<boolean> {
+    return (await this.nodeName(publicKey)) !== undefined;
+  }
+
+  async handle(request: NodeRequest): Promise<ReplyBody> {
+    const name = await this.nodeName(request.node);
+    if (name === undefined) throw new UnknownNodeError(request.node);
+    const at = Date.now();
+    this.seen.set(name, at);
+    this.metrics.messages.inc({ type: request.type });
+    switch (request.type) {
+      case "hello": {
+        const { agentVersion, arch, board, cpus, partitions, isolatedCores } = request;
+        await this.store.registerNode(
+          name,
+          { agentVersion, arch, board, cpus, partitions, isolatedCores },
+          at,
+        );
+        this.logger.info({ node: name, agentVersion, arch, board, partitions }, "node.registered");
+        return { type: "welcome", name };
+      }
+      case "sync": {
+        const [software, instances] = await Promise.all([
+          this.store.listSoftware(name),
+          this.store.listInstances({ node: name }),
+        ]);
+        return {
+          type: "desired",
+          software,
+          instances: instances.map((i) => ({
+            name: i.name,
+            software: i.software,
+            parameters: i.parameters,
+            partition: i.partition,
+            cores: i.cores,
+            state: i.requestedState,
+          })),
+        };
+      }
+      case "report": {
+        // Usage first: the final figures of an instance reported destroyed still count.
+        const foreignUsage = await this.store.addUsage(name, request.usage, at);
+        const ignored = await this.store.applyReport(name, request.instances, at);
+        const unknown = [...new Set([...ignored, ...foreignUsage])];
+        if (unknown.length > 0)
+          this.logger.warn({ node: name, instances: unknown }, "report.unknown_instances");
+        return { type: "ack" };
+      }
+      case "telemetry": {
+        const { v: _v, id: _id, type: _type, node: _node, ...chunk } = request;
+        const { duplicate } = await this.ingest.ingest({ ...chunk, node: name, receivedAt: at });
+        return { type: "ack", chunkId: request.chunkId, duplicate };
+      }
+      case "loss": {
+        const { v: _v, id: _id, type: _type, node: _node, ...loss } = request;
+        const [result] = await this.store.recordLosses([{ ...loss, node: name, receivedAt: at }]);
+        const duplicate = result?.duplicate === true;
+        if (!duplicate) {
+          this.metrics.lostRecords.inc({ reason: loss.reason }, loss.records);
+          this.logger.warn({ node: name, ...loss }, "telemetry.loss_reported");
+        }
+        return { type: "ack", lossId: request.lossId, duplicate };
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushSeen();
+  }
+
+  private async nodeName(publicKey: string): Promise<string | undefined> {
+    const cached = this.names.get(publicKey);
+    if (cached !== undefined) return cached;
+    const node = await this.store.findNodeByKey(publicKey);
+    if (node) this.names.set(publicKey, node.name);
+    return node?.name;
+  }
+
+  private async flushSeen(): Promise<void> {
+    if (this.seen.size === 0) return;
+    const batch = new Map(this.seen);
+    this.seen.clear();
+    try {
+      await this.store.touchNodes(batch);
+    } catch (err) {
+      this.logger.error({ err }, "node.last_seen_failed");
+    }
+  }
+}

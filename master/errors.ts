@@ -1,0 +1,131 @@
+/**
+ * Every failure the master raises on purpose has its own class and a stable `code`
+ * (listed in docs/errors.md). The HTTP API sends `{ error: { code, message } }` with the
+ * status below, and the client turns it back into the same class.
+ */
+
+export class MasterError extends Error {
+  readonly status: number = 500;
+  declare readonly code: string;
+}
+
+/** A node or instance named in a request does not exist. */
+export class NotFoundError extends MasterError {
+  override readonly code = "E_MASTER_NOT_FOUND";
+  override readonly status = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The request contradicts the stored state (name or key taken, other software). */
+export class ConflictError extends MasterError {
+  override readonly code = "E_MASTER_CONFLICT";
+  override readonly status = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = "ConflictError";
+  }
+}
+
+/** No node can take the instance: software not supplied, no free partition or cores. */
+export class NoCapacityError extends MasterError {
+  override readonly code = "E_MASTER_NO_CAPACITY";
+  override readonly status = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = "NoCapacityError";
+  }
+}
+
+/** An API request body or query is malformed; the message names the field. */
+export class InvalidRequestError extends MasterError {
+  override readonly code = "E_MASTER_INVALID";
+  override readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRequestError";
+  }
+}
+
+/** The admin token is missing or wrong. */
+export class UnauthorizedError extends MasterError {
+  override readonly code = "E_MASTER_UNAUTHORIZED";
+  override readonly status = 401;
+  constructor() {
+    super("admin token missing or wrong");
+    this.name = "UnauthorizedError";
+  }
+}
+
+/** A protocol message names a node key the master does not know (removed since the handshake). */
+export class UnknownNodeError extends MasterError {
+  override readonly code = "E_MASTER_UNKNOWN_NODE";
+  override readonly status = 403;
+  constructor(key: string) {
+    super(`no node is registered with key ${key}`);
+    this.name = "UnknownNodeError";
+  }
+}
+
+/** The data directory is unusable: wrong permissions on a secret, unreadable key. */
+export class DataDirError extends MasterError {
+  override readonly code = "E_MASTER_DATA_DIR";
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = "DataDirError";
+  }
+}
+
+/** The store was written by a newer master (schema version above the known ones). */
+export class StoreVersionError extends MasterError {
+  override readonly code = "E_MASTER_STORE_VERSION";
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(`store schema version ${found} is newer than this master supports (${known})`);
+    this.name = "StoreVersionError";
+  }
+}
+
+/** The client cannot reach the master's HTTP API. */
+export class MasterUnreachableError extends MasterError {
+  override readonly code = "E_MASTER_UNREACHABLE";
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`cannot reach the master at ${url} (${reason})`);
+    this.name = "MasterUnreachableError";
+  }
+}
+
+/** The master answered with something that is not the API's JSON (wrong URL, proxy). */
+export class MasterResponseError extends MasterError {
+  override readonly code = "E_MASTER_RESPONSE";
+  constructor(
+    readonly url: string,
+    detail: string,
+  ) {
+    super(`unexpected answer from ${url}: ${detail}`);
+    this.name = "MasterResponseError";
+  }
+}
+
+const BY_CODE: Record<string, (message: string) => MasterError> = {
+  E_MASTER_NOT_FOUND: (m) => new NotFoundError(m),
+  E_MASTER_CONFLICT: (m) => new ConflictError(m),
+  E_MASTER_NO_CAPACITY: (m) => new NoCapacityError(m),
+  E_MASTER_INVALID: (m) => new InvalidRequestError(m),
+  E_MASTER_UNAUTHORIZED: () => new UnauthorizedError(),
+};
+
+/** The error class the API's `{ code, message }` came from, rebuilt on the client side. */
+export function errorFromApi(code: string, message: string, url: string): MasterError {
+  return BY_CODE[code]?.(message) ?? new MasterResponseError(url, `${code}: ${message}`);
+}

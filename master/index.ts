@@ -1,0 +1,17 @@
+export { placeInstance } from "./allocation.js";
+export { type ChunkInfo, MasterClient, type TelemetryAnswer } from "./client.js";
+export { type MasterDataDir, masterPublicKey, openDataDir, TOKEN_FILE } from "./data-dir.js";
+export * from "./errors.js";
+export { TelemetryIngest } from "./ingest.js";
+export {
+  DEFAULT_HTTP,
+  DEFAULT_LISTEN,
+  type MasterOptions,
+  parseHttpAddress,
+  type RunningMaster,
+  startMaster,
+} from "./master.js";
+export { MasterMetrics } from "./metrics.js";
+export { SqliteStore } from "./sqlite/sqlite-store.js";
+export type * from "./store.js";
+export { findGaps, type SequenceGap } from "./telemetry-gaps.js";

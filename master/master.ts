@@ -1,0 +1,112 @@
+import type { Logger } from "pino";
+import { ProtocolServer } from "../protocol/index.js";
+import { ControlHandler } from "./control.js";
+import { openDataDir } from "./data-dir.js";
+import { InvalidRequestError } from "./errors.js";
+import { HttpApi } from "./http-api.js";
+import { TelemetryIngest } from "./ingest.js";
+import { MasterMetrics } from "./metrics.js";
+import { SqliteStore } from "./sqlite/sqlite-store.js";
+import type { MasterStore } from "./store.js";
+
+export const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
+export const DEFAULT_HTTP = "127.0.0.1:5661";
+
+export interface MasterOptions {
+  /** Data directory: keys, admin token, database (see data-dir.ts). */
+  data: string;
+  /** ZeroMQ endpoint for nodes (`tcp://HOST:PORT`, `:*` for an ephemeral port). */
+  listen?: string;
+  /** HTTP API address (`HOST:PORT`, port 0 for an ephemeral one). */
+  http?: string;
+  logger: Logger;
+}
+
+export interface RunningMaster {
+  publicKey: string;
+  /** The node endpoint actually bound. */
+  endpoint: string;
+  /** The HTTP API's base URL actually bound. */
+  url: string;
+  store: MasterStore;
+  metrics: MasterMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a master: opens (creating) the data directory and store, then the CURVE link
+ * for nodes and the HTTP API. `close()` stops taking requests, commits what was taken
+ * and closes the store; a master started again on the same directory has all its state.
+ */
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const { host, port } = parseHttpAddress(options.http ?? DEFAULT_HTTP);
+  const dataDir = openDataDir(options.data);
+  const logger = options.logger.child({ component: "master" });
+  const store = SqliteStore.open(dataDir.databasePath);
+  const metrics = new MasterMetrics();
+  metrics.nodes.set((await store.listNodes()).length);
+  const ingest = new TelemetryIngest(store, (batch, results, seconds) => {
+    metrics.commitSeconds.observe(seconds);
+    results.forEach((r, i) => {
+      metrics.chunks.inc({ result: r.duplicate ? "duplicate" : "stored" });
+      if (!r.duplicate) metrics.records.inc(batch[i]?.records ?? 0);
+    });
+  });
+  const control = new ControlHandler(store, ingest, metrics, logger);
+  const closers: (() => Promise<void>)[] = [() => store.close(), () => control.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close();
+  };
+  try {
+    const link = await ProtocolServer.listen({
+      endpoint: options.listen ?? DEFAULT_LISTEN,
+      keyPair: dataDir.keyPair,
+      authorize: (key) => control.isKnownKey(key),
+      handle: (request) => control.handle(request),
+      logger,
+      observer: {
+        rejected: (reason) => metrics.rejectedBy(reason),
+        denied: () => metrics.denied.inc(),
+      },
+    });
+    closers.push(async () => {
+      await link.close();
+      await ingest.drain();
+    });
+    const api = new HttpApi({ store, adminToken: dataDir.adminToken, metrics, logger });
+    const address = await api.listen(host, port);
+    closers.push(() => api.close());
+    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info(
+      { endpoint: link.endpoint, url, publicKey: dataDir.keyPair.publicKey },
+      "master.started",
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      publicKey: dataDir.keyPair.publicKey,
+      endpoint: link.endpoint,
+      url,
+      store,
+      metrics,
+      close: () => {
+        closing ??= closeAll().then(() => logger.info({}, "master.stopped"));
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** `HOST:PORT` (IPv6 as `[::1]:PORT`) into its parts; a bad one is E_MASTER_INVALID. */
+export function parseHttpAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    throw new InvalidRequestError(
+      `--http: expected HOST:PORT (e.g. 127.0.0.1:5661), got '${text}'`,
+    );
+  }
+  return { host: m[1] ?? m[2] ?? "", port };
+}

@@ -1,0 +1,66 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RejectReason } from "../protocol/index.js";
+
+/** The master's Prometheus metrics, in a registry of its own (several masters per process in tests). */
+export class MasterMetrics {
+  readonly registry = new Registry();
+  readonly messages = new Counter({
+    name: "outpost_master_messages_total",
+    help: "Node requests accepted, by type",
+    labelNames: ["type"],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: "outpost_master_messages_rejected_total",
+    help: "Inbound messages refused before handling, by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  readonly denied = new Counter({
+    name: "outpost_master_connections_denied_total",
+    help: "CURVE handshakes refused because the node key is unknown",
+    registers: [this.registry],
+  });
+  readonly chunks = new Counter({
+    name: "outpost_master_telemetry_chunks_total",
+    help: "Telemetry chunks acked, by result (stored or duplicate)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly records = new Counter({
+    name: "outpost_master_telemetry_records_total",
+    help: "Telemetry records stored (duplicates not counted)",
+    registers: [this.registry],
+  });
+  readonly lostRecords = new Counter({
+    name: "outpost_master_telemetry_lost_records_total",
+    help: "Records nodes reported lost (overflow, corruption)",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+  readonly commitSeconds = new Histogram({
+    name: "outpost_master_ingest_commit_seconds",
+    help: "Time to commit one batch of telemetry chunks",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly http = new Counter({
+    name: "outpost_master_http_requests_total",
+    help: "HTTP API requests, by method and status",
+    labelNames: ["method", "status"],
+    registers: [this.registry],
+  });
+  readonly nodes = new Gauge({
+    name: "outpost_master_nodes",
+    help: "Nodes known to the master",
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "outpost_master_" });
+  }
+
+  rejectedBy(reason: RejectReason): void {
+    this.rejected.inc({ reason });
+  }
+}

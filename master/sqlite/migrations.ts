@@ -1,0 +1,97 @@
+import type { Database } from "better-sqlite3";
+import { StoreVersionError } from "../errors.js";
+
+/**
+ * Schema versions, applied in order; `PRAGMA user_version` records the last one applied.
+ * Never edit a shipped migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE nodes (
+    name TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL UNIQUE,
+    added_at INTEGER NOT NULL,
+    arch TEXT,
+    board TEXT,
+    cpus INTEGER,
+    agent_version TEXT,
+    partitions INTEGER NOT NULL DEFAULT 0,
+    isolated_cores TEXT NOT NULL DEFAULT '[]',
+    registered_at INTEGER,
+    last_seen INTEGER
+  );
+  CREATE TABLE software (
+    node TEXT NOT NULL REFERENCES nodes(name),
+    url TEXT NOT NULL,
+    supplied_at INTEGER NOT NULL,
+    PRIMARY KEY (node, url)
+  );
+  CREATE TABLE instances (
+    name TEXT PRIMARY KEY,
+    software TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    node TEXT NOT NULL REFERENCES nodes(name),
+    partition INTEGER NOT NULL,
+    cores TEXT NOT NULL,
+    requested_state TEXT NOT NULL,
+    status TEXT NOT NULL,
+    promises TEXT NOT NULL DEFAULT '[]',
+    connection TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    reported_at INTEGER,
+    UNIQUE (node, partition)
+  );
+  CREATE TABLE usage (
+    node TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    period_from INTEGER NOT NULL,
+    period_to INTEGER NOT NULL,
+    cpu_seconds REAL NOT NULL,
+    memory_peak_bytes INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (node, instance, period_from, period_to)
+  );
+  CREATE INDEX usage_by_instance ON usage (instance, period_to);
+  CREATE TABLE telemetry_chunks (
+    node TEXT NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    schema BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    compression TEXT NOT NULL,
+    body BLOB NOT NULL,
+    received_at INTEGER NOT NULL,
+    UNIQUE (node, chunk_id)
+  );
+  CREATE INDEX telemetry_chunks_by_time ON telemetry_chunks (received_at);
+  CREATE INDEX telemetry_chunks_by_stream ON telemetry_chunks (node, stream, first_seq);
+  CREATE TABLE telemetry_losses (
+    node TEXT NOT NULL,
+    loss_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    from_seq INTEGER NOT NULL,
+    to_seq INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (node, loss_id)
+  );
+  `,
+];
+
+/** Brings the database to the newest schema in one transaction; refuses a newer one. */
+export function migrate(db: Database): number {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new StoreVersionError(current, MIGRATIONS.length);
+  db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] ?? "");
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+  return MIGRATIONS.length;
+}

@@ -1,0 +1,83 @@
+import type { RequestedState } from "../../protocol/index.js";
+import type { InstanceRecord, NodeRecord, StoredChunk, StoredLoss, StoredUsage } from "../store.js";
+
+/** SQLite rows to the store's records. */
+export type Row = Record<string, unknown>;
+
+export function toNode(r: Row): NodeRecord {
+  return {
+    name: String(r.name),
+    publicKey: String(r.public_key),
+    addedAt: Number(r.added_at),
+    arch: (r.arch as string | null) ?? null,
+    board: (r.board as string | null) ?? null,
+    cpus: (r.cpus as number | null) ?? null,
+    agentVersion: (r.agent_version as string | null) ?? null,
+    partitions: Number(r.partitions),
+    isolatedCores: JSON.parse(String(r.isolated_cores)) as number[],
+    registeredAt: (r.registered_at as number | null) ?? null,
+    lastSeen: (r.last_seen as number | null) ?? null,
+  };
+}
+
+export function toInstance(r: Row): InstanceRecord {
+  return {
+    name: String(r.name),
+    software: String(r.software),
+    parameters: JSON.parse(String(r.parameters)) as Record<string, string>,
+    node: String(r.node),
+    partition: Number(r.partition),
+    cores: JSON.parse(String(r.cores)) as number[],
+    requestedState: r.requested_state as RequestedState,
+    status: r.status as InstanceRecord["status"],
+    promises: JSON.parse(String(r.promises)) as InstanceRecord["promises"],
+    connection: JSON.parse(String(r.connection)) as Record<string, string>,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    reportedAt: (r.reported_at as number | null) ?? null,
+  };
+}
+
+export function toUsage(r: Row): StoredUsage {
+  return {
+    node: String(r.node),
+    instance: String(r.instance),
+    from: Number(r.period_from),
+    to: Number(r.period_to),
+    cpuSeconds: Number(r.cpu_seconds),
+    memoryPeakBytes: Number(r.memory_peak_bytes),
+    receivedAt: Number(r.received_at),
+  };
+}
+
+/** A chunk row; `body` is empty when the query did not select it. */
+export function toChunk(r: Row): StoredChunk {
+  return {
+    node: String(r.node),
+    chunkId: Number(r.chunk_id),
+    stream: String(r.stream),
+    schema: r.schema as Buffer,
+    createdAt: Number(r.created_at),
+    firstSeq: Number(r.first_seq),
+    lastSeq: Number(r.last_seq),
+    records: Number(r.records),
+    compression: r.compression as StoredChunk["compression"],
+    body: (r.body as Buffer | undefined) ?? Buffer.alloc(0),
+    receivedAt: Number(r.received_at),
+  };
+}
+
+export function toLoss(r: Row): StoredLoss {
+  return {
+    node: String(r.node),
+    lossId: Number(r.loss_id),
+    stream: String(r.stream),
+    reason: r.reason as StoredLoss["reason"],
+    chunkId: Number(r.chunk_id),
+    fromSeq: Number(r.from_seq),
+    toSeq: Number(r.to_seq),
+    records: Number(r.records),
+    at: Number(r.at),
+    receivedAt: Number(r.received_at),
+  };
+}

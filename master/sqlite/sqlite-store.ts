@@ -1,0 +1,312 @@
+import Database from "better-sqlite3";
+import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import type {
+  IngestResult,
+  InstanceRecord,
+  InstanceRequest,
+  MasterStore,
+  NodeFacts,
+  NodeRecord,
+  Placer,
+  StoredChunk,
+  StoredLoss,
+  StoredUsage,
+  TelemetryQuery,
+} from "../store.js";
+import { readCapacity } from "./capacity.js";
+import { migrate } from "./migrations.js";
+import { type Row, toInstance, toNode, toUsage } from "./rows.js";
+import { selectChunks, selectLosses } from "./telemetry-queries.js";
+
+/**
+ * The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a call
+ * that returned has its transaction on disk (the master acks chunks only after that).
+ * better-sqlite3 is synchronous; the async methods resolve once the work is done.
+ */
+export class SqliteStore implements MasterStore {
+  private readonly db: Database.Database;
+  private readonly insertChunk: Database.Statement;
+  private readonly insertLoss: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.insertChunk = db.prepare(`INSERT OR IGNORE INTO telemetry_chunks
+      (node, chunk_id, stream, schema, created_at, first_seq, last_seq, records, compression, body, received_at)
+      VALUES (@node, @chunkId, @stream, @schema, @createdAt, @firstSeq, @lastSeq, @records, @compression, @body, @receivedAt)`);
+    this.insertLoss = db.prepare(`INSERT OR IGNORE INTO telemetry_losses
+      (node, loss_id, stream, reason, chunk_id, from_seq, to_seq, records, at, received_at)
+      VALUES (@node, @lossId, @stream, @reason, @chunkId, @fromSeq, @toSeq, @records, @at, @receivedAt)`);
+  }
+
+  /** Opens (creating if needed) the database at `path` and migrates it; `:memory:` works too. */
+  static open(path: string): SqliteStore {
+    const db = new Database(path);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 5000");
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db);
+  }
+
+  async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
+    return this.db
+      .transaction(() => {
+        const clash = this.db
+          .prepare("SELECT name, public_key FROM nodes WHERE name = ? OR public_key = ?")
+          .get(name, publicKey) as Row | undefined;
+        if (clash?.name === name) throw new ConflictError(`node '${name}' already exists`);
+        if (clash)
+          throw new ConflictError(
+            `key ${publicKey} already belongs to node '${String(clash.name)}'`,
+          );
+        this.db
+          .prepare("INSERT INTO nodes (name, public_key, added_at) VALUES (?, ?, ?)")
+          .run(name, publicKey, at);
+        return this.nodeRow(name);
+      })
+      .immediate();
+  }
+
+  async getNode(name: string): Promise<NodeRecord | undefined> {
+    return this.nodeRowOrUndefined(this.db.prepare("SELECT * FROM nodes WHERE name = ?").get(name));
+  }
+
+  async findNodeByKey(publicKey: string): Promise<NodeRecord | undefined> {
+    return this.nodeRowOrUndefined(
+      this.db.prepare("SELECT * FROM nodes WHERE public_key = ?").get(publicKey),
+    );
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return (this.db.prepare("SELECT * FROM nodes ORDER BY name").all() as Row[]).map(toNode);
+  }
+
+  async registerNode(name: string, facts: NodeFacts, at: number): Promise<void> {
+    const result = this.db
+      .prepare(`UPDATE nodes SET arch = ?, board = ?, cpus = ?, agent_version = ?, partitions = ?,
+        isolated_cores = ?, registered_at = ?, last_seen = ? WHERE name = ?`)
+      .run(
+        facts.arch,
+        facts.board,
+        facts.cpus,
+        facts.agentVersion,
+        facts.partitions,
+        JSON.stringify(facts.isolatedCores),
+        at,
+        at,
+        name,
+      );
+    if (result.changes === 0) throw new NotFoundError(`node '${name}' does not exist`);
+  }
+
+  async touchNodes(seen: ReadonlyMap<string, number>): Promise<void> {
+    const update = this.db.prepare(
+      "UPDATE nodes SET last_seen = max(coalesce(last_seen, 0), ?) WHERE name = ?",
+    );
+    this.db.transaction(() => {
+      for (const [name, at] of seen) update.run(at, name);
+    })();
+  }
+
+  async supply(node: string, software: string, at: number): Promise<void> {
+    this.db.transaction(() => {
+      this.nodeRow(node);
+      this.db
+        .prepare("INSERT OR IGNORE INTO software (node, url, supplied_at) VALUES (?, ?, ?)")
+        .run(node, software, at);
+    })();
+  }
+
+  async listSoftware(node: string): Promise<string[]> {
+    this.nodeRow(node);
+    return (
+      this.db.prepare("SELECT url FROM software WHERE node = ? ORDER BY url").all(node) as Row[]
+    ).map((r) => String(r.url));
+  }
+
+  async requestInstance(
+    request: InstanceRequest,
+    place: Placer,
+    at: number,
+  ): Promise<InstanceRecord> {
+    return this.db
+      .transaction(() => {
+        const existing = this.instanceRow(request.name);
+        if (existing) {
+          if (existing.software !== request.software) {
+            throw new ConflictError(
+              `instance '${request.name}' already exists with software ${existing.software}`,
+            );
+          }
+          if (request.node && request.node !== existing.node) {
+            throw new ConflictError(
+              `instance '${request.name}' already runs on node '${existing.node}'`,
+            );
+          }
+          if (request.cores !== existing.cores.length) {
+            throw new ConflictError(
+              `instance '${request.name}' already holds ${existing.cores.length} cores; destroy it to change that`,
+            );
+          }
+          if (existing.requestedState === "destroyed") {
+            throw new ConflictError(`instance '${request.name}' is being destroyed`);
+          }
+          this.db
+            .prepare(
+              "UPDATE instances SET parameters = ?, requested_state = 'started', updated_at = ? WHERE name = ?",
+            )
+            .run(JSON.stringify(request.parameters), at, request.name);
+          return this.instanceRow(request.name) as InstanceRecord;
+        }
+        if (request.node) this.nodeRow(request.node);
+        const placement = place(request, readCapacity(this.db));
+        this.db
+          .prepare(`INSERT INTO instances (name, software, parameters, node, partition, cores,
+            requested_state, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?)`)
+          .run(
+            request.name,
+            request.software,
+            JSON.stringify(request.parameters),
+            placement.node,
+            placement.partition,
+            JSON.stringify(placement.cores),
+            at,
+            at,
+          );
+        return this.instanceRow(request.name) as InstanceRecord;
+      })
+      .immediate();
+  }
+
+  async getInstance(name: string): Promise<InstanceRecord | undefined> {
+    return this.instanceRow(name);
+  }
+
+  async listInstances(filter: { node?: string } = {}): Promise<InstanceRecord[]> {
+    const rows = filter.node
+      ? this.db.prepare("SELECT * FROM instances WHERE node = ? ORDER BY name").all(filter.node)
+      : this.db.prepare("SELECT * FROM instances ORDER BY name").all();
+    return (rows as Row[]).map(toInstance);
+  }
+
+  async setRequestedState(
+    name: string,
+    state: RequestedState,
+    at: number,
+  ): Promise<InstanceRecord> {
+    const result = this.db
+      .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
+      .run(state, at, name);
+    if (result.changes === 0) throw new NotFoundError(`instance '${name}' does not exist`);
+    return this.instanceRow(name) as InstanceRecord;
+  }
+
+  async applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]> {
+    const update = this.db.prepare(`UPDATE instances SET status = ?, promises = ?, connection = ?,
+      reported_at = ?, updated_at = ? WHERE name = ? AND node = ?`);
+    const remove = this.db.prepare(
+      "DELETE FROM instances WHERE name = ? AND node = ? AND requested_state = 'destroyed'",
+    );
+    return this.db
+      .transaction(() => {
+        const ignored: string[] = [];
+        for (const r of reports) {
+          if (r.status === "destroyed" && remove.run(r.name, node).changes === 1) continue;
+          const changed = update.run(
+            r.status,
+            JSON.stringify(r.promises),
+            JSON.stringify(r.connection),
+            at,
+            at,
+            r.name,
+            node,
+          ).changes;
+          if (changed === 0) ignored.push(r.name);
+        }
+        return ignored;
+      })
+      .immediate();
+  }
+
+  async addUsage(node: string, usage: UsageReport[], at: number): Promise<string[]> {
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO usage
+      (node, instance, period_from, period_to, cpu_seconds, memory_peak_bytes, received_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const owns = this.db.prepare("SELECT 1 FROM instances WHERE name = ? AND node = ?");
+    return this.db.transaction(() => {
+      const ignored: string[] = [];
+      for (const u of usage) {
+        if (owns.get(u.instance, node) === undefined) {
+          ignored.push(u.instance);
+          continue;
+        }
+        insert.run(node, u.instance, u.from, u.to, u.cpuSeconds, u.memoryPeakBytes, at);
+      }
+      return ignored;
+    })();
+  }
+
+  async listUsage(instance: string, limit = 100): Promise<StoredUsage[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM usage WHERE instance = ? ORDER BY period_to DESC LIMIT ?")
+      .all(instance, limit) as Row[];
+    return rows.map(toUsage);
+  }
+
+  async ingestChunks(chunks: StoredChunk[]): Promise<IngestResult[]> {
+    return this.db
+      .transaction(() =>
+        chunks.map((c) => ({
+          duplicate:
+            this.insertChunk.run({ ...c, schema: Buffer.from(c.schema), body: Buffer.from(c.body) })
+              .changes === 0,
+        })),
+      )
+      .immediate();
+  }
+
+  async recordLosses(losses: StoredLoss[]): Promise<IngestResult[]> {
+    return this.db
+      .transaction(() => losses.map((l) => ({ duplicate: this.insertLoss.run(l).changes === 0 })))
+      .immediate();
+  }
+
+  async queryChunks(query: TelemetryQuery): Promise<StoredChunk[]> {
+    return selectChunks(this.db, query);
+  }
+
+  async queryLosses(query: TelemetryQuery): Promise<StoredLoss[]> {
+    return selectLosses(this.db, query);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private nodeRow(name: string): NodeRecord {
+    const node = this.nodeRowOrUndefined(
+      this.db.prepare("SELECT * FROM nodes WHERE name = ?").get(name),
+    );
+    if (!node) throw new NotFoundError(`node '${name}' does not exist`);
+    return node;
+  }
+
+  private nodeRowOrUndefined(row: unknown): NodeRecord | undefined {
+    return row ? toNode(row as Row) : undefined;
+  }
+
+  private instanceRow(name: string): InstanceRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM instances WHERE name = ?").get(name) as
+      | Row
+      | undefined;
+    return row ? toInstance(row) : undefined;
+  }
+}

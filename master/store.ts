@@ -1,0 +1,164 @@
+import type {
+  InstanceReport,
+  InstanceStatus,
+  PromiseResult,
+  RequestedState,
+  TelemetryChunk,
+  TelemetryLoss,
+  UsageReport,
+} from "../protocol/index.js";
+
+/** Times are ms since the epoch throughout. */
+export interface NodeRecord {
+  name: string;
+  publicKey: string;
+  addedAt: number;
+  /** Facts from the node's last hello; null until it has said hello. */
+  arch: string | null;
+  board: string | null;
+  cpus: number | null;
+  agentVersion: string | null;
+  partitions: number;
+  isolatedCores: number[];
+  registeredAt: number | null;
+  lastSeen: number | null;
+}
+
+export interface NodeFacts {
+  agentVersion: string;
+  arch: string;
+  board: string;
+  cpus: number;
+  partitions: number;
+  isolatedCores: number[];
+}
+
+export interface InstanceRecord {
+  name: string;
+  software: string;
+  parameters: Record<string, string>;
+  node: string;
+  partition: number;
+  cores: number[];
+  requestedState: RequestedState;
+  /** `pending` until the node first reports on the instance. */
+  status: InstanceStatus | "pending";
+  promises: PromiseResult[];
+  connection: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+  reportedAt: number | null;
+}
+
+export interface InstanceRequest {
+  name: string;
+  software: string;
+  parameters: Record<string, string>;
+  /** Place on this node; otherwise the allocator picks one. */
+  node?: string;
+  /** Isolated cores the instance needs for real time; 0 when it does not ask for real time. */
+  cores: number;
+}
+
+/** What the allocator sees of one node, read inside the placing transaction. */
+export interface NodeCapacity {
+  name: string;
+  partitions: number;
+  isolatedCores: number[];
+  software: string[];
+  usedPartitions: number[];
+  usedCores: number[];
+}
+
+export interface Placement {
+  node: string;
+  partition: number;
+  cores: number[];
+}
+
+/** Picks a placement or throws (NoCapacityError); pure, see allocation.ts. */
+export type Placer = (request: InstanceRequest, nodes: NodeCapacity[]) => Placement;
+
+export type StoredChunk = Omit<TelemetryChunk, "v" | "id" | "type" | "node"> & {
+  /** The node's name. */
+  node: string;
+  receivedAt: number;
+};
+
+export type StoredLoss = Omit<TelemetryLoss, "v" | "id" | "type" | "node"> & {
+  node: string;
+  receivedAt: number;
+};
+
+export type StoredUsage = UsageReport & { node: string; receivedAt: number };
+
+export interface TelemetryQuery {
+  node?: string;
+  stream?: string;
+  /** Only what was received at or after this time. */
+  since?: number;
+  /** At most this many rows, oldest first (default 1000). */
+  limit?: number;
+  /** Include each chunk's body (default false: metadata only). */
+  withBody?: boolean;
+}
+
+/** The result of storing one chunk or loss event: `duplicate` if it was there already. */
+export interface IngestResult {
+  duplicate: boolean;
+}
+
+/**
+ * Everything the master keeps. One interface, one conformance suite
+ * (test/master/store-conformance.ts) that every backend passes. All methods are async so
+ * a networked backend (PostgreSQL) fits; each call is atomic. Names that do not exist
+ * raise NotFoundError, taken names or keys ConflictError.
+ */
+export interface MasterStore {
+  addNode(name: string, publicKey: string, at: number): Promise<NodeRecord>;
+  getNode(name: string): Promise<NodeRecord | undefined>;
+  findNodeByKey(publicKey: string): Promise<NodeRecord | undefined>;
+  listNodes(): Promise<NodeRecord[]>;
+  /** Stores the facts of a node's hello. */
+  registerNode(name: string, facts: NodeFacts, at: number): Promise<void>;
+  /** Records when nodes were last heard from (batched by the caller). */
+  touchNodes(seen: ReadonlyMap<string, number>): Promise<void>;
+
+  /** Supplies software to a node; supplying it again changes nothing. */
+  supply(node: string, software: string, at: number): Promise<void>;
+  listSoftware(node: string): Promise<string[]>;
+
+  /**
+   * Creates an instance, placed by `place` over the nodes' capacity read in the same
+   * transaction (two requests can never get the same partition or core). Requesting an
+   * existing instance again with the same software updates its parameters and sets it
+   * `started`, keeping its placement; other software, or another node, is a conflict.
+   */
+  requestInstance(request: InstanceRequest, place: Placer, at: number): Promise<InstanceRecord>;
+  getInstance(name: string): Promise<InstanceRecord | undefined>;
+  listInstances(filter?: { node?: string }): Promise<InstanceRecord[]>;
+  setRequestedState(name: string, state: RequestedState, at: number): Promise<InstanceRecord>;
+  /**
+   * Applies a node's report on its instances. Instances not placed on that node are
+   * ignored and returned by name. An instance the node reports `destroyed` after it was
+   * requested destroyed is deleted, freeing its partition and cores.
+   */
+  applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]>;
+
+  /**
+   * Stores usage figures of instances placed on `node`; figures for any other instance
+   * are ignored and returned by name. A resent figure (same instance and period) is kept
+   * once.
+   */
+  addUsage(node: string, usage: UsageReport[], at: number): Promise<string[]>;
+  listUsage(instance: string, limit?: number): Promise<StoredUsage[]>;
+
+  /** Stores chunks in one transaction, each once per (node, chunk id). */
+  ingestChunks(chunks: StoredChunk[]): Promise<IngestResult[]>;
+  /** Stores loss events, each once per (node, loss id). */
+  recordLosses(losses: StoredLoss[]): Promise<IngestResult[]>;
+  queryChunks(query: TelemetryQuery): Promise<StoredChunk[]>;
+  queryLosses(query: TelemetryQuery): Promise<StoredLoss[]>;
+
+  close(): Promise<void>;
+}

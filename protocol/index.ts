@@ -1,0 +1,62 @@
+export { decodeFrame, encodeMessage } from "./codec.js";
+export {
+  KeyFormatError,
+  LinkClosedError,
+  ListenError,
+  MessageAuthError,
+  MessageDecodeError,
+  MessageInvalidError,
+  MessageTooLargeError,
+  RemoteError,
+  RequestTimeoutError,
+} from "./errors.js";
+export {
+  decodeKey,
+  encodeKey,
+  generateKeyPair,
+  isKeyText,
+  KEY_TEXT_LENGTH,
+  type KeyPair,
+  publicKeyOf,
+} from "./keys.js";
+export {
+  DEFAULT_HEARTBEAT,
+  DEFAULT_LIMITS,
+  type HeartbeatOptions,
+  type LinkLimits,
+} from "./limits.js";
+export type { ProtocolLogger } from "./log.js";
+export { AUTHENTICATOR_BYTES, authenticate, deriveLinkKey } from "./message-auth.js";
+export type {
+  Ack,
+  DesiredInstance,
+  DesiredState,
+  ErrorReply,
+  Hello,
+  InstanceReport,
+  InstanceStatus,
+  MasterReply,
+  NodeRequest,
+  PromiseResult,
+  Report,
+  RequestBody,
+  RequestedState,
+  SyncRequest,
+  TelemetryChunk,
+  TelemetryLoss,
+  UsageReport,
+  Welcome,
+} from "./messages.js";
+export { PROTOCOL_VERSION } from "./messages.js";
+export { type ChunkToSend, type LossToSend, NodeLink, type NodeLinkOptions } from "./node-link.js";
+export { masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
+export {
+  ProtocolServer,
+  type ProtocolServerOptions,
+  type RejectReason,
+  type ReplyBody,
+  type ServerObserver,
+  ZAP_DOMAIN,
+} from "./server.js";
+export { TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
+export { validateMasterReply, validateNodeRequest } from "./validate.js";

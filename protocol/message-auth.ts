@@ -1,0 +1,33 @@
+import { createHmac, diffieHellman, hkdfSync, timingSafeEqual } from "node:crypto";
+import { x25519PublicKey, x25519SecretKey } from "./keys.js";
+
+/**
+ * Binds every node message to the node key it names. CURVE (with ZAP) proves that the
+ * connection belongs to *some* admitted node, but zeromq.js does not expose which key a
+ * ROUTER message came in on (libzmq's `User-Id` message property); without this, one admitted node could claim
+ * another's identity. Each message carries an HMAC-SHA256 under a key only the node
+ * (its secret key) and the master (its secret key) can derive: X25519 between them,
+ * stretched with HKDF. The master never needs, nor sees, the node's secret key.
+ */
+export const AUTHENTICATOR_BYTES = 32;
+const SALT = Buffer.from("outpost-protocol-v1");
+
+export function deriveLinkKey(
+  ownSecretKey: string,
+  peerPublicKey: string,
+  keys: { node: string; master: string },
+): Buffer {
+  const shared = diffieHellman({
+    privateKey: x25519SecretKey(ownSecretKey),
+    publicKey: x25519PublicKey(peerPublicKey),
+  });
+  return Buffer.from(hkdfSync("sha256", shared, SALT, `${keys.node}|${keys.master}`, 32));
+}
+
+export function authenticate(linkKey: Buffer, body: Uint8Array): Buffer {
+  return createHmac("sha256", linkKey).update(body).digest();
+}
+
+export function verifyAuthenticator(linkKey: Buffer, body: Uint8Array, mac: Uint8Array): boolean {
+  return mac.length === AUTHENTICATOR_BYTES && timingSafeEqual(authenticate(linkKey, body), mac);
+}

@@ -1,0 +1,167 @@
+/**
+ * The node↔master messages, protocol version 1. Nodes send requests; the master answers
+ * each with exactly one reply carrying the request's `id`. Every message names the
+ * sender's node key in `node` (requests) so the master can check its authenticator.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Fields every node request carries. */
+export interface RequestBase {
+  v: typeof PROTOCOL_VERSION;
+  /** Chosen by the node, echoed in the reply; unique among the node's pending requests. */
+  id: number;
+  /** The sending node's public key (Z85). */
+  node: string;
+}
+
+/** First message on a link: who the node is and what it offers (registration facts). */
+export interface Hello extends RequestBase {
+  type: "hello";
+  agentVersion: string;
+  arch: string;
+  board: string;
+  /** CPUs online on the node. */
+  cpus: number;
+  /** How many partitions the node offers to instances. */
+  partitions: number;
+  /** CPU ids isolated for real-time instances. */
+  isolatedCores: number[];
+}
+
+/** Asks for the node's desired state. */
+export interface SyncRequest extends RequestBase {
+  type: "sync";
+}
+
+export type InstanceStatus =
+  | "installing"
+  | "starting"
+  | "running"
+  | "failed"
+  | "stopped"
+  | "destroyed";
+
+export interface PromiseResult {
+  name: string;
+  ok: boolean;
+  message?: string;
+  /** ms since the epoch */
+  checkedAt: number;
+}
+
+export interface InstanceReport {
+  name: string;
+  status: InstanceStatus;
+  promises: PromiseResult[];
+  /** Published connection parameters (`publish:` in the descriptor), rendered. */
+  connection: Record<string, string>;
+}
+
+export interface UsageReport {
+  instance: string;
+  /** ms since the epoch; the period the figures cover */
+  from: number;
+  to: number;
+  cpuSeconds: number;
+  memoryPeakBytes: number;
+}
+
+/** What the node observed: instance status, promise results, connection parameters, usage. */
+export interface Report extends RequestBase {
+  type: "report";
+  instances: InstanceReport[];
+  usage: UsageReport[];
+}
+
+/**
+ * One sealed buffer chunk. `chunkId` is unique per node and stable across resends, so
+ * the master stores it once; `firstSeq`..`lastSeq` let it see gaps. Field names follow
+ * buffer's `OutboundChunk`, so a buffer chunk is sent as it is.
+ */
+export interface TelemetryChunk extends RequestBase {
+  type: "telemetry";
+  chunkId: number;
+  stream: string;
+  /** Fingerprint of the records' schema (opaque to the master). */
+  schema: Uint8Array;
+  /** ms since the epoch when the node created the chunk */
+  createdAt: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** How many records `body` holds. */
+  records: number;
+  compression: "none" | "deflate";
+  /** The encoded records, opaque to the master. */
+  body: Uint8Array;
+}
+
+/** Records of a stream the node will never deliver, and why (buffer's `LossEvent`). */
+export interface TelemetryLoss extends RequestBase {
+  type: "loss";
+  /** Unique per node and stable across resends; the master stores each once. */
+  lossId: number;
+  stream: string;
+  reason: "overflow" | "corrupt";
+  chunkId: number;
+  fromSeq: number;
+  toSeq: number;
+  records: number;
+  /** ms since the epoch when the node detected the loss */
+  at: number;
+}
+
+export type NodeRequest = Hello | SyncRequest | Report | TelemetryChunk | TelemetryLoss;
+export type NodeRequestType = NodeRequest["type"];
+
+/** Fields every master reply carries. */
+export interface ReplyBase {
+  v: typeof PROTOCOL_VERSION;
+  /** The id of the request this answers. */
+  id: number;
+}
+
+export interface Welcome extends ReplyBase {
+  type: "welcome";
+  /** The name the operator gave this node (`outpost node add NAME`). */
+  name: string;
+}
+
+export type RequestedState = "started" | "stopped" | "destroyed";
+
+export interface DesiredInstance {
+  name: string;
+  software: string;
+  parameters: Record<string, string>;
+  partition: number;
+  /** Isolated cores reserved for this instance; empty when it does not ask for real time. */
+  cores: number[];
+  state: RequestedState;
+}
+
+export interface DesiredState extends ReplyBase {
+  type: "desired";
+  /** Software release URLs the node must install. */
+  software: string[];
+  instances: DesiredInstance[];
+}
+
+export interface Ack extends ReplyBase {
+  type: "ack";
+  /** Set when acking a telemetry chunk: the chunk and whether it had been stored before. */
+  chunkId?: number;
+  /** Set when acking a loss event. */
+  lossId?: number;
+  duplicate?: boolean;
+}
+
+export interface ErrorReply extends ReplyBase {
+  type: "error";
+  code: string;
+  message: string;
+}
+
+export type MasterReply = Welcome | DesiredState | Ack | ErrorReply;
+export type MasterReplyType = MasterReply["type"];
+
+/** A request's payload as the node's client takes it; the link fills in `v`, `id`, `node`, `type`. */
+export type RequestBody<T extends NodeRequest> = Omit<T, keyof RequestBase | "type">;

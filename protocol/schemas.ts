@@ -1,0 +1,198 @@
+/**
+ * JSON Schemas for every message of protocol version 1 (draft 2020-12 subset ajv
+ * understands). Byte strings use the `bytes` keyword defined in validate.ts: CBOR
+ * carries them natively and JSON Schema has no type for them.
+ */
+const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const u32 = { type: "integer", minimum: 0, maximum: 0xffffffff } as const;
+const name = { type: "string", minLength: 1, maxLength: 128 } as const;
+const shortText = { type: "string", maxLength: 256 } as const;
+const key = {
+  type: "string",
+  minLength: 40,
+  maxLength: 40,
+  pattern: "^[0-9a-zA-Z.:+=^!/*?&<>()\\[\\]{}@%$#-]{40}$",
+} as const;
+const cpuId = { type: "integer", minimum: 0, maximum: 4095 } as const;
+const stringMap = {
+  type: "object",
+  maxProperties: 256,
+  propertyNames: { maxLength: 128 },
+  additionalProperties: { type: "string", maxLength: 4096 },
+} as const;
+
+function request(type: string, properties: Record<string, object>, required: string[]) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    required: ["v", "id", "node", "type", ...required],
+    properties: { v: { const: 1 }, id: u32, node: key, type: { const: type }, ...properties },
+  };
+}
+
+function reply(type: string, properties: Record<string, object>, required: string[]) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    required: ["v", "id", "type", ...required],
+    properties: { v: { const: 1 }, id: u32, type: { const: type }, ...properties },
+  };
+}
+
+export const helloSchema = request(
+  "hello",
+  {
+    agentVersion: shortText,
+    arch: shortText,
+    board: shortText,
+    cpus: { type: "integer", minimum: 1, maximum: 4096 },
+    partitions: { type: "integer", minimum: 0, maximum: 4096 },
+    isolatedCores: { type: "array", maxItems: 4096, uniqueItems: true, items: cpuId },
+  },
+  ["agentVersion", "arch", "board", "cpus", "partitions", "isolatedCores"],
+);
+
+export const syncSchema = request("sync", {}, []);
+
+const promiseResult = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "ok", "checkedAt"],
+  properties: {
+    name,
+    ok: { type: "boolean" },
+    message: { type: "string", maxLength: 4096 },
+    checkedAt: u53,
+  },
+} as const;
+
+const instanceReport = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "status", "promises", "connection"],
+  properties: {
+    name,
+    status: { enum: ["installing", "starting", "running", "failed", "stopped", "destroyed"] },
+    promises: { type: "array", maxItems: 256, items: promiseResult },
+    connection: stringMap,
+  },
+} as const;
+
+const usageReport = {
+  type: "object",
+  additionalProperties: false,
+  required: ["instance", "from", "to", "cpuSeconds", "memoryPeakBytes"],
+  properties: {
+    instance: name,
+    from: u53,
+    to: u53,
+    cpuSeconds: { type: "number", minimum: 0 },
+    memoryPeakBytes: u53,
+  },
+} as const;
+
+export const reportSchema = request(
+  "report",
+  {
+    instances: { type: "array", maxItems: 4096, items: instanceReport },
+    usage: { type: "array", maxItems: 65536, items: usageReport },
+  },
+  ["instances", "usage"],
+);
+
+export const telemetrySchema = request(
+  "telemetry",
+  {
+    chunkId: u53,
+    stream: { type: "string", minLength: 1, maxLength: 64 },
+    schema: { bytes: { maxLength: 255 } },
+    createdAt: u53,
+    firstSeq: u53,
+    lastSeq: u53,
+    records: u53,
+    compression: { enum: ["none", "deflate"] },
+    body: { bytes: { maxLength: Number.MAX_SAFE_INTEGER } },
+  },
+  [
+    "chunkId",
+    "stream",
+    "schema",
+    "createdAt",
+    "firstSeq",
+    "lastSeq",
+    "records",
+    "compression",
+    "body",
+  ],
+);
+
+export const lossSchema = request(
+  "loss",
+  {
+    lossId: u53,
+    stream: { type: "string", minLength: 1, maxLength: 64 },
+    reason: { enum: ["overflow", "corrupt"] },
+    chunkId: u53,
+    fromSeq: u53,
+    toSeq: u53,
+    records: u53,
+    at: u53,
+  },
+  ["lossId", "stream", "reason", "chunkId", "fromSeq", "toSeq", "records", "at"],
+);
+
+export const welcomeSchema = reply("welcome", { name }, ["name"]);
+
+const desiredInstance = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "software", "parameters", "partition", "cores", "state"],
+  properties: {
+    name,
+    software: { type: "string", minLength: 1, maxLength: 2048 },
+    parameters: stringMap,
+    partition: { type: "integer", minimum: 0, maximum: 4095 },
+    cores: { type: "array", maxItems: 4096, items: cpuId },
+    state: { enum: ["started", "stopped", "destroyed"] },
+  },
+} as const;
+
+export const desiredSchema = reply(
+  "desired",
+  {
+    software: {
+      type: "array",
+      maxItems: 4096,
+      items: { type: "string", minLength: 1, maxLength: 2048 },
+    },
+    instances: { type: "array", maxItems: 4096, items: desiredInstance },
+  },
+  ["software", "instances"],
+);
+
+export const ackSchema = reply(
+  "ack",
+  { chunkId: u53, lossId: u53, duplicate: { type: "boolean" } },
+  [],
+);
+
+export const errorSchema = reply(
+  "error",
+  { code: { type: "string", maxLength: 64 }, message: { type: "string", maxLength: 4096 } },
+  ["code", "message"],
+);
+
+export const nodeRequestSchemas = {
+  hello: helloSchema,
+  sync: syncSchema,
+  report: reportSchema,
+  telemetry: telemetrySchema,
+  loss: lossSchema,
+} as const;
+
+export const masterReplySchemas = {
+  welcome: welcomeSchema,
+  desired: desiredSchema,
+  ack: ackSchema,
+  error: errorSchema,
+} as const;

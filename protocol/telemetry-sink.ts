@@ -1,0 +1,54 @@
+import type { ProtocolLogger } from "./log.js";
+import { silentLogger } from "./log.js";
+import type { ChunkToSend, LossToSend, NodeLink } from "./node-link.js";
+
+/** How many acks the master sent for chunks it already held: each one is a resend. */
+export interface TelemetrySinkStats {
+  acked: number;
+  duplicates: number;
+  lossesAcked: number;
+}
+
+/**
+ * The buffer forwarder's sink for the master: each sealed chunk goes out as one
+ * `telemetry` request over the CURVE link and resolves only on the master's ack, which
+ * the master sends after the chunk is committed (again for a chunk it already had, so a
+ * resend after a lost ack resolves too). Loss events go the same way as `loss` requests.
+ *
+ * It satisfies `buffer`'s `Sink` structurally: protocol imports nothing of ours and buffer
+ * may import protocol's types only, so the class lives here and the node agent, which
+ * may import both, plugs one into the other. Give it a link of its own: a forwarder
+ * draining a backlog then never queues ahead of the agent's sync and report requests.
+ * `close()` closes that link.
+ */
+export class TelemetrySink {
+  readonly stats: TelemetrySinkStats = { acked: 0, duplicates: 0, lossesAcked: 0 };
+  private readonly logger: ProtocolLogger;
+
+  constructor(
+    private readonly link: NodeLink,
+    logger?: ProtocolLogger,
+  ) {
+    this.logger = logger ?? silentLogger;
+  }
+
+  async send(chunk: ChunkToSend, signal: AbortSignal): Promise<{ chunkId: number }> {
+    const ack = await this.link.send(chunk, signal);
+    this.stats.acked++;
+    if (ack.duplicate) {
+      this.stats.duplicates++;
+      this.logger.debug({ chunkId: ack.chunkId, stream: chunk.stream }, "chunk.acked_again");
+    }
+    return { chunkId: ack.chunkId };
+  }
+
+  async sendLoss(loss: LossToSend, signal: AbortSignal): Promise<{ lossId: number }> {
+    const ack = await this.link.sendLoss(loss, signal);
+    this.stats.lossesAcked++;
+    return ack;
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}

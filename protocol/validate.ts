@@ -1,0 +1,108 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { MessageInvalidError } from "./errors.js";
+import { type MasterReply, type NodeRequest, PROTOCOL_VERSION } from "./messages.js";
+import { masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
+  const ok = value instanceof Uint8Array && value.length <= schema.maxLength;
+  checkBytes.errors = ok
+    ? []
+    : [
+        {
+          keyword: "bytes",
+          message:
+            value instanceof Uint8Array
+              ? `must be at most ${schema.maxLength} bytes`
+              : "must be a CBOR byte string",
+          params: {},
+        },
+      ];
+  return ok;
+}
+checkBytes.errors = [] as Partial<ErrorObject>[];
+
+ajv.addKeyword({ keyword: "bytes", schemaType: "object", errors: true, validate: checkBytes });
+
+function compileAll<K extends string>(schemas: Record<K, object>): Map<string, ValidateFunction> {
+  return new Map(Object.entries(schemas).map(([k, s]) => [k, ajv.compile(s as object)]));
+}
+
+const requestValidators = compileAll(nodeRequestSchemas);
+const replyValidators = compileAll(masterReplySchemas);
+
+/** A node request, checked against its schema; anything else throws MessageInvalidError. */
+export function validateNodeRequest(value: unknown): NodeRequest {
+  return check<NodeRequest>(value, requestValidators, "request");
+}
+
+/** A master reply, checked against its schema; anything else throws MessageInvalidError. */
+export function validateMasterReply(value: unknown): MasterReply {
+  return check<MasterReply>(value, replyValidators, "reply");
+}
+
+function check<T>(value: unknown, validators: Map<string, ValidateFunction>, what: string): T {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new MessageInvalidError(`${what} is not a CBOR map`, undefined);
+  }
+  const fields = value as Record<string, unknown>;
+  const id =
+    Number.isInteger(fields.id) && (fields.id as number) >= 0 && (fields.id as number) <= 0xffffffff
+      ? (fields.id as number)
+      : undefined;
+  if (fields.v !== PROTOCOL_VERSION) {
+    throw new MessageInvalidError(
+      `unsupported protocol version ${describe(fields.v)}; this side speaks ${PROTOCOL_VERSION}`,
+      id,
+    );
+  }
+  const type = fields.type;
+  const validate = typeof type === "string" ? validators.get(type) : undefined;
+  if (!validate) {
+    throw new MessageInvalidError(
+      `unknown ${what} type ${describe(type)}; known: ${[...validators.keys()].join(", ")}`,
+      id,
+    );
+  }
+  if (!validate(value)) {
+    const first = validate.errors?.[0];
+    throw new MessageInvalidError(`${String(type)} ${what}: ${formatError(first)}`, id);
+  }
+  const backwards = backwardsRange(fields);
+  if (backwards) throw new MessageInvalidError(`${String(type)} ${what}: ${backwards}`, id);
+  return value as T;
+}
+
+/** JSON Schema cannot compare two fields: a sequence range must not run backwards. */
+function backwardsRange(fields: Record<string, unknown>): string | undefined {
+  for (const [from, to] of [
+    ["firstSeq", "lastSeq"],
+    ["fromSeq", "toSeq"],
+  ] as const) {
+    const a = fields[from];
+    const b = fields[to];
+    if (typeof a === "number" && typeof b === "number" && b < a) {
+      return `${to} ${b} is below ${from} ${a}`;
+    }
+  }
+  return undefined;
+}
+
+function formatError(error: ErrorObject | undefined): string {
+  if (!error) return "invalid";
+  const where =
+    error.instancePath === "" ? "" : `${error.instancePath.slice(1).replaceAll("/", ".")}: `;
+  if (error.keyword === "additionalProperties") {
+    return `${where}unknown field '${String(error.params.additionalProperty)}'`;
+  }
+  if (error.keyword === "required") {
+    return `${where}missing field '${String(error.params.missingProperty)}'`;
+  }
+  return `${where}${error.message ?? "invalid"}`;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return `'${value.slice(0, 64)}'`;
+  if (value === undefined) return "(missing)";
+  return typeof value === "object" ? typeof value : String(value).slice(0, 64);
+}

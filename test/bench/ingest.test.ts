@@ -1,0 +1,53 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "../helpers/run-outpost.js";
+
+describe("bench ingest", function () {
+  this.timeout(120_000);
+
+  it("forwards chunks from simulated nodes over CURVE and into the store alike, ending with the JSON result", () => {
+    const r = spawnSync(
+      "npm",
+      [
+        ...["run", "--silent", "bench", "--", "ingest"],
+        ...["--nodes", "2,3", "--chunks", "2", "--records", "5", "--record-bytes", "16"],
+      ],
+      { cwd: repoRoot, encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ingest: ours \d+ records\/s committed \(3 nodes over loopback CURVE/m);
+    assert.match(r.stdout, /^ingest: baseline \d+ records\/s committed/m);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as Record<
+      string,
+      unknown
+    > & { extra: Record<string, number> };
+    assert.equal(result.name, "ingest");
+    assert.equal(result.better, "higher");
+    assert.ok(typeof result.ours === "number" && result.ours > 0);
+    assert.ok(typeof result.baseline === "number" && result.baseline > 0);
+    assert.equal(
+      result.ratio,
+      Number(((result.ours as number) / (result.baseline as number)).toFixed(4)),
+    );
+    assert.equal(result.extra.nodes, 3);
+    assert.equal(result.extra.chunks_per_node, 2);
+    assert.equal(result.extra.records_per_chunk, 5);
+    for (const n of [2, 3]) {
+      for (const key of ["records_per_s", "baseline_records_per_s", "p99_ack_ms"]) {
+        assert.ok((result.extra[`n${n}_${key}`] ?? 0) > 0, `n${n}_${key}`);
+      }
+      assert.ok((result.extra[`n${n}_master_peak_rss_mib`] ?? 0) > 10, "master RSS measured");
+    }
+  });
+
+  it("refuses a malformed setting with exit 2", () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, "dist", "bench", "ingest.js"), "--nodes", "10,many"],
+      { cwd: repoRoot, encoding: "utf8" },
+    );
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, "bench ingest: --nodes must be a whole number above 0\n");
+  });
+});

@@ -1,0 +1,172 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { DiskBuffer } from "../../buffer/buffer.js";
+import { resolveConfig } from "../../buffer/config.js";
+import { Forwarder } from "../../buffer/forwarder.js";
+import type { LossEvent } from "../../buffer/loss.js";
+import { scanFrames } from "../../buffer/record-frame.js";
+import type { OutboundChunk, Sink } from "../../buffer/sink.js";
+import { until } from "../helpers/until.js";
+
+/**
+ * An in-process receiver that keeps what it is sent, answers after a delay, fails the
+ * first `failures` sends, and records how many sends were in flight at once.
+ */
+class MemorySink implements Sink {
+  chunks: OutboundChunk[] = [];
+  losses: LossEvent[] = [];
+  inFlight = 0;
+  peakInFlight = 0;
+  attempts = 0;
+
+  constructor(
+    private failures = 0,
+    private readonly delayMs = 5,
+    private readonly wrongAck = false,
+  ) {}
+
+  async send(chunk: OutboundChunk, signal: AbortSignal): Promise<{ chunkId: number }> {
+    this.attempts++;
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, this.delayMs));
+      signal.throwIfAborted();
+      if (this.failures > 0) {
+        this.failures--;
+        throw Object.assign(new Error("connection reset"), { code: "ECONNRESET" });
+      }
+      if (!this.chunks.some((c) => c.chunkId === chunk.chunkId)) this.chunks.push(chunk);
+      return { chunkId: this.wrongAck ? chunk.chunkId + 1 : chunk.chunkId };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async sendLoss(loss: LossEvent): Promise<{ lossId: number }> {
+    this.losses.push(loss);
+    return { lossId: loss.id };
+  }
+
+  async close(): Promise<void> {}
+}
+
+describe("buffer/forwarder", () => {
+  let work: string;
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), "outpost-forwarder-"));
+  });
+  afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+  async function filled(forward: Parameters<typeof resolveConfig>[0]["forward"] = {}) {
+    const config = resolveConfig({
+      dir: join(work, "buf"),
+      defaults: { sealBytes: 256, fsync: "never" },
+      streams: { alarms: { priority: 1 } },
+      forward: { window: 3, backoffBaseMs: 5, backoffCapMs: 20, ...forward },
+    });
+    const buffer = await DiskBuffer.open(config);
+    for (let i = 0; i < 40; i++)
+      await buffer.append(i % 4 ? "bulk" : "alarms", [Buffer.from(`r${i}`.padEnd(60))]);
+    await buffer.sealAll();
+    return { buffer, config };
+  }
+
+  it("delivers every chunk in order per stream, never more than `window` at once, and deletes each after its ack", async () => {
+    const { buffer, config } = await filled();
+    const chunks = buffer.metrics().backlogChunks;
+    const sink = new MemorySink();
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().backlogChunks === 0, 5000, "not drained");
+    await forwarder.stop();
+    assert.equal(sink.chunks.length, chunks);
+    assert.ok(sink.peakInFlight <= 3, `${sink.peakInFlight} in flight`);
+    assert.ok(sink.peakInFlight > 1, "never used the window");
+    for (const stream of ["alarms", "bulk"]) {
+      const ids = sink.chunks.filter((c) => c.stream === stream).map((c) => c.firstSeq);
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
+    }
+    assert.equal(buffer.metrics().deliveredRecords, 40);
+    await buffer.close();
+  });
+
+  it("retries failed sends until they succeed, losing nothing", async () => {
+    const { buffer, config } = await filled();
+    const sink = new MemorySink(7);
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().backlogChunks === 0, 10_000, "not drained");
+    await forwarder.stop();
+    assert.equal(
+      sink.chunks.reduce((n, c) => n + c.records, 0),
+      40,
+    );
+    assert.ok(buffer.metrics().retries >= 7);
+    await buffer.close();
+  });
+
+  it("treats an ack for another chunk id as a failure and keeps the chunk", async () => {
+    const { buffer, config } = await filled();
+    const forwarder = new Forwarder(buffer, new MemorySink(0, 1, true), config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().retries >= 3, 5000, "never retried");
+    await forwarder.stop();
+    assert.equal(buffer.metrics().deliveredChunks, 0);
+    await buffer.close();
+  });
+
+  it("abandons a send past ackTimeoutMs and retries it", async () => {
+    const { buffer, config } = await filled({ ackTimeoutMs: 20 });
+    const forwarder = new Forwarder(buffer, new MemorySink(0, 200), config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().retries >= 2, 5000, "timeouts never retried");
+    await forwarder.stop();
+    assert.equal(buffer.metrics().deliveredChunks, 0);
+    await buffer.close();
+  });
+
+  it("deflates chunk bodies when compression is deflate", async () => {
+    const { buffer, config } = await filled({ compression: "deflate" });
+    const sink = new MemorySink();
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().backlogChunks === 0, 5000, "not drained");
+    await forwarder.stop();
+    for (const c of sink.chunks) {
+      assert.equal(c.compression, "deflate");
+      const frames = scanFrames(inflateSync(c.body), 0, 1 << 20);
+      assert.equal(frames.records.length, c.records);
+    }
+    await buffer.close();
+  });
+
+  it("reports loss events to the sink and forgets them once acknowledged", async () => {
+    const config = resolveConfig({
+      dir: join(work, "buf"),
+      maxBytes: 1024,
+      defaults: { sealBytes: 256, fsync: "never", overflow: "drop_oldest" },
+      forward: { backoffBaseMs: 5, backoffCapMs: 20 },
+    });
+    const buffer = await DiskBuffer.open(config);
+    for (let i = 0; i < 40; i++) await buffer.append("bulk", [Buffer.from(`r${i}`.padEnd(60))]);
+    const dropped = buffer.metrics().droppedRecords;
+    assert.ok(dropped > 0);
+    const sink = new MemorySink();
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().pendingLossEvents === 0, 5000, "losses never reported");
+    await forwarder.stop();
+    assert.equal(
+      sink.losses.reduce((n, l) => n + l.records, 0),
+      dropped,
+    );
+    await buffer.close();
+  });
+});

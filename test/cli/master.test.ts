@@ -1,0 +1,222 @@
+import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_HTTP, DEFAULT_LISTEN } from "../../master/index.js";
+import { generateKeyPair, NodeLink } from "../../protocol/index.js";
+import { runOutpost } from "../helpers/run-outpost.js";
+import {
+  type StartedMaster,
+  startMasterProcess,
+  stopMasterProcess,
+} from "../master/master-process.js";
+
+const echo = "https://example.org/echo/software.yaml";
+
+describe("outpost master / node / supply / request / show / destroy / telemetry", function () {
+  this.timeout(90_000);
+  let data: string;
+  let child: ChildProcess;
+  let master: StartedMaster;
+  let env: NodeJS.ProcessEnv;
+  let link: NodeLink | undefined;
+
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), "outpost-cli-master-"));
+    const proc = startMasterProcess(data);
+    child = proc.child;
+    master = await proc.started;
+    env = { OUTPOST_MASTER: master.url, OUTPOST_TOKEN: "" };
+  });
+
+  after(async () => {
+    await link?.close();
+    await stopMasterProcess(child);
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it("master start --help shows the master's own defaults for --listen and --http", () => {
+    const r = runOutpost(["master", "start", "--help"]);
+    assert.equal(r.status, 0, r.stderr);
+    const help = r.stdout.replace(/\s+/g, " ");
+    assert.ok(help.includes(`(default: "${DEFAULT_LISTEN}")`), r.stdout);
+    assert.ok(help.includes(`(default: "${DEFAULT_HTTP}")`), r.stdout);
+  });
+
+  it("master key prints the public key the running master uses", () => {
+    const r = runOutpost(["master", "key", "--data", data]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${master.publicKey}\n`);
+  });
+
+  it("drives a node and an instance end to end: node add/list, supply, request, show, telemetry query, destroy", async () => {
+    const token = ["--token-file", join(data, "admin.token")];
+    const keys = generateKeyPair();
+    let r = runOutpost(["node", "add", "gw-1", "--key", keys.publicKey, ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "added node gw-1\n");
+
+    r = runOutpost(["node", "list", "--json", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as { nodes: { name: string; publicKey: string }[] };
+    assert.deepEqual(
+      listed.nodes.map((n) => [n.name, n.publicKey]),
+      [["gw-1", keys.publicKey]],
+    );
+
+    r = runOutpost(["supply", echo, "--node", "gw-1", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `supplied ${echo} to gw-1\n`);
+
+    // The node has not said hello yet: it offers no partition, and the error says so.
+    r = runOutpost(["request", echo, "echo-1", "--param", "port=7000", ...token], { env });
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /^outpost: no node can take instance 'echo-1': gw-1: no partitions \(has the node said hello\?\)\n$/,
+    );
+
+    // The node (this process, over CURVE) says hello and forwards one chunk.
+    link = new NodeLink({
+      endpoint: master.endpoint,
+      masterPublicKey: master.publicKey,
+      keyPair: keys,
+      timeoutMs: 10_000,
+    });
+    await link.hello({
+      agentVersion: "0.1.0",
+      arch: "x64",
+      board: "generic-x86",
+      cpus: 4,
+      partitions: 2,
+      isolatedCores: [3],
+    });
+    await link.send({
+      chunkId: 1,
+      stream: "turbine",
+      schema: Buffer.from("fp"),
+      createdAt: Date.now(),
+      firstSeq: 1,
+      lastSeq: 10,
+      records: 10,
+      compression: "none",
+      body: Buffer.from("ten records"),
+    });
+
+    // --master on the command line wins over OUTPOST_MASTER.
+    const flags = ["--master", master.url, ...token];
+    const elsewhere = { OUTPOST_MASTER: "http://127.0.0.1:1", OUTPOST_TOKEN: "" };
+    r = runOutpost(["request", echo, "echo-1", "--param", "port=7000", ...flags], {
+      env: elsewhere,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "requested echo-1 on gw-1, partition 0\n");
+
+    r = runOutpost(["show", "echo-1", "--json", ...flags], { env: elsewhere });
+    assert.equal(r.status, 0, r.stderr);
+    const shown = JSON.parse(r.stdout) as { instance: Record<string, unknown> };
+    assert.equal(shown.instance.node, "gw-1");
+    assert.equal(shown.instance.requestedState, "started");
+    assert.equal(shown.instance.status, "pending");
+    assert.deepEqual(shown.instance.parameters, { port: "7000" });
+
+    r = runOutpost(["show", "echo-1", ...flags], { env: elsewhere });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^node +gw-1 \(partition 0\)$/m);
+    assert.match(r.stdout, /^param +port=7000$/m);
+
+    r = runOutpost(["telemetry", "query", "--node", "gw-1", "--since", "1h", "--json", ...token], {
+      env,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const answer = JSON.parse(r.stdout) as { chunks: Record<string, unknown>[]; gaps: unknown[] };
+    assert.deepEqual(
+      answer.chunks.map((c) => [c.node, c.stream, c.chunkId, c.firstSeq, c.lastSeq, c.records]),
+      [["gw-1", "turbine", 1, 1, 10, 10]],
+    );
+    assert.deepEqual(answer.gaps, []);
+    r = runOutpost(["telemetry", "query", "--node", "gw-1", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^NODE +STREAM +CHUNK +SEQ +RECORDS +RECEIVED\ngw-1 +turbine +1 +1-10 +10 +\d{4}-/,
+    );
+    r = runOutpost(["telemetry", "query", "--stream", "grid", "--json", ...token], { env });
+    assert.deepEqual(JSON.parse(r.stdout), { chunks: [], losses: [], gaps: [] });
+
+    r = runOutpost(["destroy", "echo-1", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "destroying echo-1 on gw-1\n");
+    assert.equal((await link.sync()).instances[0]?.state, "destroyed", "the node is told");
+
+    r = runOutpost(["show", "nope", ...token], { env });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, "outpost: instance 'nope' does not exist\n");
+  });
+
+  it("takes the token from OUTPOST_TOKEN, and refuses a wrong one in one line", () => {
+    const token = readFileSync(join(data, "admin.token"), "utf8").trim();
+    let r = runOutpost(["node", "list", "--json"], { env: { ...env, OUTPOST_TOKEN: token } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Array.isArray((JSON.parse(r.stdout) as { nodes: unknown }).nodes));
+    r = runOutpost(["node", "list"], { env: { ...env, OUTPOST_TOKEN: "wrong-token-value" } });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, "outpost: admin token missing or wrong\n");
+  });
+
+  it("refuses usage errors with exit 2: no token, a bad --param, a malformed --key, a bad --since", () => {
+    let r = runOutpost(["node", "list"], { env });
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      "outpost: no admin token: pass --token-file DATA_DIR/admin.token or set OUTPOST_TOKEN\n",
+    );
+    r = runOutpost(
+      ["request", "u", "i", "--param", "novalue", "--token-file", join(data, "admin.token")],
+      { env },
+    );
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /^outpost: option '--param <key=value>' argument 'novalue' is invalid. expected key=value, got 'novalue'\n$/,
+    );
+    r = runOutpost(
+      ["node", "add", "gw-9", "--key", "not-a-key", "--token-file", join(data, "admin.token")],
+      { env },
+    );
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      "outpost: --key: expected the node's CURVE public key, 40 characters of Z85, got 'not-a-key'\n",
+    );
+    r = runOutpost(["telemetry", "query", "--since", "yesterday"], { env });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /expected an ISO 8601 time .* got 'yesterday'\n$/);
+  });
+
+  it("names an unreachable master in one line", async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const r = runOutpost([
+      "node",
+      "list",
+      "--master",
+      url,
+      "--token-file",
+      join(data, "admin.token"),
+    ]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `outpost: cannot reach the master at ${url} (ECONNREFUSED)\n`);
+  });
+
+  it("stops cleanly on SIGTERM", async () => {
+    assert.equal(await stopMasterProcess(child), 0);
+  });
+});

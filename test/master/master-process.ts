@@ -1,0 +1,57 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "../helpers/run-outpost.js";
+
+/** What `outpost master start` logs in its `master.started` event. */
+export interface StartedMaster {
+  url: string;
+  endpoint: string;
+  publicKey: string;
+}
+
+/**
+ * `outpost master start` from the sources as a real child process on ephemeral ports;
+ * `started` resolves with its `master.started` event, rejects if it exits first.
+ */
+export function startMasterProcess(data: string): {
+  child: ChildProcess;
+  started: Promise<StartedMaster>;
+} {
+  const child = spawn(
+    process.execPath,
+    [
+      ...["--import", "tsx", join(repoRoot, "cli", "main.ts")],
+      ...["master", "start", "--data", data],
+      ...["--listen", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0"],
+    ],
+    { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const started = new Promise<StartedMaster>((resolve, reject) => {
+    let seen = "";
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString("utf8");
+      const line = seen.split("\n").find((l) => l.includes('"master.started"'));
+      if (!line) return;
+      // Keep draining stderr so the master never blocks on a full pipe.
+      child.stderr?.off("data", onData);
+      child.stderr?.resume();
+      resolve(JSON.parse(line) as StartedMaster);
+    };
+    child.stderr?.on("data", onData);
+    child.once("exit", (code, signal) =>
+      reject(new Error(`master exited ${code ?? signal}: ${seen}`)),
+    );
+  });
+  return { child, started };
+}
+
+/** Ends the child with `signal` and resolves with its exit code (null when killed). */
+export async function stopMasterProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  child.kill(signal);
+  return exited;
+}

@@ -1,0 +1,43 @@
+import type { MasterStore } from "../../master/index.js";
+import { addNode, type StoreCase } from "./store-conformance/case.js";
+import { instanceCases } from "./store-conformance/instances.js";
+import { nodeCases } from "./store-conformance/nodes.js";
+import { reopenCases } from "./store-conformance/reopen.js";
+import { telemetryCases } from "./store-conformance/telemetry.js";
+
+/**
+ * The contract every MasterStore backend must meet, run against each of them
+ * (sqlite-store.test.ts today). `reopen` closes the store and opens the same data again,
+ * as a master restart does.
+ */
+export interface StoreFixture {
+  store: MasterStore;
+  reopen(): Promise<MasterStore>;
+  cleanup(): Promise<void>;
+}
+
+export function storeConformance(backend: string, open: () => Promise<StoreFixture>): void {
+  describe(`MasterStore conformance: ${backend}`, () => {
+    let f: StoreFixture;
+    const c = {
+      reopen: async () => {
+        c.store = await f.reopen();
+        return c.store;
+      },
+      node: (name: string, registered = true) => addNode(c.store, name, registered),
+    } as StoreCase;
+    beforeEach(async () => {
+      f = await open();
+      c.store = f.store;
+    });
+    afterEach(async () => {
+      await c.store.close();
+      await f.cleanup();
+    });
+
+    nodeCases(c);
+    instanceCases(c);
+    telemetryCases(c);
+    reopenCases(c);
+  });
+}
