@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { commands } from "./commands/index.js";
 import type { CliIo } from "./io.js";
 import { buildProgram } from "./program.js";
+import { selectCommands } from "./select-commands.js";
 import { UsageError } from "./usage-error.js";
 
 export const EXIT_USAGE = 2;
@@ -12,8 +13,8 @@ export const EXIT_USAGE = 2;
  * anything unexpected exits 1 naming it an internal error (stack with OUTPOST_DEBUG=1).
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io, commands);
   try {
+    const program = buildProgram(io, await selectCommands(argv, commands));
     await program.parseAsync(argv as string[], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

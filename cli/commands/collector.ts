@@ -1,8 +1,6 @@
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
-import { isNode, LineCounter, parseDocument } from "yaml";
 import type { CollectorConfig, TelemetryRecord } from "../../collector/index.js";
-import { ConfigError, loadConfigFile } from "../config/index.js";
+import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
@@ -121,24 +119,11 @@ async function loadCollectorConfig(
   } catch (err) {
     if (err instanceof CollectorConfigError) {
       const message = err.message.slice(err.key.length + 2);
-      throw new ConfigError(file, [{ key: err.key, ...positionOf(file, err.key), message }]);
+      throw new ConfigError(file, [issueAtKey(file, err.key, message)]);
     }
     throw err;
   }
   return config;
-}
-
-/** Line and column of the value at `key` (`devices[1].tags[3].name`) in the YAML file. */
-function positionOf(file: string, key: string): { line: number; column: number } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter });
-  const path = [...key.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
-    m[2] === undefined ? (m[1] as string) : Number(m[2]),
-  );
-  const node = doc.getIn(path, true);
-  if (!isNode(node) || !node.range) return { line: 0, column: 0 };
-  const { line, col } = lineCounter.linePos(node.range[0]);
-  return { line, column: col };
 }
 
 function table(records: readonly TelemetryRecord[]): string {

@@ -16,6 +16,7 @@ import {
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { registerRtAudit } from "./rt-audit.js";
 
 /** Exit status after SIGINT, as shells report a command killed by it. */
 const EXIT_INTERRUPTED = 130;
@@ -147,7 +148,7 @@ function renderInfo(info: SystemInfo): string {
 export const registerRt: RegisterCommand = (program: Command, context: CommandContext) => {
   const rt = program
     .command("rt")
-    .description("real-time: wake-up latency test, what this box offers RT workloads");
+    .description("real-time: wake-up latency test, what this box offers RT workloads, audit");
 
   withJsonOption(
     rt
@@ -195,4 +196,6 @@ export const registerRt: RegisterCommand = (program: Command, context: CommandCo
   ).action((options: { json?: boolean }) => {
     printState(context.io, options, readSystemInfo(), renderInfo);
   });
+
+  registerRtAudit(rt, context);
 };

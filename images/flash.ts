@@ -1,0 +1,236 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  read as fsRead,
+  fstatSync,
+  write as fsWrite,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
+import { promisify } from "node:util";
+import { type Bmap, parseBmap } from "./bmap-file.js";
+import { FlashRefusedError, FlashVerifyError, ImageHashMismatchError } from "./errors.js";
+import { devId, refuseBlockDevice } from "./flash-target.js";
+
+const CHUNK = 4 * 1024 * 1024;
+
+export interface FlashOptions {
+  image: string;
+  /** Defaults to `IMAGE.bmap`. */
+  bmap?: string;
+  /** A block device, or a file (created, or truncated to the image size). */
+  target: string;
+  /** Required to write a block device. */
+  yes: boolean;
+  onProgress?: (done: number, total: number, phase: "write" | "verify") => void;
+}
+
+export interface FlashResult {
+  target: string;
+  kind: "file" | "block-device";
+  imageSize: number;
+  mappedBytes: number;
+  writeSeconds: number;
+  verifySeconds: number;
+  /** Mapped bytes written per second, MB = 10^6 bytes. */
+  writeMBps: number;
+}
+
+/**
+ * Copies the mapped blocks of an image to a device or file (bmaptool's method), checking
+ * each range's sha256 from the bmap as it is read, fsyncs, then reads every range back
+ * from the target and compares it with the image. Refuses the root disk, a mounted or held device, a block
+ * device without `yes`, and the image itself.
+ */
+export async function flashImage(options: FlashOptions): Promise<FlashResult> {
+  const bmapPath = options.bmap ?? `${options.image}.bmap`;
+  const bmap = parseBmap(readFileSync(bmapPath, "utf8"), bmapPath);
+  const image = openSync(options.image, "r");
+  try {
+    if (fstatSync(image).size !== bmap.imageSize) {
+      throw new ImageHashMismatchError(
+        "image size",
+        String(bmap.imageSize),
+        String(fstatSync(image).size),
+      );
+    }
+    const { fd, kind } = openTarget(options, bmap.imageSize);
+    try {
+      const total = bmap.mappedBlocksCount * bmap.blockSize;
+      const t0 = process.hrtime.bigint();
+      await copyMappedBlocks(image, bmap, fd, (n) => options.onProgress?.(n, total, "write"));
+      fsyncSync(fd);
+      const t1 = process.hrtime.bigint();
+      // Drop the device's cached pages so the read-back comes from the medium.
+      if (kind === "block-device") spawnSync("blockdev", ["--flushbufs", options.target]);
+      await verifyMappedBlocks(fd, image, bmap, options.target, (n) =>
+        options.onProgress?.(n, total, "verify"),
+      );
+      const t2 = process.hrtime.bigint();
+      const writeSeconds = Number(t1 - t0) / 1e9;
+      return {
+        target: options.target,
+        kind,
+        imageSize: bmap.imageSize,
+        mappedBytes: total,
+        writeSeconds,
+        verifySeconds: Number(t2 - t1) / 1e9,
+        writeMBps: total / 1e6 / writeSeconds,
+      };
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    closeSync(image);
+  }
+}
+
+function openTarget(
+  options: FlashOptions,
+  size: number,
+): { fd: number; kind: FlashResult["kind"] } {
+  const { target } = options;
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(target);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isBlockDevice()) {
+    const refusal = refuseBlockDevice(devId(st.rdev), readFileSync("/proc/self/mountinfo", "utf8"));
+    if (refusal) throw new FlashRefusedError(target, refusal.reason, refusal.detail);
+    if (!options.yes) {
+      throw new FlashRefusedError(
+        target,
+        "not-confirmed",
+        "it is a block device and everything on it is lost; pass --yes",
+      );
+    }
+    // O_EXCL on a block device: the kernel refuses if anything (a mount, md, dm) holds it.
+    const fd = openSync(target, constants.O_WRONLY | constants.O_EXCL);
+    return { fd, kind: "block-device" };
+  }
+  if (st && !st.isFile())
+    throw new FlashRefusedError(target, "not-writable", "not a block device or regular file");
+  const image = statSync(options.image);
+  if (st && st.ino === image.ino && st.dev === image.dev) {
+    throw new FlashRefusedError(target, "not-writable", "it is the image itself");
+  }
+  const fd = openSync(target, "w+");
+  ftruncateSync(fd, size);
+  return { fd, kind: "file" };
+}
+
+const read = promisify(fsRead);
+const write = promisify(fsWrite);
+
+interface Chunk {
+  pos: number;
+  length: number;
+  /** The bmap range this chunk ends, if it is its last. */
+  ends?: Bmap["ranges"][number];
+}
+
+function* chunksOf(bmap: Bmap): Generator<Chunk> {
+  for (const r of bmap.ranges) {
+    const end = Math.min((r.last + 1) * bmap.blockSize, bmap.imageSize);
+    for (let pos = r.first * bmap.blockSize; pos < end; pos += CHUNK) {
+      const length = Math.min(CHUNK, end - pos);
+      yield pos + length >= end ? { pos, length, ends: r } : { pos, length };
+    }
+  }
+}
+
+/**
+ * Copies every mapped range, hashing what it reads and stopping at the first range
+ * whose sha256 differs from the bmap's. Three buffers keep the disk and the CPU busy at
+ * once: the next chunk is read and the previous one written while this one is hashed.
+ */
+export async function copyMappedBlocks(
+  image: number,
+  bmap: Bmap,
+  target: number,
+  onBytes: (done: number) => void,
+): Promise<void> {
+  const chunks = [...chunksOf(bmap)];
+  const buffers = [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)];
+  const readInto = (i: number) => {
+    const c = chunks[i] as Chunk;
+    return read(image, buffers[i % 3] as Buffer, 0, c.length, c.pos);
+  };
+  let done = 0;
+  let writing: Promise<unknown> = Promise.resolve();
+  let hash = createHash("sha256");
+  let next = chunks.length > 0 ? readInto(0) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as Chunk;
+    const buf = buffers[i % 3] as Buffer;
+    const { bytesRead } = await (next as ReturnType<typeof readInto>);
+    next = i + 1 < chunks.length ? readInto(i + 1) : undefined;
+    hash.update(buf.subarray(0, bytesRead));
+    await writing;
+    writing = write(target, buf, 0, bytesRead, chunk.pos);
+    done += bytesRead;
+    onBytes(done);
+    if (chunk.ends) {
+      const actual = hash.digest("hex");
+      hash = createHash("sha256");
+      if (actual !== chunk.ends.sha256) {
+        await Promise.all([writing, next]);
+        throw new ImageHashMismatchError(
+          `blocks ${chunk.ends.first}-${chunk.ends.last}`,
+          chunk.ends.sha256,
+          actual,
+        );
+      }
+    }
+  }
+  await writing;
+}
+
+/**
+ * Reads every mapped range back from the target and compares it byte for byte with the
+ * image (whose ranges the copy already checked against the bmap); the next chunk of
+ * both is read while the current one is compared.
+ */
+export async function verifyMappedBlocks(
+  target: number,
+  image: number,
+  bmap: Bmap,
+  name: string,
+  onBytes: (done: number) => void,
+): Promise<void> {
+  const chunks = [...chunksOf(bmap)];
+  const buffers = [0, 1].map(() => [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)] as const);
+  const readBoth = (i: number) => {
+    const c = chunks[i] as Chunk;
+    const [written, expected] = buffers[i % 2] as readonly [Buffer, Buffer];
+    return Promise.all([
+      read(target, written, 0, c.length, c.pos),
+      read(image, expected, 0, c.length, c.pos),
+    ]);
+  };
+  let done = 0;
+  let next = chunks.length > 0 ? readBoth(0) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as Chunk;
+    const [fromTarget, fromImage] = await (next as ReturnType<typeof readBoth>);
+    next = i + 1 < chunks.length ? readBoth(i + 1) : undefined;
+    const [written, expected] = buffers[i % 2] as readonly [Buffer, Buffer];
+    const same =
+      fromTarget.bytesRead === fromImage.bytesRead &&
+      written.subarray(0, fromTarget.bytesRead).equals(expected.subarray(0, fromImage.bytesRead));
+    if (!same) {
+      await next;
+      const range = bmap.ranges.find((r) => (r.last + 1) * bmap.blockSize > chunk.pos);
+      throw new FlashVerifyError(name, range ? `${range.first}-${range.last}` : String(chunk.pos));
+    }
+    done += fromTarget.bytesRead;
+    onBytes(done);
+  }
+}

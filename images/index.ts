@@ -1,0 +1,27 @@
+export { type Bmap, parseBmap, renderBmap } from "./bmap-file.js";
+export {
+  type BuildImageOptions,
+  type BuildProgress,
+  type BuiltImage,
+  buildImage,
+} from "./build-image.js";
+export { type DiskPlan, planDisk, sfdiskScript } from "./disk-plan.js";
+export {
+  FlashRefusedError,
+  FlashVerifyError,
+  ImageHashMismatchError,
+  ImageInputError,
+  ImageToolError,
+  ManifestFormatError,
+  ManifestSignatureError,
+} from "./errors.js";
+export {
+  copyMappedBlocks,
+  type FlashOptions,
+  type FlashResult,
+  flashImage,
+  verifyMappedBlocks,
+} from "./flash.js";
+export { parseMountinfo, refuseBlockDevice } from "./flash-target.js";
+export type { ImageManifest, SignedManifest } from "./manifest.js";
+export { verifyImage } from "./verify-image.js";
