@@ -2,7 +2,6 @@ import type { BufferCore } from "./buffer-core.js";
 import type { ChunkWriter } from "./chunk-writer.js";
 import { diskFullAsBufferFull } from "./errors.js";
 import type { PendingAppend } from "./group-commit.js";
-import { encodeRecords } from "./record-frame.js";
 import { openChunk, registerSealed, sealActive } from "./sealer.js";
 import type { StreamState } from "./stream-state.js";
 
@@ -21,11 +20,33 @@ export async function commitBatch(
   batch: PendingAppend[],
 ): Promise<void> {
   const batchBytes = batch.reduce((n, e) => n + e.bytes, 0);
+  let filled: ChunkWriter | undefined;
   try {
-    await st.serial(() => writeBatch(core, st, batch));
+    filled = await st.serial(() => writeBatch(core, st, batch));
   } finally {
     core.memory.release(batchBytes);
   }
+  if (filled) {
+    const { schema } = filled;
+    await st.serial(() => openNext(core, st, schema));
+  }
+}
+
+/**
+ * A stream whose commit just filled a chunk is busy, so its next chunk is opened now,
+ * while producers refill the batch, rather than at the start of the next commit (a file
+ * create and a header write, on the commit's critical path otherwise). Only while the
+ * budget has room for that chunk to fill up and still a chunk slot after it, so an empty
+ * open chunk never takes room an append needs (near the limits, chunks open on demand as
+ * before). A crash leaves it empty, and recovery removes empty chunks. If the open
+ * fails, the next commit opens again and reports the error to its appends.
+ */
+async function openNext(core: BufferCore, st: StreamState, schema: Buffer): Promise<void> {
+  const { budget } = core;
+  if (st.active || core.closed) return;
+  if (budget.chunks + 1 >= budget.maxChunks) return;
+  if (budget.bytes + st.config.sealBytes > budget.maxBytes) return;
+  await openChunk(core, st, schema).catch(() => undefined);
 }
 
 /** An append written to a chunk, with where that chunk stood before it. */
@@ -36,11 +57,12 @@ interface Placed {
   recordsBefore: number;
 }
 
+/** Writes and syncs one batch; returns the chunk it filled and sealed, if it did. */
 async function writeBatch(
   core: BufferCore,
   st: StreamState,
   batch: PendingAppend[],
-): Promise<void> {
+): Promise<ChunkWriter | undefined> {
   const unsynced: Placed[] = [];
   const covered: Placed[] = [];
   let next = 0;
@@ -56,14 +78,14 @@ async function writeBatch(
       }
       const active = st.active ?? (await openChunk(core, st, schema));
       const run = sameSchemaRun(batch, next);
-      unsynced.push(...(await writeRun(st, active, run)));
+      const last = next + run.length === batch.length;
+      const runBytes = run.reduce((n, e) => n + e.bytes, 0);
+      // Full after this last write: its trailer goes into the same write, before the
+      // commit's one sync, which then covers both.
+      const seal = last && active.bytes + runBytes >= st.config.sealBytes;
+      unsynced.push(...(await writeRun(st, active, run, seal)));
+      sealing = seal;
       next += run.length;
-    }
-    const active = st.active;
-    if (active && unsynced.length > 0 && active.bytes >= st.config.sealBytes) {
-      // Full: the trailer goes in before the commit's one sync, which then covers both.
-      await active.appendSeal();
-      sealing = true;
     }
   } catch (err) {
     failure = err;
@@ -83,23 +105,24 @@ async function writeBatch(
       for (const p of unsynced.splice(0)) reject(core, st, p.entry, err);
     }
   }
-  if (sealing) {
-    const active = st.active as ChunkWriter;
-    await active
-      .close()
-      .catch((err: unknown) => core.logFailure(err, "chunk.close_failed", { stream: st.name }));
-    registerSealed(core, st, active);
-  }
+  const filled = sealing ? (st.active as ChunkWriter) : undefined;
+  // Sealed and synced: sendable before the appends resolve, as if closed already.
+  if (filled) registerSealed(core, st, filled);
   for (const { entry, firstSeq } of [...covered, ...unsynced]) {
     entry.resolve({ firstSeq, lastSeq: firstSeq + entry.records.length - 1 });
     core.appended.records += entry.records.length;
     core.appended.bytes += entry.bytes;
     core.appendRate.add(entry.records.length);
   }
+  // Producers go on while the filled chunk's descriptor closes.
+  await filled
+    ?.close()
+    .catch((err: unknown) => core.logFailure(err, "chunk.close_failed", { stream: st.name }));
   if (failure !== undefined) {
     for (const entry of batch.slice(next)) reject(core, st, entry, failure);
     core.logFailure(failure, "append.failed", { stream: st.name });
   }
+  return filled;
 }
 
 /** The appends from `start` on that share its schema; an append is never split. */
@@ -110,18 +133,19 @@ function sameSchemaRun(batch: PendingAppend[], start: number): PendingAppend[] {
   return batch.slice(start, end);
 }
 
-/** One write for a run of appends; numbers their records from `st.nextSeq`. */
+/** One write for a run of appends (and the seal trailer after them, with `seal`). */
 async function writeRun(
   st: StreamState,
   active: ChunkWriter,
   entries: PendingAppend[],
+  seal: boolean,
 ): Promise<Placed[]> {
   const records: Uint8Array[] = [];
   for (const e of entries) for (const r of e.records) records.push(r);
   const firstSeq = st.nextSeq;
   const sizeBefore = active.bytes;
   const recordsBefore = active.records;
-  await active.write(encodeRecords(records, firstSeq), records.length, firstSeq);
+  await active.write(records, firstSeq, seal);
   st.nextSeq += records.length;
   let seq = firstSeq;
   return entries.map((entry) => {

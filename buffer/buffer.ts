@@ -131,10 +131,13 @@ export class DiskBuffer {
     if (schema.length > MAX_SCHEMA_BYTES) {
       throw new BufferInputError(`schema fingerprint longer than ${MAX_SCHEMA_BYTES} bytes`);
     }
-    const st = await this.stream(stream);
-    await makeRoom(core, st, bytes);
+    // Awaits only where something must wait: an await that resolves at once still defers
+    // this append past the producers queued behind it, and the group commit's timer would
+    // start late by that much on every cycle.
+    const st = core.streams.get(stream) ?? (await this.stream(stream));
+    if (!core.budget.fits(bytes)) await makeRoom(core, st, bytes);
     core.budget.addBytes(bytes);
-    await core.memory.acquire(bytes);
+    if (!core.memory.tryAcquire(bytes)) await core.memory.acquire(bytes);
     return new Promise((resolve, reject) =>
       st.commit.add({ records, bytes, schema, resolve, reject }),
     );

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { chunkFileName } from "./chunk-file.js";
 import { encodeHeader } from "./chunk-header.js";
 import type { FileLayer, WritableFile } from "./file-layer.js";
-import { encodeSeal } from "./record-frame.js";
+import { encodeRecords, encodeSeal } from "./record-frame.js";
 
 /**
  * The one open chunk of a stream. Appends go to the end with positional writes; a failed
@@ -54,8 +54,20 @@ export class ChunkWriter {
     return this.file.size;
   }
 
-  /** Appends framed records; on failure the file is cut back to where it was. */
-  async write(frames: Buffer, count: number, firstSeq: number): Promise<void> {
+  /**
+   * Frames and appends `records`, numbered from `firstSeq`, in one write; on failure the
+   * file is cut back to where it was. With `seal`, the seal trailer goes into the same
+   * write without a sync: the caller syncs, then `close`s — or `rollback`s, which
+   * removes the trailer with the records.
+   */
+  async write(records: readonly Uint8Array[], firstSeq: number, seal = false): Promise<void> {
+    const count = records.length;
+    const chunkFirst = this.records === 0 ? firstSeq : this.firstSeq;
+    const frames = encodeRecords(
+      records,
+      firstSeq,
+      seal ? { count: this.records + count, firstSeq: chunkFirst } : undefined,
+    );
     const before = this.file.size;
     try {
       await this.file.append(frames);
@@ -63,7 +75,7 @@ export class ChunkWriter {
       await this.file.truncate(before).catch(() => undefined);
       throw err;
     }
-    if (this.records === 0) this.firstSeq = firstSeq;
+    this.firstSeq = chunkFirst;
     this.records += count;
     this.lastSeq = firstSeq + count - 1;
   }
@@ -83,28 +95,14 @@ export class ChunkWriter {
   }
 
   /**
-   * Writes the seal trailer without syncing, so the commit's one sync covers records and
-   * trailer together; a failed write is cut back. The caller syncs, then `close`s — or
-   * `rollback`s, which removes the trailer with the records.
-   */
-  async appendSeal(): Promise<void> {
-    const before = this.file.size;
-    try {
-      await this.file.append(encodeSeal(this.records, this.firstSeq, this.lastSeq));
-    } catch (err) {
-      await this.file.truncate(before).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /**
    * Writes the seal trailer and syncs whatever the fsync policy: a sealed chunk may be
-   * sent, and a chunk id the sink has seen must never be reused after a power cut.
+   * sent, and a chunk id the sink has seen must never be reused after a power cut. On
+   * failure the trailer is cut off again.
    */
   async seal(): Promise<void> {
     const before = this.file.size;
-    await this.appendSeal();
     try {
+      await this.file.append(encodeSeal(this.records, this.firstSeq, this.lastSeq));
       await this.sync();
     } catch (err) {
       await this.file.truncate(before).catch(() => undefined);

@@ -14,11 +14,15 @@ export class MemoryStage {
     return this.used;
   }
 
+  /** Takes `bytes` if they fit now and nobody is waiting ahead; never waits. */
+  tryAcquire(bytes: number): boolean {
+    if (this.waiters.length > 0 || !this.fits(bytes)) return false;
+    this.used += bytes;
+    return true;
+  }
+
   acquire(bytes: number): Promise<void> {
-    if (this.waiters.length === 0 && this.fits(bytes)) {
-      this.used += bytes;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire(bytes)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
   }
 

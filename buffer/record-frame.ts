@@ -1,4 +1,4 @@
-import { crc32c } from "@node-rs/crc32";
+import { crc32cRange } from "./crc32c.js";
 import { readU64, writeU64 } from "./u64.js";
 
 /**
@@ -33,10 +33,16 @@ export function frameSize(payloadBytes: number): number {
 
 /**
  * Frames `records` with consecutive sequence numbers starting at `firstSeq` into one
- * buffer, so a whole group commit is one write.
+ * buffer, so a whole group commit is one write. With `seal`, the chunk's seal trailer
+ * (`seal.count` records from `seal.firstSeq` to the last record here) follows in the
+ * same buffer, so the commit that fills a chunk needs no second write.
  */
-export function encodeRecords(records: readonly Uint8Array[], firstSeq: number): Buffer {
-  let total = 0;
+export function encodeRecords(
+  records: readonly Uint8Array[],
+  firstSeq: number,
+  seal?: { count: number; firstSeq: number },
+): Buffer {
+  let total = seal ? SEAL_FRAME_BYTES : 0;
   for (const r of records) total += FRAME_OVERHEAD + r.length;
   const buf = Buffer.allocUnsafe(total);
   let off = 0;
@@ -44,29 +50,36 @@ export function encodeRecords(records: readonly Uint8Array[], firstSeq: number):
   for (const r of records) {
     off = writeFrame(buf, off, KIND_RECORD, seq++, r);
   }
+  if (seal) writeSeal(buf, off, seal.count, seal.firstSeq, seq - 1);
   return buf;
 }
 
 export function encodeSeal(count: number, firstSeq: number, lastSeq: number): Buffer {
+  const buf = Buffer.allocUnsafe(SEAL_FRAME_BYTES);
+  writeSeal(buf, 0, count, firstSeq, lastSeq);
+  return buf;
+}
+
+function writeSeal(buf: Buffer, off: number, count: number, firstSeq: number, lastSeq: number) {
   const payload = Buffer.allocUnsafe(SEAL_PAYLOAD);
   payload.writeUInt32LE(count, 0);
   writeU64(payload, firstSeq, 4);
   writeU64(payload, lastSeq, 12);
-  const buf = Buffer.allocUnsafe(SEAL_FRAME_BYTES);
-  writeFrame(buf, 0, KIND_SEAL, lastSeq, payload);
-  return buf;
+  writeFrame(buf, off, KIND_SEAL, lastSeq, payload);
 }
 
+/** Runs once per record on the commit path, so it checksums in place (no `subarray`). */
 function writeFrame(buf: Buffer, off: number, kind: number, seq: number, payload: Uint8Array) {
+  const n = payload.length;
   buf[off] = FRAME_MAGIC_0;
   buf[off + 1] = FRAME_MAGIC_1;
   buf[off + 2] = kind;
   buf[off + 3] = 0;
-  buf.writeUInt32LE(payload.length, off + 4);
+  buf.writeUInt32LE(n, off + 4);
   writeU64(buf, seq, off + 8);
   buf.set(payload, off + 16);
-  const end = off + 16 + payload.length;
-  buf.writeUInt32LE(crc32c(buf.subarray(off, end)), end);
+  const end = off + 16 + n;
+  buf.writeUInt32LE(crc32cRange(buf, off, end), end);
   return end + 4;
 }
 
@@ -89,7 +102,7 @@ export function frameAt(buf: Buffer, off: number, maxPayload: number): Frame | u
   const n = buf.readUInt32LE(off + 4);
   if (n > maxPayload || off + FRAME_OVERHEAD + n > buf.length) return undefined;
   const payloadEnd = off + 16 + n;
-  if (crc32c(buf.subarray(off, payloadEnd)) !== buf.readUInt32LE(payloadEnd)) return undefined;
+  if (crc32cRange(buf, off, payloadEnd) !== buf.readUInt32LE(payloadEnd)) return undefined;
   return {
     kind,
     seq: readU64(buf, off + 8),

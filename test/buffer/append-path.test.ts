@@ -1,10 +1,11 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskBuffer } from "../../buffer/buffer.js";
 import { type FileLayer, realFileLayer, type WritableFile } from "../../buffer/file-layer.js";
 import { readUndelivered } from "../../buffer/inspect.js";
+import { until } from "../helpers/until.js";
 
 /** The real file layer, except that chosen fdatasync calls fail with EIO. */
 function failingSyncs(shouldFail: () => boolean): FileLayer {
@@ -52,6 +53,48 @@ describe("buffer/append-path", () => {
     for await (const r of readUndelivered(join(work, "b"))) payloads.push(r.payload.toString());
     assert.deepEqual(payloads.slice(0, 4), ["0a", "0b", "1a", "1b"]);
     assert.equal(payloads.length, 400);
+  });
+
+  it("opens the next chunk as soon as a commit fills one, and a crash leaving it empty loses nothing", async () => {
+    const dir = join(work, "b");
+    const chunks = () => readdirSync(join(dir, "streams", "a")).sort();
+    const buffer = await DiskBuffer.open({
+      dir,
+      defaults: { fsync: "always", sealBytes: 1024, sealAgeMs: 60_000 },
+    });
+    await buffer.append("a", [Buffer.alloc(600, "x"), Buffer.alloc(600, "y")]);
+    assert.equal(buffer.nextToSend()?.records, 2, "sealed when the append resolved");
+    await until(() => chunks().length === 2, 2000, "the next chunk was never opened");
+    await buffer.close({ seal: false });
+    const files = chunks();
+    const next = join(dir, "streams", "a", files[1] as string);
+    assert.ok(statSync(next).size > 0, "the next chunk has its header");
+    const reopened = await DiskBuffer.open({ dir });
+    assert.deepEqual(chunks(), [files[0]], "the empty chunk is removed on open");
+    assert.deepEqual(await reopened.append("a", [Buffer.from("z")]), { firstSeq: 3, lastSeq: 3 });
+    await reopened.close();
+    const stored: string[] = [];
+    for await (const r of readUndelivered(dir)) stored.push(`${r.seq}:${r.payload.length}`);
+    assert.deepEqual(stored, ["1:600", "2:600", "3:1"]);
+  });
+
+  it("opens no chunk ahead when that would leave no chunk slot for the next append", async () => {
+    const dir = join(work, "b");
+    const buffer = await DiskBuffer.open({
+      dir,
+      maxChunks: 3,
+      defaults: { fsync: "always", sealBytes: 1024, sealAgeMs: 60_000, overflow: "reject" },
+    });
+    await buffer.append("a", [Buffer.alloc(1100)]);
+    await until(() => buffer.usage.chunks === 2, 2000, "chunk 2 was never opened ahead");
+    await buffer.append("a", [Buffer.alloc(1100)]);
+    // Two chunks full. Opening ahead follows the commit by a few milliseconds; a third
+    // chunk opened ahead would take the last slot and make the next append fail.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(buffer.usage.chunks, 2);
+    assert.deepEqual(await buffer.append("a", [Buffer.from("fits")]), { firstSeq: 3, lastSeq: 3 });
+    assert.equal(buffer.usage.chunks, 3);
+    await buffer.close();
   });
 
   it("rejects exactly the appends a failed sync covered, cuts them from the file, and goes on", async () => {

@@ -45,4 +45,16 @@ describe("buffer/memory-stage", () => {
     stage.release(500);
     await next;
   });
+
+  it("tryAcquire takes what fits at once but never jumps a queued waiter", async () => {
+    const stage = new MemoryStage(100);
+    assert.equal(stage.tryAcquire(70), true);
+    assert.equal(stage.tryAcquire(40), false);
+    assert.equal(stage.bytes, 70);
+    const waiting = stage.acquire(40);
+    assert.equal(stage.tryAcquire(10), false, "a waiter is queued ahead");
+    stage.release(70);
+    await waiting;
+    assert.equal(stage.bytes, 40);
+  });
 });
