@@ -1,5 +1,6 @@
 import { errorFromApi, MasterResponseError, MasterUnreachableError } from "./errors.js";
-import type { InstanceRecord, NodeRecord, StoredLoss, StoredUsage } from "./store.js";
+import type { InstanceView } from "./instance-state.js";
+import type { NodeRecord, StoredLoss, StoredUsage } from "./store.js";
 import type { SequenceGap } from "./telemetry-gaps.js";
 
 export interface ChunkInfo {
@@ -56,17 +57,17 @@ export class MasterClient {
     software: string;
     node?: string;
     parameters: Record<string, string>;
-  }): Promise<InstanceRecord> {
-    return (await this.call<{ instance: InstanceRecord }>("POST", "/v1/instances", input)).instance;
+  }): Promise<InstanceView> {
+    return (await this.call<{ instance: InstanceView }>("POST", "/v1/instances", input)).instance;
   }
 
-  async show(name: string): Promise<{ instance: InstanceRecord; usage: StoredUsage[] }> {
+  async show(name: string): Promise<{ instance: InstanceView; usage: StoredUsage[] }> {
     return this.call("GET", `/v1/instances/${encodeURIComponent(name)}`);
   }
 
-  async destroy(name: string): Promise<InstanceRecord> {
+  async destroy(name: string): Promise<InstanceView> {
     const path = `/v1/instances/${encodeURIComponent(name)}`;
-    return (await this.call<{ instance: InstanceRecord }>("DELETE", path)).instance;
+    return (await this.call<{ instance: InstanceView }>("DELETE", path)).instance;
   }
 
   async telemetry(query: {

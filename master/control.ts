@@ -3,17 +3,20 @@ import type { NodeRequest, ReplyBody } from "../protocol/index.js";
 import { UnknownNodeError } from "./errors.js";
 import type { TelemetryIngest } from "./ingest.js";
 import type { MasterMetrics } from "./metrics.js";
-import type { MasterStore } from "./store.js";
+import { Orchestrator } from "./orchestration.js";
+import type { InstanceRecord, MasterStore } from "./store.js";
 
 /**
  * Answers node requests: hello (registration facts), sync (desired state), report
- * (status, promises, connection parameters, usage), telemetry chunks and loss events.
+ * (status, promises, connection parameters, usage, requested instances), telemetry chunks
+ * and loss events.
  * Requests reach it validated and authenticated by the protocol server.
  */
 export class ControlHandler {
   private readonly names = new Map<string, string>();
   private readonly seen = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
+  private readonly orchestrator: Orchestrator;
 
   constructor(
     private readonly store: MasterStore,
@@ -21,6 +24,7 @@ export class ControlHandler {
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
   ) {
+    this.orchestrator = new Orchestrator(store, logger);
     // Last-seen times go to the store in batches, not once per chunk.
     this.flushTimer = setInterval(() => void this.flushSeen(), 5_000);
     this.flushTimer.unref();
@@ -53,23 +57,34 @@ export class ControlHandler {
           this.store.listSoftware(name),
           this.store.listInstances({ node: name }),
         ]);
+        // Children run on their parent's node, so this node's list holds them all.
+        const children = new Map<string, InstanceRecord[]>();
+        for (const i of instances)
+          if (i.parent !== null) children.set(i.parent, [...(children.get(i.parent) ?? []), i]);
         return {
           type: "desired",
           software,
-          instances: instances.map((i) => ({
-            name: i.name,
-            software: i.software,
-            parameters: i.parameters,
-            partition: i.partition,
-            cores: i.cores,
-            state: i.requestedState,
-          })),
+          instances: instances.map((i) => {
+            const requested = this.orchestrator.requested(i.name, children.get(i.name) ?? []);
+            return {
+              name: i.name,
+              software: i.software,
+              parameters: i.parameters,
+              partition: i.partition,
+              cores: i.cores,
+              state: i.requestedState,
+              ...(requested ? { requested } : {}),
+            };
+          }),
         };
       }
       case "report": {
         // Usage first: the final figures of an instance reported destroyed still count.
         const foreignUsage = await this.store.addUsage(name, request.usage, at);
         const ignored = await this.store.applyReport(name, request.instances, at);
+        for (const r of request.instances)
+          if (r.requests !== undefined && !ignored.includes(r.name))
+            await this.orchestrator.apply(name, r.name, r.requests, at);
         const unknown = [...new Set([...ignored, ...foreignUsage])];
         if (unknown.length > 0)
           this.logger.warn({ node: name, instances: unknown }, "report.unknown_instances");

@@ -3,6 +3,7 @@ import { isKeyText } from "../protocol/index.js";
 import { placeInstance } from "./allocation.js";
 import { addNodeBody, NAME_RULE, requestInstanceBody, supplyBody } from "./api-schemas.js";
 import { InvalidRequestError, NotFoundError } from "./errors.js";
+import { withState } from "./instance-state.js";
 import type { MasterMetrics } from "./metrics.js";
 import type { InstanceRequest, MasterStore, StoredChunk, TelemetryQuery } from "./store.js";
 import { findGaps } from "./telemetry-gaps.js";
@@ -73,7 +74,8 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
       path: /^\/v1\/instances$/,
       handler: async ({ query }) => {
         const node = query.get("node") ?? undefined;
-        return { json: { instances: await store.listInstances(node ? { node } : {}) } };
+        const instances = await store.listInstances(node ? { node } : {});
+        return { json: { instances: instances.map(withState) } };
       },
     },
     {
@@ -96,7 +98,7 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
           placeInstance,
           now(),
         );
-        return { status: 201, json: { instance } };
+        return { status: 201, json: { instance: withState(instance) } };
       },
     },
     {
@@ -106,7 +108,7 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
         const name = params[0] ?? "";
         const instance = await store.getInstance(name);
         if (!instance) throw new NotFoundError(`instance '${name}' does not exist`);
-        return { json: { instance, usage: await store.listUsage(name, 10) } };
+        return { json: { instance: withState(instance), usage: await store.listUsage(name, 10) } };
       },
     },
     {
@@ -114,7 +116,9 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
       path: /^\/v1\/instances\/([^/]+)$/,
       handler: async ({ params }) => ({
         status: 202,
-        json: { instance: await store.setRequestedState(params[0] ?? "", "destroyed", now()) },
+        json: {
+          instance: withState(await store.setRequestedState(params[0] ?? "", "destroyed", now())),
+        },
       }),
     },
     {

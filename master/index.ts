@@ -4,6 +4,12 @@ export { type MasterDataDir, masterPublicKey, openDataDir, TOKEN_FILE } from "./
 export * from "./errors.js";
 export { TelemetryIngest } from "./ingest.js";
 export {
+  type InstanceState,
+  type InstanceView,
+  instanceState,
+  withState,
+} from "./instance-state.js";
+export {
   DEFAULT_HTTP,
   DEFAULT_LISTEN,
   type MasterOptions,
@@ -12,6 +18,7 @@ export {
   startMaster,
 } from "./master.js";
 export { MasterMetrics } from "./metrics.js";
+export { childName, Orchestrator } from "./orchestration.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
 export type * from "./store.js";
 export { findGaps, type SequenceGap } from "./telemetry-gaps.js";

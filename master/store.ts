@@ -45,6 +45,8 @@ export interface InstanceRecord {
   status: InstanceStatus | "pending";
   promises: PromiseResult[];
   connection: Record<string, string>;
+  /** The instance that requested this one (`requests:`), or null when an operator did. */
+  parent: string | null;
   createdAt: number;
   updatedAt: number;
   reportedAt: number | null;
@@ -58,6 +60,8 @@ export interface InstanceRequest {
   node?: string;
   /** Isolated cores the instance needs for real time; 0 when it does not ask for real time. */
   cores: number;
+  /** The requesting instance, when another instance asks for this one. */
+  parent?: string;
 }
 
 /** What the allocator sees of one node, read inside the placing transaction. */
@@ -136,7 +140,13 @@ export interface MasterStore {
    */
   requestInstance(request: InstanceRequest, place: Placer, at: number): Promise<InstanceRecord>;
   getInstance(name: string): Promise<InstanceRecord | undefined>;
-  listInstances(filter?: { node?: string }): Promise<InstanceRecord[]>;
+  /** Instances by name; `parent` lists the instances one instance requested. */
+  listInstances(filter?: { node?: string; parent?: string }): Promise<InstanceRecord[]>;
+  /**
+   * Sets what the operator (or a parent) wants. `destroyed` also destroys, in the same
+   * transaction, every instance it requested, and theirs: children never outlive their
+   * parent.
+   */
   setRequestedState(name: string, state: RequestedState, at: number): Promise<InstanceRecord>;
   /**
    * Applies a node's report on its instances. Instances not placed on that node are

@@ -49,12 +49,26 @@ export interface PromiseResult {
   checkedAt: number;
 }
 
+/** An instance another instance needs (`requests:` in its descriptor), rendered by the node. */
+export interface InstanceRequestSpec {
+  /** The request's name in the descriptor; the master names the instance `PARENT.NAME`. */
+  name: string;
+  /** The release's URL, resolved against the requesting descriptor's own URL. */
+  software: string;
+  parameters: Record<string, string>;
+}
+
 export interface InstanceReport {
   name: string;
   status: InstanceStatus;
   promises: PromiseResult[];
   /** Published connection parameters (`publish:` in the descriptor), rendered. */
   connection: Record<string, string>;
+  /**
+   * Every instance this one requests, once the node could render them. Present means
+   * complete: the master creates what is listed and destroys children no longer listed.
+   */
+  requests?: InstanceRequestSpec[];
 }
 
 export interface UsageReport {
@@ -128,6 +142,18 @@ export interface Welcome extends ReplyBase {
 
 export type RequestedState = "started" | "stopped" | "destroyed";
 
+/** What the master knows of an instance another one requested. */
+export interface RequestedInstance {
+  /** The requested instance's own name (`PARENT.NAME`). */
+  instance: string;
+  /** Running with every promise passing: its connection parameters can be used. */
+  ready: boolean;
+  /** Its status, or `failed` with `message` when the master could not create it. */
+  status: InstanceStatus | "pending";
+  message?: string;
+  connection: Record<string, string>;
+}
+
 export interface DesiredInstance {
   name: string;
   software: string;
@@ -136,6 +162,8 @@ export interface DesiredInstance {
   /** Isolated cores reserved for this instance; empty when it does not ask for real time. */
   cores: number[];
   state: RequestedState;
+  /** The instances it requested, by request name; absent when it requested none. */
+  requested?: Record<string, RequestedInstance>;
 }
 
 export interface DesiredState extends ReplyBase {

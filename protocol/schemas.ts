@@ -66,15 +66,29 @@ const promiseResult = {
   },
 } as const;
 
+const instanceStatus = {
+  enum: ["installing", "starting", "running", "failed", "stopped", "destroyed"],
+} as const;
+const requestName = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } as const;
+const softwareUrl = { type: "string", minLength: 1, maxLength: 2048 } as const;
+
+const instanceRequestSpec = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "software", "parameters"],
+  properties: { name: requestName, software: softwareUrl, parameters: stringMap },
+} as const;
+
 const instanceReport = {
   type: "object",
   additionalProperties: false,
   required: ["name", "status", "promises", "connection"],
   properties: {
     name,
-    status: { enum: ["installing", "starting", "running", "failed", "stopped", "destroyed"] },
+    status: instanceStatus,
     promises: { type: "array", maxItems: 256, items: promiseResult },
     connection: stringMap,
+    requests: { type: "array", maxItems: 64, items: instanceRequestSpec },
   },
 } as const;
 
@@ -143,28 +157,44 @@ export const lossSchema = request(
 
 export const welcomeSchema = reply("welcome", { name }, ["name"]);
 
+const requestedInstance = {
+  type: "object",
+  additionalProperties: false,
+  required: ["instance", "ready", "status", "connection"],
+  properties: {
+    // A name the master refused as too long is still named here.
+    instance: { type: "string", minLength: 1, maxLength: 256 },
+    ready: { type: "boolean" },
+    status: { enum: [...instanceStatus.enum, "pending"] },
+    message: { type: "string", maxLength: 4096 },
+    connection: stringMap,
+  },
+} as const;
+
 const desiredInstance = {
   type: "object",
   additionalProperties: false,
   required: ["name", "software", "parameters", "partition", "cores", "state"],
   properties: {
     name,
-    software: { type: "string", minLength: 1, maxLength: 2048 },
+    software: softwareUrl,
     parameters: stringMap,
     partition: { type: "integer", minimum: 0, maximum: 4095 },
     cores: { type: "array", maxItems: 4096, items: cpuId },
     state: { enum: ["started", "stopped", "destroyed"] },
+    requested: {
+      type: "object",
+      maxProperties: 64,
+      propertyNames: requestName,
+      additionalProperties: requestedInstance,
+    },
   },
 } as const;
 
 export const desiredSchema = reply(
   "desired",
   {
-    software: {
-      type: "array",
-      maxItems: 4096,
-      items: { type: "string", minLength: 1, maxLength: 2048 },
-    },
+    software: { type: "array", maxItems: 4096, items: softwareUrl },
     instances: { type: "array", maxItems: 4096, items: desiredInstance },
   },
   ["software", "instances"],

@@ -15,9 +15,10 @@ export const registerShow: RegisterCommand = (program, context) => {
           `instance   ${i.name}`,
           `software   ${i.software}`,
           `node       ${i.node} (partition ${i.partition}${i.cores.length > 0 ? `, cores ${i.cores.join(",")}` : ""})`,
-          `requested  ${i.requestedState}`,
-          `status     ${i.status} (reported ${formatTime(i.reportedAt)})`,
+          `wanted     ${i.requestedState}`,
+          `state      ${i.state} (status ${i.status}, reported ${formatTime(i.reportedAt)})`,
         ];
+        if (i.parent !== null) lines.push(`requested  by ${i.parent}`);
         for (const [k, v] of Object.entries(i.parameters)) lines.push(`param      ${k}=${v}`);
         for (const [k, v] of Object.entries(i.connection)) lines.push(`publishes  ${k}=${v}`);
         for (const p of i.promises) {

@@ -83,6 +83,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (node, loss_id)
   );
   `,
+  `
+  ALTER TABLE instances ADD COLUMN parent TEXT;
+  CREATE INDEX instances_by_parent ON instances (parent);
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -32,6 +32,7 @@ export function toInstance(r: Row): InstanceRecord {
     status: r.status as InstanceRecord["status"],
     promises: JSON.parse(String(r.promises)) as InstanceRecord["promises"],
     connection: JSON.parse(String(r.connection)) as Record<string, string>,
+    parent: (r.parent as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     reportedAt: (r.reported_at as number | null) ?? null,

@@ -169,8 +169,8 @@ export class SqliteStore implements MasterStore {
         const placement = place(request, readCapacity(this.db));
         this.db
           .prepare(`INSERT INTO instances (name, software, parameters, node, partition, cores,
-            requested_state, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?)`)
+            requested_state, status, parent, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?, ?)`)
           .run(
             request.name,
             request.software,
@@ -178,6 +178,7 @@ export class SqliteStore implements MasterStore {
             placement.node,
             placement.partition,
             JSON.stringify(placement.cores),
+            request.parent ?? null,
             at,
             at,
           );
@@ -190,10 +191,11 @@ export class SqliteStore implements MasterStore {
     return this.instanceRow(name);
   }
 
-  async listInstances(filter: { node?: string } = {}): Promise<InstanceRecord[]> {
-    const rows = filter.node
-      ? this.db.prepare("SELECT * FROM instances WHERE node = ? ORDER BY name").all(filter.node)
-      : this.db.prepare("SELECT * FROM instances ORDER BY name").all();
+  async listInstances(filter: { node?: string; parent?: string } = {}): Promise<InstanceRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM instances WHERE (@node IS NULL OR node = @node)
+        AND (@parent IS NULL OR parent = @parent) ORDER BY name`)
+      .all({ node: filter.node ?? null, parent: filter.parent ?? null });
     return (rows as Row[]).map(toInstance);
   }
 
@@ -202,11 +204,24 @@ export class SqliteStore implements MasterStore {
     state: RequestedState,
     at: number,
   ): Promise<InstanceRecord> {
-    const result = this.db
-      .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
-      .run(state, at, name);
-    if (result.changes === 0) throw new NotFoundError(`instance '${name}' does not exist`);
-    return this.instanceRow(name) as InstanceRecord;
+    return this.db
+      .transaction(() => {
+        const result = this.db
+          .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
+          .run(state, at, name);
+        if (result.changes === 0) throw new NotFoundError(`instance '${name}' does not exist`);
+        if (state === "destroyed") {
+          this.db
+            .prepare(`WITH RECURSIVE descendants(name) AS (
+                SELECT name FROM instances WHERE parent = @name
+                UNION SELECT i.name FROM instances i JOIN descendants d ON i.parent = d.name)
+              UPDATE instances SET requested_state = 'destroyed', updated_at = @at
+              WHERE name IN descendants`)
+            .run({ name, at });
+        }
+        return this.instanceRow(name) as InstanceRecord;
+      })
+      .immediate();
   }
 
   async applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]> {

@@ -48,7 +48,23 @@ describe("SqliteStore", () => {
     db.close();
     assert.throws(() => SqliteStore.open(path), {
       code: "E_MASTER_STORE_VERSION",
-      message: /schema version 2 is newer than this master supports \(1\)/,
+      message: new RegExp(
+        `schema version ${MIGRATIONS.length + 1} is newer than this master supports \\(${MIGRATIONS.length}\\)`,
+      ),
     });
+  });
+
+  it("migrates a database of the first schema, keeping its instances (no parent)", async () => {
+    const path = join(dir, "master.db");
+    const db = new Database(path);
+    db.exec(MIGRATIONS[0] ?? "");
+    db.pragma("user_version = 1");
+    db.exec(`INSERT INTO nodes (name, public_key, added_at) VALUES ('gw', 'k', 1);
+      INSERT INTO instances (name, software, parameters, node, partition, cores, requested_state,
+        status, created_at, updated_at) VALUES ('e', 'sw', '{}', 'gw', 0, '[]', 'started', 'pending', 1, 1)`);
+    db.close();
+    const store = SqliteStore.open(path);
+    assert.equal((await store.getInstance("e"))?.parent, null);
+    await store.close();
   });
 });

@@ -222,5 +222,40 @@ export function instanceCases(c: StoreCase): void {
         ],
       );
     });
+
+    it("lists the instances one instance requested, and destroys them, and theirs, with it", async () => {
+      await c.node("gw-1");
+      await c.node("gw-2");
+      for (const n of ["gw-1", "gw-2"]) await c.store.supply(n, echo, 1);
+      const ask = (name: string, node: string, parent?: string) =>
+        c.store.requestInstance(
+          { name, software: echo, parameters: {}, cores: 0, node, ...(parent ? { parent } : {}) },
+          placeInstance,
+          2,
+        );
+      assert.equal((await ask("a", "gw-1")).parent, null);
+      assert.equal((await ask("a.b", "gw-1", "a")).parent, "a");
+      await ask("a.b.c", "gw-2", "a.b");
+      await ask("other", "gw-2");
+      assert.deepEqual(
+        (await c.store.listInstances({ parent: "a" })).map((i) => i.name),
+        ["a.b"],
+      );
+      assert.deepEqual(
+        (await c.store.listInstances({ node: "gw-2", parent: "a.b" })).map((i) => i.name),
+        ["a.b.c"],
+      );
+      await c.store.setRequestedState("a", "destroyed", 3);
+      const states = Object.fromEntries(
+        (await c.store.listInstances()).map((i) => [i.name, i.requestedState]),
+      );
+      assert.deepEqual(states, {
+        a: "destroyed",
+        "a.b": "destroyed",
+        "a.b.c": "destroyed",
+        other: "started",
+      });
+      assert.equal((await (await c.reopen()).getInstance("a.b"))?.parent, "a");
+    });
   });
 }

@@ -1,0 +1,193 @@
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { Cgroup, readCpuTopology } from "../native/index.js";
+import { NodeLink } from "../protocol/index.js";
+import type { BackoffOptions } from "./backoff.js";
+import { Converger } from "./converge/converger.js";
+import { Journal } from "./converge/journal.js";
+import { SyncLoop } from "./converge/sync-loop.js";
+import { checkTraversable, openAgentDataDir } from "./data-dir.js";
+import { loadOrCreateIdentity } from "./identity.js";
+import { AgentMetrics, serveMetrics } from "./metrics.js";
+import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
+import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
+import { ensureSystemUser } from "./partitions/system-user.js";
+import { SoftwareStore } from "./software/software-store.js";
+
+export interface AgentOptions {
+  /** Data directory: key, journal, software, partitions. */
+  data: string;
+  /** The master's node endpoint, `tcp://HOST:PORT`. */
+  master: string;
+  /** The master's public key (Z85), pinned. */
+  masterKey: string;
+  partitions: number;
+  /** The name the operator added this node under; a different one from the master is logged. */
+  name?: string;
+  agentVersion: string;
+  logger: Logger;
+  /** Default: isolated when running as root, laptop mode otherwise. */
+  isolated?: boolean;
+  /**
+   * Group under which the agent makes `outpost-partitions` (one group per partition) and
+   * `outpost-builds` (default: the agent's own group).
+   */
+  cgroupParent?: Cgroup;
+  /** Partition accounts are `<userPrefix>N` (default `outpost-p`). */
+  userPrefix?: string;
+  /** Account builds run as (default `outpost-build`). */
+  buildUser?: string;
+  board?: string;
+  syncIntervalMs?: number;
+  fullPassMs?: number;
+  usageIntervalMs?: number;
+  restartBackoff?: BackoffOptions;
+  installBackoff?: BackoffOptions;
+  stopTimeoutMs?: number;
+  /** Serve Prometheus metrics on this address (`/metrics`). */
+  metrics?: { host: string; port: number };
+}
+
+export interface RunningAgent {
+  publicKey: string;
+  /** Where the metrics are served, when asked for. */
+  metricsUrl?: string;
+  loop: SyncLoop;
+  converger: Converger;
+  /** Stops the agent and leaves every workload running (an upgrade or restart adopts them). */
+  close(): Promise<void>;
+  /** Stops the agent and every workload. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the node agent: identity, partitions, software store, journal, then the
+ * converge loop. What the journal says was running is adopted at once, before the master
+ * is reached, so a restart while offline leaves workloads supervised.
+ */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const logger = options.logger.child({ component: "agent" });
+  const paths = openAgentDataDir(options.data);
+  const keyPair = loadOrCreateIdentity(options.data);
+  const isolated = options.isolated ?? process.getuid?.() === 0;
+  if (!isolated) {
+    // Said once: partitions then run as this user, without cgroups or real time.
+    logger.warn({ uid: process.getuid?.() }, "agent.laptop_mode");
+  }
+  if (isolated) checkTraversable(paths.dir);
+  const own = isolated ? (options.cgroupParent ?? Cgroup.own()) : undefined;
+  const partitionOptions: PartitionOptions = {
+    root: paths.partitions,
+    logRoot: paths.logs,
+    userPrefix: options.userPrefix ?? "outpost-p",
+    isolated,
+    ...(own ? { cgroupParent: openOrCreateChild(own, "outpost-partitions") } : {}),
+  };
+  let buildCgroup: Cgroup | undefined;
+  if (own) {
+    // Builds a killed agent left behind are killed: their installs start over.
+    await removeCgroupTree(openOrCreateChild(own, "outpost-builds"));
+    buildCgroup = openOrCreateChild(own, "outpost-builds");
+  }
+  ensurePartitions(partitionOptions, options.partitions);
+  const buildUser = isolated
+    ? (() => {
+        const name = options.buildUser ?? "outpost-build";
+        const u = ensureSystemUser(name, "/nonexistent");
+        return { name, uid: u.uid, gid: u.gid };
+      })()
+    : undefined;
+  const software = SoftwareStore.open({
+    root: paths.software,
+    ...(buildUser ? { buildUser } : {}),
+    ...(buildCgroup ? { buildCgroup } : {}),
+    logger,
+    ...(options.installBackoff ? { backoff: options.installBackoff } : {}),
+  });
+  const journal = Journal.open(join(paths.dir, "journal.json"));
+  let loop: SyncLoop | undefined;
+  const converger = new Converger({
+    journal,
+    software,
+    partitions: partitionOptions,
+    logger,
+    backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 60_000 },
+    stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    stableMs: 30_000,
+    selfRepair: { afterFailures: 5, maxRepairs: 3 },
+    apiDir: paths.api,
+    wake: () => loop?.wake(),
+  });
+  if (journal.desired) await converger.apply(journal.desired);
+  const link = new NodeLink({
+    endpoint: options.master,
+    masterPublicKey: options.masterKey,
+    keyPair,
+    timeoutMs: 3000,
+  });
+  const metrics = new AgentMetrics({
+    instances: () => converger.report().instances,
+    restarts: () => converger.restarts(),
+    online: () => loop?.online === true,
+    installFailures: () => software.failureCount(),
+  });
+  const served = options.metrics
+    ? await serveMetrics(metrics, options.metrics.host, options.metrics.port)
+    : undefined;
+  loop = new SyncLoop({
+    metrics,
+    link,
+    converger,
+    journal,
+    hello: {
+      agentVersion: options.agentVersion,
+      arch: process.arch,
+      board: options.board ?? "generic",
+      cpus: availableParallelism(),
+      partitions: options.partitions,
+      isolatedCores: readCpuTopology().isolated,
+    },
+    logger,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    syncIntervalMs: options.syncIntervalMs ?? 5000,
+    fullPassMs: options.fullPassMs ?? 600_000,
+    usageIntervalMs: options.usageIntervalMs ?? 60_000,
+  });
+  logger.info(
+    {
+      publicKey: keyPair.publicKey,
+      master: options.master,
+      partitions: options.partitions,
+      isolated,
+    },
+    "agent.started",
+  );
+  const running = loop;
+  const stopLoop = async (): Promise<void> => {
+    await running.close();
+    served?.server.closeAllConnections();
+    await new Promise((r) => (served ? served.server.close(r) : r(undefined)));
+    try {
+      await link.close();
+    } catch (err) {
+      logger.warn({ err }, "agent.link_close_failed");
+    }
+  };
+  return {
+    publicKey: keyPair.publicKey,
+    ...(served ? { metricsUrl: served.url } : {}),
+    loop: running,
+    converger,
+    close: async () => {
+      await stopLoop();
+      await converger.detach();
+      logger.info({}, "agent.stopped");
+    },
+    shutdown: async () => {
+      await stopLoop();
+      await converger.stopAll();
+      logger.info({}, "agent.stopped");
+    },
+  };
+}

@@ -1,0 +1,377 @@
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type {
+  DesiredInstance,
+  InstanceReport,
+  InstanceRequestSpec,
+  UsageReport,
+} from "../../protocol/index.js";
+import type { BackoffOptions } from "../backoff.js";
+import { InstanceRuntime } from "../instances/instance-runtime.js";
+import { renderInstance } from "../instances/render.js";
+import { renderRequests } from "../instances/render-requests.js";
+import { partitionLayout } from "../partitions/partition-layout.js";
+import {
+  ensurePartition,
+  type Partition,
+  type PartitionOptions,
+  resetPartition,
+} from "../partitions/partitions.js";
+import type { InstalledSoftware } from "../software/install.js";
+import type { SoftwareStore } from "../software/software-store.js";
+import { BackgroundInstalls } from "./background-installs.js";
+import { instanceReport } from "./instance-report.js";
+import type { Journal } from "./journal.js";
+import { type DesiredView, instanceKey, planInstances } from "./plan.js";
+import { requestsReadiness } from "./requests-readiness.js";
+import { UsageMeter } from "./usage-meter.js";
+
+export interface DesiredSnapshot {
+  software: string[];
+  instances: DesiredInstance[];
+}
+
+export interface ConvergerOptions {
+  journal: Journal;
+  software: SoftwareStore;
+  partitions: PartitionOptions;
+  logger: Logger;
+  backoff: BackoffOptions;
+  stopTimeoutMs: number;
+  stableMs: number;
+  selfRepair: { afterFailures: number; maxRepairs: number };
+  /** Directory of the partitions' local API sockets (`pN.sock`); absent: no local API. */
+  apiDir?: string;
+  /** Something changed (an install finished, a promise flipped): run a pass soon. */
+  wake: () => void;
+}
+
+interface Running {
+  runtime: InstanceRuntime;
+  key: string;
+  usage?: UsageMeter;
+}
+
+/** An instance's `requests:` as last rendered, and what it still waits for. */
+interface Requests {
+  specs: InstanceRequestSpec[];
+  waiting?: string;
+}
+
+/** How a desired instance can start now: its key and what it starts with. */
+interface StartPlan {
+  key: string;
+  connections: Record<string, Record<string, string>>;
+}
+
+/** What one report carried, so its acknowledgement can finish what waited for it. */
+export interface ReportBatch {
+  instances: InstanceReport[];
+  usage: UsageReport[];
+  /** Instances reported `destroyed` in this batch. */
+  destroyed: string[];
+}
+
+/**
+ * Makes the node match a desired state, one pass at a time. Each instance is handled on
+ * its own: a failing one is reported with its error and never blocks the others.
+ * Installs run in the background; an instance waits for its software without holding
+ * the pass. The journal is written before and after every step that a crash could cut.
+ */
+export class Converger {
+  private readonly running = new Map<string, Running>();
+  private readonly errors = new Map<string, string>();
+  private readonly installs: BackgroundInstalls;
+  private readonly partitions = new Map<number, Partition>();
+  private readonly pendingUsage: UsageReport[] = [];
+  private readonly requests = new Map<string, Requests>();
+  private desired: DesiredSnapshot = { software: [], instances: [] };
+
+  constructor(private readonly options: ConvergerOptions) {
+    this.installs = new BackgroundInstalls(options.software, options.wake);
+  }
+
+  /**
+   * One pass. `full` also re-fetches every descriptor (a new version installs side by
+   * side, and its instances move to it) and rewrites the files of unchanged instances.
+   */
+  async apply(desired: DesiredSnapshot, full = false): Promise<void> {
+    this.desired = desired;
+    const urls = new Set([...desired.software, ...desired.instances.map((i) => i.software)]);
+    for (const url of urls) if (full || !this.options.software.get(url)) this.installs.start(url);
+    const views: DesiredView[] = desired.instances.map((i) => {
+      const sw = this.options.software.get(i.software);
+      // Waiting for requested instances: a running instance keeps running meanwhile.
+      const key =
+        sw && i.state === "started"
+          ? (this.startPlan(i, sw)?.key ?? this.running.get(i.name)?.key)
+          : undefined;
+      return { name: i.name, state: i.state, key };
+    });
+    const actual = [...this.running].map(([name, r]) => ({ name, key: r.key }));
+    for (const name of this.options.journal.names())
+      if (!this.running.has(name) && !desired.instances.some((i) => i.name === name))
+        actual.push({ name, key: "" });
+    const byName = new Map(desired.instances.map((i) => [i.name, i]));
+    await Promise.all(
+      planInstances(views, actual).map(async (action) => {
+        try {
+          switch (action.kind) {
+            case "start":
+              await this.start(byName.get(action.name) as DesiredInstance);
+              break;
+            case "stop":
+              await this.stop(action.name);
+              break;
+            case "destroy":
+              await this.destroy(action.name, byName.get(action.name));
+              break;
+            case "keep":
+              // The periodic full pass repairs drift: files rewritten as rendered.
+              if (!full) return;
+              await this.running.get(action.name)?.runtime.rewriteFiles();
+              break;
+            default:
+              return;
+          }
+          this.errors.delete(action.name);
+        } catch (err) {
+          const message = (err as Error).message;
+          // Retried every pass; logged when it starts failing or fails differently.
+          if (this.errors.get(action.name) !== message)
+            this.options.logger.warn({ instance: action.name, err }, "instance.failed");
+          this.errors.set(action.name, message);
+        }
+      }),
+    );
+  }
+
+  /** Instance status, promises, connection parameters and due usage figures. */
+  report(): ReportBatch {
+    const now = Date.now();
+    const instances = this.desired.instances.map((d) => {
+      const running = this.running.get(d.name)?.runtime;
+      return instanceReport(
+        d,
+        {
+          destroying: this.options.journal.get(d.name)?.phase === "destroying",
+          error: this.errors.get(d.name) ?? this.installs.error(d.software),
+          softwareInstalled: this.options.software.get(d.software) !== undefined,
+          ...(this.requests.has(d.name) ? { requests: this.requests.get(d.name) } : {}),
+          ...(running
+            ? {
+                running: {
+                  status: running.status(),
+                  ready: running.ready(),
+                  promises: running.promiseResults(),
+                  publish: running.publish(),
+                },
+              }
+            : {}),
+        },
+        now,
+      );
+    });
+    const destroyed = instances.filter((i) => i.status === "destroyed").map((i) => i.name);
+    return { instances, usage: [...this.pendingUsage], destroyed };
+  }
+
+  /** Closes a usage period for every running instance (sent with the next report). */
+  meterUsage(): void {
+    for (const r of this.running.values()) if (r.usage) this.pendingUsage.push(r.usage.take());
+  }
+
+  /**
+   * The master acknowledged `batch`: its usage is delivered, and each instance it reported
+   * destroyed can now lose its partition (files, cgroup) and its journal entry.
+   */
+  async acknowledged(batch: ReportBatch): Promise<void> {
+    this.pendingUsage.splice(0, batch.usage.length);
+    for (const name of batch.destroyed) {
+      const entry = this.options.journal.get(name);
+      if (!entry) continue;
+      this.options.journal.update(name, { finalReportAcked: true });
+      await resetPartition(this.partition(entry.partition));
+      this.partitions.delete(entry.partition);
+      this.options.journal.delete(name);
+      this.requests.delete(name);
+      this.options.logger.info(
+        { instance: name, partition: entry.partition },
+        "instance.destroyed",
+      );
+    }
+  }
+
+  /** Agent shutdown: workloads keep running and are adopted by the next start. */
+  async detach(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.runtime.detach()));
+    this.running.clear();
+  }
+
+  /** Every process of every instance stopped (tests, uninstall). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.runtime.stop()));
+    this.running.clear();
+  }
+
+  /** Rotates every process log past its size (run each pass: one stat per process). */
+  rotateLogs(): void {
+    for (const r of this.running.values()) r.runtime.rotateLogs();
+  }
+
+  /** Restarts of every supervised process (metrics). */
+  restarts(): number {
+    let n = 0;
+    for (const r of this.running.values()) for (const p of r.runtime.processes) n += p.restarts;
+    return n;
+  }
+
+  runtime(name: string): InstanceRuntime | undefined {
+    return this.running.get(name)?.runtime;
+  }
+
+  private partition(number: number): Partition {
+    let p = this.partitions.get(number);
+    if (!p) {
+      p = ensurePartition(this.options.partitions, number);
+      this.partitions.set(number, p);
+    }
+    return p;
+  }
+
+  /**
+   * The instance's key and requested connections if it can start now; undefined while
+   * an instance it requests is not ready. Records its rendered `requests:` for the
+   * report (the master creates them from it). Bad parameters are left to `start`,
+   * which reports them.
+   */
+  private startPlan(d: DesiredInstance, sw: InstalledSoftware): StartPlan | undefined {
+    const number = d.partition + 1;
+    let specs: InstanceRequestSpec[];
+    try {
+      specs = renderRequests(
+        d.name,
+        sw,
+        partitionLayout(this.options.partitions, number),
+        d.parameters,
+      );
+    } catch {
+      this.requests.delete(d.name);
+      return { key: instanceKey(sw.id, number, d.parameters), connections: {} };
+    }
+    if (specs.length === 0) {
+      this.requests.delete(d.name);
+      return { key: instanceKey(sw.id, number, d.parameters), connections: {} };
+    }
+    const readiness = requestsReadiness(specs, d.requested);
+    if (!readiness.ready) {
+      this.requests.set(d.name, { specs, waiting: readiness.waiting });
+      return undefined;
+    }
+    this.requests.set(d.name, { specs });
+    const { connections } = readiness;
+    return { key: instanceKey(sw.id, number, d.parameters, connections), connections };
+  }
+
+  private async start(d: DesiredInstance): Promise<void> {
+    const sw = this.options.software.get(d.software);
+    if (!sw) return;
+    const number = d.partition + 1;
+    const plan = this.startPlan(d, sw);
+    if (!plan) return;
+    const { key, connections } = plan;
+    const journal = this.options.journal;
+    const before = journal.get(d.name);
+    const partition = this.partition(number);
+    // Rendered first: bad new parameters leave the running configuration alone.
+    const rendered = renderInstance(d.name, sw, partition, d.parameters, connections);
+    const previous = this.running.get(d.name);
+    if (previous) {
+      await previous.runtime.stop();
+      this.running.delete(d.name);
+    }
+    // Identities journaled for this very configuration are adopted, not restarted.
+    const adoptable =
+      !previous && before?.softwareId === sw.id && before.partition === number
+        ? instanceKey(sw.id, number, before.parameters, before.requestedConnections) === key
+          ? before.processes
+          : {}
+        : {};
+    journal.set(d.name, {
+      software: d.software,
+      softwareId: sw.id,
+      partition: number,
+      parameters: d.parameters,
+      ...(Object.keys(connections).length > 0 ? { requestedConnections: connections } : {}),
+      requested: d.state,
+      phase: "starting",
+      processes: adoptable,
+    });
+    const runtime = new InstanceRuntime({
+      name: d.name,
+      partition,
+      rendered,
+      logger: this.options.logger,
+      backoff: this.options.backoff,
+      stopTimeoutMs: this.options.stopTimeoutMs,
+      stableMs: this.options.stableMs,
+      selfRepair: this.options.selfRepair,
+      cores: d.cores,
+      ...(this.options.apiDir ? { apiSocket: join(this.options.apiDir, `p${number}.sock`) } : {}),
+      ...(before?.published && adoptable === before.processes
+        ? { published: before.published }
+        : {}),
+      onChange: () => {
+        if (this.running.get(d.name)?.runtime === runtime)
+          journal.update(d.name, { processes: runtime.identities(), published: runtime.published });
+        this.options.wake();
+      },
+    });
+    const usage = partition.cgroup ? new UsageMeter(d.name, partition.cgroup) : undefined;
+    this.running.set(d.name, { runtime, key, ...(usage ? { usage } : {}) });
+    try {
+      await runtime.start(adoptable);
+    } catch (err) {
+      // Not kept as running, so the next pass tries again.
+      await runtime.stop();
+      this.running.delete(d.name);
+      throw err;
+    }
+    journal.update(d.name, { phase: "started", processes: runtime.identities() });
+    this.options.logger.info({ instance: d.name, partition: number }, "instance.started");
+  }
+
+  private async stop(name: string): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) return;
+    await r.runtime.stop();
+    if (r.usage) this.pendingUsage.push(r.usage.take());
+    this.running.delete(name);
+    this.options.journal.update(name, { phase: "stopped", processes: {} });
+    this.options.logger.info({ instance: name }, "instance.stopped");
+  }
+
+  private async destroy(name: string, d: DesiredInstance | undefined): Promise<void> {
+    await this.stop(name);
+    const entry = this.options.journal.get(name);
+    if (entry) {
+      if (entry.phase !== "destroying")
+        this.options.journal.update(name, { phase: "destroying", requested: "destroyed" });
+    } else if (d) {
+      // Never started here (failed install), but its partition may hold rendered files.
+      this.options.journal.set(name, {
+        software: d.software,
+        partition: d.partition + 1,
+        parameters: d.parameters,
+        requested: "destroyed",
+        phase: "destroying",
+        processes: {},
+      });
+    }
+    if (!d) {
+      // The master forgot it (it saw our destroyed report): nothing more to report.
+      const left = this.options.journal.get(name);
+      if (left) await this.acknowledged({ instances: [], usage: [], destroyed: [name] });
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Every failure the agent raises on purpose has its own class and a stable `code`
+ * (listed in docs/errors.md). Match on `code`, never on the message.
+ */
+export class AgentError extends Error {
+  declare readonly code: string;
+}
+
+/** The agent's data directory or a file in it is unusable (unreadable key, wrong mode). */
+export class AgentDataDirError extends AgentError {
+  override readonly code = "E_AGENT_DATA_DIR";
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = "AgentDataDirError";
+  }
+}
+
+/** A partition could not be created or removed; `partition` names it, `step` says what failed. */
+export class PartitionError extends AgentError {
+  override readonly code = "E_AGENT_PARTITION";
+  constructor(
+    readonly partition: number,
+    readonly step: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`partition ${partition}: ${step}: ${reason}`, options);
+    this.name = "PartitionError";
+  }
+}
+
+/** A software descriptor is unreadable, not YAML, or does not match the descriptor schema. */
+export class DescriptorError extends AgentError {
+  override readonly code = "E_AGENT_DESCRIPTOR";
+  constructor(
+    readonly url: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`software descriptor ${url}: ${issues.join("; ")}`);
+    this.name = "DescriptorError";
+  }
+}
+
+/** A fetched file's sha256 differs from the descriptor's; nothing of it is kept. */
+export class ChecksumMismatchError extends AgentError {
+  override readonly code = "E_AGENT_SHA256";
+  constructor(
+    readonly url: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`sha256 mismatch for ${url}: expected ${expected}, got ${actual}`);
+    this.name = "ChecksumMismatchError";
+  }
+}
+
+/** A source could not be fetched (missing file, HTTP error, unsupported scheme). */
+export class FetchError extends AgentError {
+  override readonly code = "E_AGENT_FETCH";
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`cannot fetch ${url}: ${reason}`);
+    this.name = "FetchError";
+  }
+}
+
+/** A build step failed; `logTail` holds the last lines of its output. Nothing was kept. */
+export class BuildFailedError extends AgentError {
+  override readonly code = "E_AGENT_BUILD";
+  constructor(
+    readonly software: string,
+    readonly step: string,
+    reason: string,
+    readonly logTail: string,
+  ) {
+    super(`build of ${software} failed at ${step}: ${reason}${logTail ? `\n${logTail}` : ""}`);
+    this.name = "BuildFailedError";
+  }
+}
+
+/** A `{{name}}` in a descriptor names no template variable. */
+export class TemplateError extends AgentError {
+  override readonly code = "E_AGENT_TEMPLATE";
+  constructor(
+    readonly variable: string,
+    readonly where: string,
+  ) {
+    super(`${where}: unknown template variable '{{${variable}}}'`);
+    this.name = "TemplateError";
+  }
+}
+
+/** Request parameters do not match the descriptor's parameters schema. */
+export class ParametersError extends AgentError {
+  override readonly code = "E_AGENT_PARAMETERS";
+  constructor(
+    readonly instance: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`instance ${instance}: bad parameters: ${issues.join("; ")}`);
+    this.name = "ParametersError";
+  }
+}

@@ -1,0 +1,114 @@
+export { type AgentOptions, type RunningAgent, startAgent } from "./agent.js";
+export { type BackoffOptions, backoffDelay } from "./backoff.js";
+export {
+  Converger,
+  type ConvergerOptions,
+  type DesiredSnapshot,
+  type ReportBatch,
+} from "./converge/converger.js";
+export {
+  DEPLOY_PROMISE,
+  type InstanceFacts,
+  instanceReport,
+  REQUESTS_PROMISE,
+} from "./converge/instance-report.js";
+export { Journal, type JournalEntry } from "./converge/journal.js";
+export {
+  type ActualView,
+  type DesiredView,
+  type InstanceAction,
+  instanceKey,
+  planInstances,
+} from "./converge/plan.js";
+export { type Readiness, requestsReadiness } from "./converge/requests-readiness.js";
+export { REPORT_HEARTBEAT_MS, SyncLoop, type SyncLoopOptions } from "./converge/sync-loop.js";
+export { UsageMeter } from "./converge/usage-meter.js";
+export { type AgentPaths, agentPaths, openAgentDataDir } from "./data-dir.js";
+export * from "./errors.js";
+export { loadOrCreateIdentity } from "./identity.js";
+export {
+  InstanceRuntime,
+  type InstanceRuntimeOptions,
+  logFileOf,
+} from "./instances/instance-runtime.js";
+export {
+  type RenderedFile,
+  type RenderedInstance,
+  type RenderedProcess,
+  type RenderedPromise,
+  renderInstance,
+} from "./instances/render.js";
+export { instanceVars, renderRequests } from "./instances/render-requests.js";
+export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
+export { LocalApi, type LocalApiInstance, parsePublish } from "./local-api/local-api.js";
+export { AgentMetrics, type AgentMetricsSource, serveMetrics } from "./metrics.js";
+export { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
+export {
+  MAX_PARTITIONS,
+  type PartitionLayout,
+  type PartitionNaming,
+  partitionLayout,
+} from "./partitions/partition-layout.js";
+export {
+  ensurePartition,
+  ensurePartitions,
+  type Partition,
+  type PartitionOptions,
+  removePartition,
+  resetPartition,
+} from "./partitions/partitions.js";
+export { ensureSystemUser, removeSystemUser } from "./partitions/system-user.js";
+export { durationMs } from "./promises/duration.js";
+export { type Probe, type ProbeOutcome, runProbe } from "./promises/probe.js";
+export {
+  type PromiseCheck,
+  PromiseChecker,
+  type PromiseCheckerOptions,
+  type SelfRepair,
+} from "./promises/promise-checker.js";
+export type {
+  FetchSpec,
+  FileSpec,
+  InstanceSpec,
+  ProcessSpec,
+  PromiseSpec,
+  RestartPolicy,
+  SoftwareDescriptor,
+} from "./software/descriptor.js";
+export { descriptorSchema } from "./software/descriptor-schema.js";
+export {
+  DESCRIPTOR_COPY,
+  INSTALLED_MARK,
+  type InstalledSoftware,
+  type InstallOptions,
+  installPaths,
+  installSoftware,
+  listInstalled,
+  removeInterruptedInstalls,
+  softwareId,
+} from "./software/install.js";
+export { parseDescriptor, validateParameters } from "./software/parse-descriptor.js";
+export {
+  DEFAULT_INSTALL_BACKOFF,
+  type InstallFailure,
+  SoftwareStore,
+} from "./software/software-store.js";
+export {
+  DEFAULT_LOG_ROTATION,
+  type LogRotation,
+  rotateLog,
+} from "./supervisor/log-rotation.js";
+export {
+  identityOf,
+  isAlive,
+  type ProcessIdentity,
+  startTicksOf,
+} from "./supervisor/process-identity.js";
+export { shouldRestart } from "./supervisor/restart-policy.js";
+export {
+  type ProcessLaunch,
+  type ProcessState,
+  SupervisedProcess,
+  type SupervisionOptions,
+} from "./supervisor/supervised-process.js";
+export { renderTemplate, type TemplateVars } from "./template.js";

@@ -1,0 +1,118 @@
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Cgroup } from "../../native/index.js";
+import { PartitionError } from "../errors.js";
+import { openOrCreateChild, removeCgroupTree } from "./cgroup-child.js";
+import { type PartitionLayout, type PartitionNaming, partitionLayout } from "./partition-layout.js";
+import { ensureSystemUser, removeSystemUser } from "./system-user.js";
+
+/** A partition as it exists on the box. */
+export interface Partition extends PartitionLayout {
+  /** False in laptop mode: the account is the invoking user's, not `user`. */
+  isolated: boolean;
+  uid: number;
+  gid: number;
+  /** Absent in laptop mode (no root): the partition's processes share the agent's group. */
+  cgroup?: Cgroup;
+}
+
+export interface PartitionOptions extends PartitionNaming {
+  /**
+   * With root: each partition gets its own account, a 0750 directory owned by it and a
+   * cgroup under `cgroupParent`. Without (laptop mode): the invoking user and no cgroup.
+   */
+  isolated: boolean;
+  cgroupParent?: Cgroup;
+}
+
+function step<T>(number: number, what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof PartitionError) throw err;
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    const reason = e.stderr?.toString().trim() || e.message;
+    throw new PartitionError(number, what, reason, { cause: err });
+  }
+}
+
+/**
+ * Makes partition `number` exist: account, directory (owner and mode repaired if they
+ * drifted), cgroup. Idempotent: calling it on an existing partition changes nothing and
+ * keeps its files and running processes.
+ */
+export function ensurePartition(options: PartitionOptions, number: number): Partition {
+  const layout = partitionLayout(options, number);
+  if (!options.isolated) {
+    step(number, "directory", () => {
+      mkdirSync(layout.path, { recursive: true, mode: 0o750 });
+      mkdirSync(layout.logPath, { recursive: true, mode: 0o750 });
+    });
+    return {
+      ...layout,
+      isolated: false,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+    };
+  }
+  const user = step(number, "account", () => ensureSystemUser(layout.user, layout.path));
+  step(number, "directory", () => {
+    mkdirSync(layout.path, { recursive: true, mode: 0o750 });
+    const st = lstatSync(layout.path);
+    if (!st.isDirectory()) throw new Error(`${layout.path} is not a directory`);
+    if (st.uid !== user.uid || st.gid !== user.gid) chownSync(layout.path, user.uid, user.gid);
+    if ((st.mode & 0o7777) !== 0o750) chmodSync(layout.path, 0o750);
+  });
+  step(number, "log directory", () => {
+    mkdirSync(layout.logPath, { recursive: true, mode: 0o750 });
+    // Readable by the partition (its group), writable by root only.
+    chownSync(layout.logPath, 0, user.gid);
+    chmodSync(layout.logPath, 0o750);
+  });
+  const parent = options.cgroupParent;
+  const cgroup = parent
+    ? step(number, "cgroup", () => openOrCreateChild(parent, layout.cgroupName))
+    : undefined;
+  return { ...layout, isolated: true, uid: user.uid, gid: user.gid, ...(cgroup ? { cgroup } : {}) };
+}
+
+/** Partitions 1..count, each made to exist (see ensurePartition). */
+export function ensurePartitions(options: PartitionOptions, count: number): Partition[] {
+  return Array.from({ length: count }, (_, i) => ensurePartition(options, i + 1));
+}
+
+/**
+ * Returns a partition to a clean state for its next instance: kills every process in its
+ * cgroup, removes the cgroup (with the groups below it) and every file in its directory
+ * and its log directory. The account stays.
+ */
+export async function resetPartition(partition: Partition): Promise<void> {
+  if (partition.cgroup) await removeCgroupTree(partition.cgroup);
+  step(partition.number, "clean directory", () => {
+    for (const dir of [partition.path, partition.logPath]) {
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirSync(dir))
+        rmSync(join(dir, entry), { recursive: true, force: true });
+    }
+  });
+}
+
+/** Removes a partition entirely: processes, cgroup, directory, account (uninstall, tests). */
+export async function removePartition(
+  options: PartitionOptions,
+  partition: Partition,
+): Promise<void> {
+  if (partition.cgroup) await removeCgroupTree(partition.cgroup);
+  rmSync(partition.path, { recursive: true, force: true });
+  rmSync(partition.logPath, { recursive: true, force: true });
+  if (options.isolated)
+    step(partition.number, "remove account", () => removeSystemUser(partition.user));
+}

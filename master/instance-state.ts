@@ -1,0 +1,15 @@
+import type { InstanceRecord } from "./store.js";
+
+/** What an operator asks first: `ready` (running, every promise passing) or the status. */
+export type InstanceState = InstanceRecord["status"] | "ready";
+
+export function instanceState(i: Pick<InstanceRecord, "status" | "promises">): InstanceState {
+  return i.status === "running" && i.promises.every((p) => p.ok) ? "ready" : i.status;
+}
+
+/** An instance as the HTTP API shows it: the record and its state. */
+export type InstanceView = InstanceRecord & { state: InstanceState };
+
+export function withState(i: InstanceRecord): InstanceView {
+  return { ...i, state: instanceState(i) };
+}

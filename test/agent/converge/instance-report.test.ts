@@ -1,0 +1,53 @@
+import { strict as assert } from "node:assert";
+import { type InstanceFacts, instanceReport } from "../../../agent/index.js";
+import type { DesiredInstance } from "../../../protocol/index.js";
+
+const d: DesiredInstance = {
+  name: "e1",
+  software: "/r/software.yaml",
+  parameters: {},
+  partition: 0,
+  cores: [],
+  state: "started",
+};
+const facts: InstanceFacts = { destroying: false, error: undefined, softwareInstalled: true };
+const running = {
+  status: "running" as const,
+  ready: true,
+  promises: [{ name: "listening", ok: true, checkedAt: 5 }],
+  publish: { url: "tcp://127.0.1.1:7000" },
+};
+
+describe("instance report", () => {
+  it("publishes connection parameters only once the instance is ready", () => {
+    assert.deepEqual(instanceReport(d, { ...facts, running }, 9).connection, running.publish);
+    const notReady = {
+      ...running,
+      ready: false,
+      promises: [{ name: "listening", ok: false, checkedAt: 5 }],
+    };
+    const r = instanceReport(d, { ...facts, running: notReady }, 9);
+    assert.deepEqual(r.connection, {});
+    assert.equal(r.promises[0]?.ok, false);
+  });
+
+  it("carries a deployment error as status failed with a failed deploy promise", () => {
+    assert.deepEqual(instanceReport(d, { ...facts, error: "sha256 mismatch for x" }, 9), {
+      name: "e1",
+      status: "failed",
+      promises: [{ name: "deploy", ok: false, message: "sha256 mismatch for x", checkedAt: 9 }],
+      connection: {},
+    });
+  });
+
+  it("says installing until the software is there, starting until the instance runs", () => {
+    assert.equal(instanceReport(d, { ...facts, softwareInstalled: false }, 9).status, "installing");
+    assert.equal(instanceReport(d, facts, 9).status, "starting");
+  });
+
+  it("reports destroyed and stopped instances without promises", () => {
+    assert.equal(instanceReport({ ...d, state: "destroyed" }, facts, 9).status, "destroyed");
+    assert.equal(instanceReport(d, { ...facts, destroying: true, running }, 9).status, "destroyed");
+    assert.equal(instanceReport({ ...d, state: "stopped" }, facts, 9).status, "stopped");
+  });
+});

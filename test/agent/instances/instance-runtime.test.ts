@@ -1,0 +1,120 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { ensurePartition, InstanceRuntime, type Partition } from "../../../agent/index.js";
+import { getAffinity, readOnlineCpus } from "../../../native/index.js";
+import { until } from "../../helpers/until.js";
+
+const logger = pino({ level: "silent" });
+
+describe("instance runtime (laptop-mode partition, real processes)", function () {
+  this.timeout(20_000);
+  let tmp: string;
+  let partition: Partition;
+  let runtime: InstanceRuntime | undefined;
+
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), "outpost-agent-runtime-"));
+    partition = ensurePartition(
+      { root: join(tmp, "p"), logRoot: join(tmp, "logs"), userPrefix: "unused-", isolated: false },
+      1,
+    );
+  });
+
+  afterEach(async () => {
+    await runtime?.stop();
+  });
+
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("self-repairs a failing instance by restarting its processes, bounded, and says so in the promise", async () => {
+    let changes = 0;
+    runtime = new InstanceRuntime({
+      name: "r1",
+      partition,
+      rendered: {
+        parameters: {},
+        files: [{ path: join(partition.path, "etc", "r1.conf"), mode: 0o600, content: "x\n" }],
+        processes: [
+          {
+            name: "main",
+            command: "sleep",
+            args: ["30"],
+            env: { PATH: "/usr/bin:/bin" },
+            restart: "always",
+            limits: {},
+          },
+        ],
+        promises: [
+          {
+            name: "never",
+            probe: { kind: "file", path: join(partition.path, "missing") },
+            intervalMs: 20,
+            timeoutMs: 100,
+          },
+        ],
+        publish: { url: "x" },
+      },
+      logger,
+      backoff: { initialMs: 50, maxMs: 50 },
+      stopTimeoutMs: 500,
+      stableMs: 10_000,
+      selfRepair: { afterFailures: 3, maxRepairs: 1 },
+      onChange: () => {
+        changes++;
+      },
+    });
+    await runtime.start();
+    const first = runtime.processes[0]?.identity?.pid;
+    assert.ok(first);
+    await until(
+      () => runtime?.checker.repairs === 1 && runtime.processes[0]?.state === "running",
+      5000,
+      "one self-repair",
+    );
+    assert.notEqual(runtime.processes[0]?.identity?.pid, first, "the process was restarted");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(runtime.checker.repairs, 1, "bounded");
+    assert.match(runtime.promiseResults()[0]?.message ?? "", /missing \(self-repairs: 1\/1\)$/);
+    assert.equal(runtime.ready(), false);
+    assert.deepEqual(runtime.publish(), { url: "x" });
+    assert.ok(changes > 0);
+  });
+
+  it("pins its processes to the cores the master reserved for it", async () => {
+    const [core] = readOnlineCpus().slice(-1);
+    assert.ok(core !== undefined);
+    runtime = new InstanceRuntime({
+      name: "rt1",
+      partition,
+      rendered: {
+        parameters: {},
+        files: [],
+        processes: [
+          {
+            name: "main",
+            command: "sleep",
+            args: ["30"],
+            env: { PATH: "/usr/bin:/bin" },
+            restart: "always",
+            limits: {},
+          },
+        ],
+        promises: [],
+        publish: {},
+      },
+      logger,
+      backoff: { initialMs: 50, maxMs: 50 },
+      stopTimeoutMs: 500,
+      stableMs: 10_000,
+      selfRepair: { afterFailures: 3, maxRepairs: 1 },
+      cores: [core],
+      onChange: () => {},
+    });
+    await runtime.start();
+    assert.deepEqual(getAffinity(runtime.processes[0]?.identity?.pid as number), [core]);
+    assert.equal(runtime.ready(), true, "no promises: ready once running");
+  });
+});

@@ -1,0 +1,110 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type InstalledSoftware,
+  parseDescriptor,
+  partitionLayout,
+  renderInstance,
+  renderRequests,
+} from "../../../agent/index.js";
+import { repoRoot } from "../../helpers/run-outpost.js";
+
+const url = join(repoRoot, "test", "fixtures", "echo", "software.yaml");
+const text = readFileSync(url, "utf8");
+
+function installed(descriptorText = text): InstalledSoftware {
+  return {
+    url,
+    id: "0123456789abcdef0123",
+    dir: "/data/software/0123456789abcdef0123",
+    descriptor: parseDescriptor(descriptorText, url),
+    installedAt: 0,
+  };
+}
+
+const partition = partitionLayout(
+  { root: "/data/partitions", logRoot: "/data/logs", userPrefix: "outpost-p" },
+  3,
+);
+
+describe("instance rendering", () => {
+  it("fills software, partition and typed parameters into files, processes, promises, publish", () => {
+    const r = renderInstance("e1", installed(), partition, { port: "7100" });
+    assert.deepEqual(r.parameters, { port: 7100 });
+    assert.deepEqual(r.files, [
+      { path: "/data/partitions/p3/etc/echo.conf", mode: 0o600, content: "port=7100\n" },
+    ]);
+    const [server] = r.processes;
+    assert.equal(server?.command, "/data/software/0123456789abcdef0123/bin/echo-server");
+    assert.deepEqual(server?.args, ["127.0.1.3", "7100"]);
+    assert.equal(server?.restart, "always");
+    assert.deepEqual(server?.limits, { cpuCores: 0.5, pidsMax: 32, memoryMax: 64 * 1024 * 1024 });
+    assert.equal(server?.env.HOME, "/data/partitions/p3");
+    assert.deepEqual(r.promises, [
+      {
+        name: "listening",
+        probe: { kind: "tcp", host: "127.0.1.3", port: 7100 },
+        intervalMs: 1000,
+        timeoutMs: 1000,
+      },
+    ]);
+    assert.deepEqual(r.publish, { url: "tcp://127.0.1.3:7100" });
+  });
+
+  it("uses schema defaults for parameters not given", () => {
+    assert.deepEqual(renderInstance("e1", installed(), partition, {}).publish, {
+      url: "tcp://127.0.1.3:7000",
+    });
+  });
+
+  it("names an unknown template variable and where it is used", () => {
+    const bad = text.replace("port={{params.port}}", "port={{params.prot}}");
+    assert.throws(() => renderInstance("e1", installed(bad), partition, {}), {
+      code: "E_AGENT_TEMPLATE",
+      message: "instance.files[0].content: unknown template variable '{{params.prot}}'",
+    });
+  });
+
+  it("refuses a parameter that would move a file out of the partition", () => {
+    const bad = text
+      .replace("path: etc/echo.conf", "path: '{{params.dir}}/echo.conf'")
+      .replace(/ *additionalProperties: false\n/, "")
+      .replace("port: { type: integer", "dir: { type: string }\n      port: { type: integer");
+    assert.throws(() => renderInstance("e1", installed(bad), partition, { dir: "../../etc" }), {
+      code: "E_AGENT_DESCRIPTOR",
+      message: /instance\.files\[0\]\.path: '\/data\/etc\/echo\.conf' is outside the partition/,
+    });
+  });
+
+  it("refuses a memory limit that is not a size", () => {
+    const bad = text.replace("memory: 64Mi", "memory: lots");
+    assert.throws(() => renderInstance("e1", installed(bad), partition, {}), {
+      message: /instance\.processes\[0\]\.resources\.memory: 'lots' is not a size/,
+    });
+  });
+
+  it("renders the instances it requests against its own URL, and their connection as requests.*", () => {
+    const feUrl = join(repoRoot, "test", "fixtures", "frontend", "software.yaml");
+    const fe: InstalledSoftware = {
+      ...installed(),
+      url: feUrl,
+      descriptor: parseDescriptor(readFileSync(feUrl, "utf8"), feUrl),
+    };
+    assert.deepEqual(renderRequests("fe", fe, partition, { backendPort: "7400" }), [
+      {
+        name: "backend",
+        software: `file://${join(repoRoot, "test", "fixtures", "echo", "software.yaml")}`,
+        parameters: { port: "7400" },
+      },
+    ]);
+    const r = renderInstance("fe", fe, partition, {}, { backend: { url: "tcp://127.0.1.2:7010" } });
+    assert.deepEqual(r.publish, { backend: "tcp://127.0.1.2:7010" });
+    assert.equal(r.files[0]?.content, "tcp://127.0.1.2:7010\n");
+    assert.throws(() => renderInstance("fe", fe, partition, {}), {
+      code: "E_AGENT_TEMPLATE",
+      message: /requests\.backend\.url/,
+    });
+    assert.deepEqual(renderRequests("e1", installed(), partition, {}), []);
+  });
+});

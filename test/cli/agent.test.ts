@@ -1,0 +1,56 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isKeyText, publicKeyOf } from "../../protocol/index.js";
+import { runOutpost } from "../helpers/run-outpost.js";
+
+describe("outpost agent key / start", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "outpost-agent-cli-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints the public key of the pair it creates in --data, the same one every time", () => {
+    const first = runOutpost(["agent", "key", "--data", dir]);
+    assert.equal(first.status, 0, first.stderr);
+    const key = first.stdout.trim();
+    assert.ok(isKeyText(key));
+    assert.equal(publicKeyOf(readFileSync(join(dir, "node.key"), "utf8").trim()), key);
+    assert.equal(runOutpost(["agent", "key", "--data", dir]).stdout.trim(), key);
+  });
+
+  it("exits 2 with one line naming the missing --data", () => {
+    const result = runOutpost(["agent", "key"]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^outpost: .*--data <dir>.*\n$/);
+  });
+
+  const key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  for (const [what, args, message] of [
+    [
+      "a master that is not tcp://HOST:PORT",
+      ["--master", "http://x:1", "--master-key", key],
+      /--master: expected tcp:\/\/HOST:PORT/,
+    ],
+    [
+      "a master key that is not Z85",
+      ["--master", "tcp://127.0.0.1:1", "--master-key", "short"],
+      /--master-key: expected the master's 40-character Z85 public key/,
+    ],
+    [
+      "a partition count out of range",
+      ["--master", "tcp://127.0.0.1:1", "--master-key", key, "--partitions", "0"],
+      /--partitions.*1 to 254/,
+    ],
+  ] as const) {
+    it(`start refuses ${what} with exit 2 and one line`, () => {
+      const result = runOutpost(["agent", "start", "--data", dir, ...args]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trim().split("\n").length, 1);
+    });
+  }
+});

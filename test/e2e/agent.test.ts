@@ -1,0 +1,289 @@
+import { strict as assert } from "node:assert";
+import { type ChildProcess, spawn as spawnNode } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
+import type { InstanceView } from "../../master/index.js";
+import {
+  Cgroup,
+  resolveUser,
+  spawn,
+  UnknownUserError,
+  type WatchedProcess,
+} from "../../native/index.js";
+import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
+
+const fixture = join(repoRoot, "test", "fixtures", "echo");
+const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
+
+function accountExists(name: string): boolean {
+  try {
+    resolveUser(name);
+    return true;
+  } catch (err) {
+    if (err instanceof UnknownUserError) return false;
+    throw err;
+  }
+}
+
+interface Started {
+  url: string;
+  endpoint: string;
+  publicKey: string;
+}
+
+/** Polls `probe` every 100 ms until it returns a value. */
+async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} (after ${timeoutMs} ms)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("e2e: master + agent processes on loopback with the example release", function () {
+  this.timeout(120_000);
+  let tmp: string;
+  let group: Cgroup;
+  let master: ChildProcess;
+  let started: Started;
+  let env: NodeJS.ProcessEnv;
+  let agent: WatchedProcess | undefined;
+  let agentData: string;
+  let echoUrl: string;
+  let slowUrl: string;
+
+  function cli(...args: string[]) {
+    const result = runOutpost(args, { env });
+    assert.equal(result.status, 0, `outpost ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  function show(name: string): InstanceView | undefined {
+    const result = runOutpost(["show", name, "--json"], { env });
+    if (result.status !== 0) return undefined;
+    return (JSON.parse(result.stdout) as { instance: InstanceView }).instance;
+  }
+
+  function ready(name: string): Promise<InstanceView> {
+    return eventually(`${name} running with its promises green`, 60_000, () => {
+      const i = show(name);
+      return i?.status === "running" && i.promises.length > 0 && i.promises.every((p) => p.ok)
+        ? i
+        : undefined;
+    });
+  }
+
+  /** `outpost agent start` as its own process, in the test's cgroup (the agent's own group). */
+  function startAgent(): WatchedProcess {
+    return spawn({
+      command: process.execPath,
+      args: [
+        "--import",
+        "tsx",
+        join(repoRoot, "cli", "main.ts"),
+        "agent",
+        "start",
+        "--data",
+        agentData,
+        "--master",
+        started.endpoint,
+        "--master-key",
+        started.publicKey,
+        "--name",
+        "n1",
+        "--partitions",
+        "3",
+        "--sync-interval",
+        "0.2",
+      ],
+      cwd: repoRoot,
+      cgroup: group,
+      stdio: [
+        "ignore",
+        { file: join(tmp, "agent.log"), append: true },
+        { file: join(tmp, "agent.log"), append: true },
+      ],
+    });
+  }
+
+  function serverPid(partition: number): number[] {
+    const dir = group.dirs.v1.cpu ?? group.path;
+    const procs = join(dir, "outpost-partitions", `p${partition}`, "proc-server", "cgroup.procs");
+    return readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
+  }
+
+  before(async () => {
+    const taken = ACCOUNTS.filter(accountExists);
+    assert.deepEqual(
+      taken,
+      [],
+      "this box already has agent accounts; the e2e test would delete them",
+    );
+    tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-agent-"));
+    chmodSync(tmp, 0o711);
+    for (const name of ["echo", "slow"]) {
+      mkdirSync(join(tmp, name));
+      copyFileSync(join(fixture, "echo.tar.gz"), join(tmp, name, "echo.tar.gz"));
+    }
+    echoUrl = join(tmp, "echo", "software.yaml");
+    copyFileSync(join(fixture, "software.yaml"), echoUrl);
+    slowUrl = join(tmp, "slow", "software.yaml");
+    writeFileSync(
+      slowUrl,
+      readFileSync(join(fixture, "software.yaml"), "utf8").replace(
+        'run: ["make", "install", "PREFIX={{software}}"]',
+        'run: ["sh", "-c", "sleep 3 && make install PREFIX={{software}}"]',
+      ),
+    );
+    group = Cgroup.own().createChild(`outpost-test-e2e-agent-${process.pid}`);
+    master = spawnNode(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(repoRoot, "cli", "main.ts"),
+        "master",
+        "start",
+        "--data",
+        join(tmp, "master"),
+        "--listen",
+        "tcp://127.0.0.1:*",
+        "--http",
+        "127.0.0.1:0",
+      ],
+      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    started = await new Promise<Started>((resolve, reject) => {
+      let seen = "";
+      master.stderr?.on("data", (chunk: Buffer) => {
+        seen += chunk.toString("utf8");
+        const line = seen.split("\n").find((l) => l.includes('"master.started"'));
+        if (line) resolve(JSON.parse(line) as Started);
+      });
+      master.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
+    });
+    env = {
+      OUTPOST_MASTER: started.url,
+      OUTPOST_TOKEN: readFileSync(join(tmp, "master", "admin.token"), "utf8").trim(),
+    };
+    agentData = join(tmp, "agent");
+    const key = cli("agent", "key", "--data", agentData).trim();
+    cli("node", "add", "n1", "--key", key);
+    agent = startAgent();
+    await eventually("agent registered", 30_000, () =>
+      JSON.parse(cli("node", "list", "--json")).nodes[0]?.partitions === 3 ? true : undefined,
+    );
+    cli("supply", echoUrl, "--node", "n1");
+  });
+
+  after(async () => {
+    agent?.kill("SIGKILL");
+    await agent?.exited;
+    if (master && master.exitCode === null) {
+      const exited = new Promise((r) => master.once("exit", r));
+      master.kill("SIGTERM");
+      await exited;
+    }
+    if (group) await removeCgroupTree(group);
+    for (const name of ACCOUNTS) removeSystemUser(name);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("supply + request reach running with green promises and connection parameters; the workload runs as outpost-p1 in its partition's cgroup", async () => {
+    cli("request", echoUrl, "e1", "--param", "port=7500");
+    const e1 = await ready("e1");
+    assert.equal(e1.state, "ready");
+    assert.deepEqual(e1.connection, { url: "tcp://127.0.1.1:7500" });
+    const [pid] = serverPid(1);
+    assert.ok(pid);
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    assert.equal(uid, resolveUser("outpost-p1").uid);
+  });
+
+  it("kill -9 of the agent during an install: the next start rebuilds from scratch and running workloads are not restarted", async () => {
+    const e1Pids = serverPid(1);
+    cli("supply", slowUrl, "--node", "n1");
+    cli("request", slowUrl, "s1", "--param", "port=7600");
+    const software = join(agentData, "software");
+    await eventually("build started", 30_000, () =>
+      readdirSync(software).some((e) => e.endsWith(".build")) ? true : undefined,
+    );
+    agent?.kill("SIGKILL");
+    await agent?.exited;
+    agent = startAgent();
+    const s1 = await ready("s1");
+    assert.deepEqual(s1.connection, { url: `tcp://127.0.1.${s1.partition + 1}:7600` });
+    assert.deepEqual(
+      readdirSync(software).filter((e) => e.endsWith(".build")),
+      [],
+    );
+    assert.deepEqual(serverPid(1), e1Pids, "e1 was adopted, not restarted");
+  });
+
+  it("kill -9 of the agent during a start: the next start converges without duplicates or restarts", async () => {
+    const e1Pids = serverPid(1);
+    const journal = join(agentData, "journal.json");
+    cli("request", echoUrl, "e2", "--param", "port=7700");
+    await eventually("e2 journaled", 30_000, () =>
+      existsSync(journal) && readFileSync(journal, "utf8").includes('"e2"') ? true : undefined,
+    );
+    agent?.kill("SIGKILL");
+    await agent?.exited;
+    agent = startAgent();
+    const e2 = await ready("e2");
+    const partition = e2.partition + 1;
+    await eventually("one e2 server", 10_000, () =>
+      serverPid(partition).length === 1 ? true : undefined,
+    );
+    assert.deepEqual(serverPid(1), e1Pids, "e1 was adopted, not restarted");
+    const entry = (
+      JSON.parse(readFileSync(journal, "utf8")) as {
+        instances: Record<string, { phase: string; processes: { server: { pid: number } } }>;
+      }
+    ).instances.e2;
+    assert.equal(entry?.phase, "started");
+    assert.deepEqual(serverPid(partition), [entry?.processes.server.pid]);
+  });
+
+  it("a release whose instance requests another gets that instance's connection parameters; destroy takes both", async () => {
+    // Three partitions: free two for fe and the instance it requests.
+    for (const name of ["s1", "e2"]) cli("destroy", name);
+    await eventually("s1 and e2 gone", 60_000, () =>
+      show("s1") === undefined && show("e2") === undefined ? true : undefined,
+    );
+    mkdirSync(join(tmp, "frontend"));
+    const frontendUrl = join(tmp, "frontend", "software.yaml");
+    copyFileSync(join(repoRoot, "test", "fixtures", "frontend", "software.yaml"), frontendUrl);
+    cli("supply", frontendUrl, "--node", "n1");
+    cli("request", frontendUrl, "fe", "--param", "backendPort=7800");
+    const fe = await ready("fe");
+    const backend = await ready("fe.backend");
+    assert.equal(fe.state, "ready");
+    assert.equal(backend.parent, "fe");
+    const url = `tcp://127.0.1.${backend.partition + 1}:7800`;
+    assert.deepEqual(backend.connection, { url });
+    assert.deepEqual(fe.connection, { backend: url });
+    cli("destroy", "fe");
+    await eventually("fe and fe.backend gone", 60_000, () =>
+      show("fe") === undefined && show("fe.backend") === undefined ? true : undefined,
+    );
+  });
+});
