@@ -9,7 +9,7 @@ import { Journal } from "./converge/journal.js";
 import { SyncLoop } from "./converge/sync-loop.js";
 import { checkTraversable, openAgentDataDir } from "./data-dir.js";
 import { loadOrCreateIdentity } from "./identity.js";
-import { AgentMetrics, serveMetrics } from "./metrics.js";
+import type { AgentMetrics } from "./metrics.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
 import { ensureSystemUser } from "./partitions/system-user.js";
@@ -126,17 +126,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     keyPair,
     timeoutMs: 3000,
   });
-  const metrics = new AgentMetrics({
-    instances: () => converger.report().instances,
-    restarts: () => converger.restarts(),
-    online: () => loop?.online === true,
-    installFailures: () => software.failureCount(),
-  });
-  const served = options.metrics
-    ? await serveMetrics(metrics, options.metrics.host, options.metrics.port)
-    : undefined;
+  // prom-client costs ~10 MB of RSS: loaded only when metrics are served.
+  let metrics: AgentMetrics | undefined;
+  let served: Awaited<ReturnType<typeof import("./metrics.js").serveMetrics>> | undefined;
+  if (options.metrics) {
+    const { AgentMetrics, serveMetrics } = await import("./metrics.js");
+    metrics = new AgentMetrics({
+      instances: () => converger.report().instances,
+      restarts: () => converger.restarts(),
+      online: () => loop?.online === true,
+      installFailures: () => software.failureCount(),
+    });
+    served = await serveMetrics(metrics, options.metrics.host, options.metrics.port);
+  }
   loop = new SyncLoop({
-    metrics,
+    ...(metrics ? { metrics } : {}),
     link,
     converger,
     journal,

@@ -41,7 +41,7 @@ export {
 export { instanceVars, renderRequests } from "./instances/render-requests.js";
 export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
 export { LocalApi, type LocalApiInstance, parsePublish } from "./local-api/local-api.js";
-export { AgentMetrics, type AgentMetricsSource, serveMetrics } from "./metrics.js";
+export type { AgentMetrics, AgentMetricsSource } from "./metrics.js";
 export { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 export {
   MAX_PARTITIONS,
