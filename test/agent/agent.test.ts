@@ -32,7 +32,7 @@ import {
 } from "../../master/index.js";
 import { Cgroup } from "../../native/index.js";
 import { repoRoot } from "../helpers/run-outpost.js";
-import { until } from "../helpers/until.js";
+import { eventually, until } from "../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
 const logger = pino({ level: process.env.DEBUG_AGENT_LOG ?? "silent" });
@@ -50,21 +50,6 @@ function canConnect(host: string, port: number): Promise<boolean> {
     });
     s.once("error", () => resolve(false));
   });
-}
-
-/** Polls an async condition every 50 ms. */
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} (after ${timeoutMs} ms)`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("node agent with a real master on loopback", function () {

@@ -23,6 +23,7 @@ import {
   type WatchedProcess,
 } from "../../native/index.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
+import { eventually } from "../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
 const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
@@ -41,21 +42,6 @@ interface Started {
   url: string;
   endpoint: string;
   publicKey: string;
-}
-
-/** Polls `probe` every 100 ms until it returns a value. */
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} (after ${timeoutMs} ms)`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("e2e: master + agent processes on loopback with the example release", function () {
