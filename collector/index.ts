@@ -4,6 +4,7 @@
 import "./opcua/library-logs.js";
 
 export { type BufferOutput, openBufferOutput } from "./buffer-output.js";
+export { chunkReadings, decodeChunkRecords, isRecordChunk } from "./chunk-records.js";
 export { Collector, type CollectorOptions, type LineStats } from "./collector.js";
 export type {
   CollectorConfig,

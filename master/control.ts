@@ -15,6 +15,8 @@ import type { InstanceRecord, MasterStore } from "./store.js";
 export class ControlHandler {
   private readonly names = new Map<string, string>();
   private readonly seen = new Map<string, number>();
+  /** When each node was last heard from, unbatched (the status page's "online"). */
+  private readonly latest = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly orchestrator: Orchestrator;
 
@@ -40,6 +42,7 @@ export class ControlHandler {
     if (name === undefined) throw new UnknownNodeError(request.node);
     const at = Date.now();
     this.seen.set(name, at);
+    this.latest.set(name, at);
     this.metrics.messages.inc({ type: request.type });
     switch (request.type) {
       case "hello": {
@@ -106,6 +109,10 @@ export class ControlHandler {
         return { type: "ack", lossId: request.lossId, duplicate };
       }
     }
+  }
+
+  lastSeen(node: string): number | undefined {
+    return this.latest.get(node);
   }
 
   async close(): Promise<void> {

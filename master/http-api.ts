@@ -5,7 +5,12 @@ import type { Logger } from "pino";
 import { InvalidRequestError, MasterError, NotFoundError, UnauthorizedError } from "./errors.js";
 import { apiRoutes, type Route } from "./http-routes.js";
 import type { MasterMetrics } from "./metrics.js";
+import { STATUS_PAGE_HTML } from "./status/status-page.js";
+import type { StatusSnapshot } from "./status/status-snapshot.js";
 import type { MasterStore } from "./store.js";
+
+/** How often the status page's event stream sends a fresh snapshot. */
+export const STATUS_EVERY_MS = 1_000;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -14,13 +19,17 @@ export interface HttpApiOptions {
   adminToken: string;
   metrics: MasterMetrics;
   logger: Logger;
+  /** What the status page shows (`GET /v1/status`, `GET /v1/events`). */
+  status: () => Promise<StatusSnapshot>;
 }
 
 /**
  * The master's HTTP API (JSON), for the CLI and the status page. Every request must carry
  * `Authorization: Bearer <admin token>`, `/metrics` included (Prometheus:
- * `authorization.credentials_file`); without it the answer is 401. Errors are
- * `{ "error": { "code", "message" } }` with the error class's status.
+ * `authorization.credentials_file`); without it the answer is 401. The one exception is
+ * `GET /`, the status page itself, which holds no data: it asks the API with the token
+ * it was given in its URL fragment. Errors are `{ "error": { "code", "message" } }` with
+ * the error class's status.
  */
 export class HttpApi {
   private readonly server: Server;
@@ -29,7 +38,14 @@ export class HttpApi {
 
   constructor(private readonly options: HttpApiOptions) {
     this.tokenDigest = digest(options.adminToken);
-    this.routes = apiRoutes(options.store, options.metrics);
+    this.routes = [
+      ...apiRoutes(options.store, options.metrics),
+      {
+        method: "GET",
+        path: /^\/v1\/status$/,
+        handler: async () => ({ json: await options.status() }),
+      },
+    ];
     this.server = createServer((req, res) => void this.serve(req, res));
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
@@ -56,8 +72,23 @@ export class HttpApi {
     const method = req.method ?? "GET";
     let status = 500;
     try {
-      if (!this.authorized(req.headers.authorization)) throw new UnauthorizedError();
       const url = new URL(req.url ?? "/", "http://master");
+      if (method === "GET" && url.pathname === "/") {
+        status = 200;
+        res.writeHead(status, {
+          "content-type": "text/html; charset=utf-8",
+          "content-security-policy":
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        });
+        res.end(STATUS_PAGE_HTML);
+        return;
+      }
+      if (!this.authorized(req.headers.authorization)) throw new UnauthorizedError();
+      if (method === "GET" && url.pathname === "/v1/events") {
+        status = 200;
+        this.streamStatus(res);
+        return;
+      }
       const { route, params } = this.match(method, url.pathname);
       const out = await route.handler({
         params,
@@ -86,6 +117,30 @@ export class HttpApi {
     } finally {
       this.options.metrics.http.inc({ method, status: String(status) });
     }
+  }
+
+  /** Server-sent events: a status snapshot now and every STATUS_EVERY_MS until the client leaves. */
+  private streamStatus(res: ServerResponse): void {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
+    let sending = false;
+    const send = async () => {
+      if (sending) return;
+      sending = true;
+      try {
+        res.write(`event: status\ndata: ${JSON.stringify(await this.options.status())}\n\n`);
+      } catch (err) {
+        this.options.logger.error({ err }, "http.status_failed");
+      } finally {
+        sending = false;
+      }
+    };
+    void send();
+    const timer = setInterval(() => void send(), STATUS_EVERY_MS);
+    res.once("close", () => clearInterval(timer));
   }
 
   private authorized(header: string | undefined): boolean {

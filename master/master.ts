@@ -7,6 +7,8 @@ import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
+import { statusSnapshot } from "./status/status-snapshot.js";
+import { type TelemetryDecoder, TelemetryView } from "./status/telemetry-view.js";
 import type { MasterStore } from "./store.js";
 
 export const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
@@ -20,6 +22,8 @@ export interface MasterOptions {
   /** HTTP API address (`HOST:PORT`, port 0 for an ephemeral one). */
   http?: string;
   logger: Logger;
+  /** Decodes telemetry for the status page's chart; without one it shows counts only. */
+  telemetryDecoder?: TelemetryDecoder;
 }
 
 export interface RunningMaster {
@@ -45,11 +49,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const store = SqliteStore.open(dataDir.databasePath);
   const metrics = new MasterMetrics();
   metrics.nodes.set((await store.listNodes()).length);
+  const telemetry = new TelemetryView(options.telemetryDecoder);
   const ingest = new TelemetryIngest(store, (batch, results, seconds) => {
     metrics.commitSeconds.observe(seconds);
+    const now = Date.now();
     results.forEach((r, i) => {
       metrics.chunks.inc({ result: r.duplicate ? "duplicate" : "stored" });
-      if (!r.duplicate) metrics.records.inc(batch[i]?.records ?? 0);
+      const chunk = batch[i];
+      if (r.duplicate || !chunk) return;
+      metrics.records.inc(chunk.records);
+      telemetry.observe(chunk, now);
     });
   });
   const control = new ControlHandler(store, ingest, metrics, logger);
@@ -73,7 +82,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       await link.close();
       await ingest.drain();
     });
-    const api = new HttpApi({ store, adminToken: dataDir.adminToken, metrics, logger });
+    const api = new HttpApi({
+      store,
+      adminToken: dataDir.adminToken,
+      metrics,
+      logger,
+      status: () => statusSnapshot(store, telemetry, (n) => control.lastSeen(n), Date.now()),
+    });
     const address = await api.listen(host, port);
     closers.push(() => api.close());
     const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;

@@ -1,0 +1,138 @@
+/**
+ * The status page: one self-contained document (no CDN, no build step) that reads the
+ * admin token from the URL fragment (never sent to the server or its logs), then
+ * follows `/v1/events` (server-sent events over fetch, so the token goes in a header).
+ */
+export const STATUS_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Outpost master</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f7f9; }
+  header { background: #1b1f24; color: #fff; padding: 10px 20px; display: flex; gap: 20px; align-items: baseline; }
+  header h1 { font-size: 18px; margin: 0; }
+  #conn { font-size: 12px; }
+  main { padding: 16px 20px; display: grid; gap: 16px; }
+  section { background: #fff; border: 1px solid #d8dde3; border-radius: 6px; padding: 12px 16px; }
+  h2 { font-size: 15px; margin: 0 0 8px; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceff2; vertical-align: top; }
+  th { font-weight: 600; color: #57606a; }
+  .ok { color: #1a7f37; font-weight: 600; }
+  .bad { color: #cf222e; font-weight: 600; }
+  .wait { color: #9a6700; font-weight: 600; }
+  .muted { color: #57606a; }
+  #chart { width: 100%; height: 260px; }
+  #tags label { margin-right: 12px; white-space: nowrap; }
+  code { font-size: 12px; }
+</style>
+</head>
+<body>
+<header><h1>Outpost master</h1><span id="conn" class="muted">connecting…</span>
+  <span id="throughput" class="muted"></span></header>
+<main>
+  <section><h2>Nodes</h2><table id="nodes"><thead><tr><th>node</th><th>state</th>
+    <th>last seen</th><th>agent</th><th>arch / board</th><th>CPUs</th><th>RT cores</th>
+    <th>telemetry</th></tr></thead><tbody></tbody></table></section>
+  <section><h2>Instances</h2><table id="instances"><thead><tr><th>instance</th><th>node</th>
+    <th>state</th><th>promises</th><th>connection</th></tr></thead><tbody></tbody></table></section>
+  <section><h2>Telemetry</h2><div id="tags"></div>
+    <svg id="chart" viewBox="0 0 1000 260" preserveAspectRatio="none" role="img"
+      aria-label="live chart of the chosen tags"></svg></section>
+</main>
+<script>
+"use strict";
+const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+const chosen = new Set();
+const colors = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83"];
+const text = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const ago = (t) => (t ? Math.max(0, Math.round((Date.now() - t) / 1000)) + " s ago" : "never");
+const stateClass = (s) => (s === "ready" || s === "online" ? "ok" : s === "failed" || s === "offline" ? "bad" : "wait");
+
+function render(s) {
+  document.getElementById("throughput").textContent = s.telemetry.recordsPerSecond + " records/s";
+  document.querySelector("#nodes tbody").innerHTML = s.nodes.map((n) => {
+    const t = s.telemetry.nodes[n.name];
+    const state = n.online ? "online" : "offline";
+    return "<tr data-node=\\"" + text(n.name) + "\\"><td>" + text(n.name) + "</td><td class=\\"" + stateClass(state) + "\\">" + state +
+      "</td><td>" + ago(n.lastSeen) + "</td><td>" + text(n.agentVersion || "-") + "</td><td>" +
+      text((n.arch || "-") + " / " + (n.board || "-")) + "</td><td>" + (n.cpus || "-") + "</td><td>" +
+      text(n.isolatedCores.join(",") || "-") + "</td><td>" +
+      (t ? t.records + " records, last chunk " + ago(t.lastChunkAt) : "-") + "</td></tr>";
+  }).join("");
+  document.querySelector("#instances tbody").innerHTML = s.instances.map((i) =>
+    "<tr data-instance=\\"" + text(i.name) + "\\"><td>" + text(i.name) + (i.parent ? " <span class=muted>(requested by " + text(i.parent) + ")</span>" : "") +
+    "</td><td>" + text(i.node) + "</td><td class=\\"" + stateClass(i.state) + "\\">" + text(i.state) + "</td><td>" +
+    i.promises.map((p) => "<span class=\\"" + (p.ok ? "ok" : "bad") + "\\">" + text(p.name) + "</span>" +
+      (p.message ? " <span class=muted>" + text(p.message) + "</span>" : "")).join("<br>") +
+    "</td><td>" + Object.entries(i.connection).map(([k, v]) => "<code>" + text(k) + "=" + text(v) + "</code>").join("<br>") +
+    "</td></tr>").join("");
+  const series = s.telemetry.series;
+  if (chosen.size === 0) series.slice(0, 3).forEach((x) => chosen.add(x.device + "/" + x.tag));
+  const tags = document.getElementById("tags");
+  const keys = series.map((x) => x.device + "/" + x.tag).join("|");
+  if (tags.dataset.keys !== keys) {
+    tags.dataset.keys = keys;
+    tags.innerHTML = series.map((x) => {
+      const k = x.device + "/" + x.tag;
+      return "<label><input type=checkbox value=\\"" + text(k) + "\\"" + (chosen.has(k) ? " checked" : "") + "> " + text(k) + (x.unit ? " (" + text(x.unit) + ")" : "") + "</label>";
+    }).join("");
+    tags.querySelectorAll("input").forEach((box) => box.addEventListener("change", () => {
+      if (box.checked) chosen.add(box.value); else chosen.delete(box.value);
+    }));
+  }
+  chart(series.filter((x) => chosen.has(x.device + "/" + x.tag)));
+}
+
+function chart(series) {
+  const svg = document.getElementById("chart");
+  const now = Date.now(), from = now - 120000;
+  const lines = series.map((x, i) => {
+    const pts = x.points.filter(([t]) => t >= from);
+    if (pts.length === 0) return "";
+    const vs = pts.map(([, v]) => v);
+    const lo = Math.min(...vs), hi = Math.max(...vs), span = hi - lo || 1;
+    const d = pts.map(([t, v]) => ((t - from) / 120000 * 1000).toFixed(1) + "," + (250 - (v - lo) / span * 230).toFixed(1)).join(" ");
+    const color = colors[i % colors.length];
+    return "<polyline fill=none stroke-width=2 stroke=\\"" + color + "\\" points=\\"" + d + "\\"/>" +
+      "<text x=8 y=\\"" + (16 + i * 16) + "\\" fill=\\"" + color + "\\" font-size=13>" + text(x.device + "/" + x.tag) +
+      " " + vs[vs.length - 1].toFixed(2) + " [" + lo.toFixed(1) + " … " + hi.toFixed(1) + "]</text>";
+  });
+  svg.innerHTML = "<rect width=1000 height=260 fill=#fff />" + lines.join("");
+  svg.dataset.points = String(series.reduce((n, x) => n + x.points.length, 0));
+}
+
+async function follow() {
+  const conn = document.getElementById("conn");
+  for (;;) {
+    try {
+      const res = await fetch("/v1/events", { headers: { authorization: "Bearer " + token } });
+      if (res.status === 401) { conn.textContent = "admin token missing or wrong: open the URL the master printed"; conn.className = "bad"; return; }
+      if (!res.ok || !res.body) throw new Error("HTTP " + res.status);
+      conn.textContent = "live"; conn.className = "ok";
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let end;
+        while ((end = buf.indexOf("\\n\\n")) >= 0) {
+          const event = buf.slice(0, end); buf = buf.slice(end + 2);
+          const data = event.split("\\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\\n");
+          if (data) render(JSON.parse(data));
+        }
+      }
+    } catch (err) {
+      conn.textContent = "reconnecting (" + err.message + ")"; conn.className = "wait";
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+follow();
+</script>
+</body>
+</html>
+`;

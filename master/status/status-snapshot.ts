@@ -1,0 +1,32 @@
+import { type InstanceView, withState } from "../instance-state.js";
+import type { MasterStore, NodeRecord } from "../store.js";
+import type { TelemetryStatus, TelemetryView } from "./telemetry-view.js";
+
+/** A node is online when it was heard from this recently (agents sync every few seconds). */
+export const ONLINE_WITHIN_MS = 20_000;
+
+export interface StatusSnapshot {
+  at: number;
+  nodes: (NodeRecord & { online: boolean })[];
+  instances: InstanceView[];
+  telemetry: TelemetryStatus;
+}
+
+/** Everything the status page shows, in one document (sent again on every update). */
+export async function statusSnapshot(
+  store: MasterStore,
+  telemetry: TelemetryView,
+  lastSeen: (node: string) => number | undefined,
+  now: number,
+): Promise<StatusSnapshot> {
+  const [nodes, instances] = await Promise.all([store.listNodes(), store.listInstances()]);
+  return {
+    at: now,
+    nodes: nodes.map((n) => {
+      const seen = Math.max(n.lastSeen ?? 0, lastSeen(n.name) ?? 0);
+      return { ...n, lastSeen: seen || null, online: seen > 0 && now - seen < ONLINE_WITHIN_MS };
+    }),
+    instances: instances.map(withState),
+    telemetry: telemetry.status(now),
+  };
+}

@@ -1,0 +1,151 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { pino } from "pino";
+import { encodeRecords } from "../../../buffer/index.js";
+import {
+  chunkReadings,
+  encodeRecord,
+  RECORD_SCHEMA_FINGERPRINT,
+  type TelemetryRecord,
+} from "../../../collector/index.js";
+import {
+  MasterClient,
+  openDataDir,
+  type RunningMaster,
+  type StatusSnapshot,
+  startMaster,
+} from "../../../master/index.js";
+import { generateKeyPair, NodeLink } from "../../../protocol/index.js";
+
+function records(from: number, n: number): TelemetryRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    device: "turbine-1",
+    tag: "rotor_rpm",
+    ts: 1_700_000_000_000 + (from + i) * 1000,
+    value: 10 + from + i,
+    quality: "good",
+    unit: "rpm",
+  }));
+}
+
+describe("master status page and its live feed", function () {
+  this.timeout(20_000);
+  let dir: string;
+  let master: RunningMaster;
+  let token: string;
+  let link: NodeLink;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "outpost-status-"));
+    master = await startMaster({
+      data: dir,
+      listen: "tcp://127.0.0.1:*",
+      http: "127.0.0.1:0",
+      logger: pino({ level: "silent" }),
+      telemetryDecoder: chunkReadings,
+    });
+    token = openDataDir(dir).adminToken;
+    const keys = generateKeyPair();
+    await new MasterClient(master.url, token).addNode("gw-1", keys.publicKey);
+    link = new NodeLink({
+      endpoint: master.endpoint,
+      masterPublicKey: master.publicKey,
+      keyPair: keys,
+      timeoutMs: 5000,
+    });
+    await link.hello({
+      agentVersion: "0.0.0-test",
+      arch: "x64",
+      board: "test",
+      cpus: 2,
+      partitions: 2,
+      isolatedCores: [1],
+    });
+  });
+
+  after(async () => {
+    await link?.close();
+    await master?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the page without the token and the data only with it", async () => {
+    const page = await fetch(`${master.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<title>Outpost master<\/title>/);
+    assert.doesNotMatch(html, /https?:\/\/(?!master)/, "no asset from elsewhere");
+    assert.equal((await fetch(`${master.url}/v1/status`)).status, 401);
+    assert.equal((await fetch(`${master.url}/v1/events`)).status, 401);
+  });
+
+  it("shows the node online and charts the readings of committed chunks, once each", async () => {
+    const body = encodeRecords(records(0, 5).map(encodeRecord), 0);
+    const chunk = {
+      chunkId: 1,
+      stream: "telemetry",
+      schema: RECORD_SCHEMA_FINGERPRINT,
+      createdAt: Date.now(),
+      firstSeq: 0,
+      lastSeq: 4,
+      records: 5,
+      compression: "none" as const,
+      body,
+    };
+    await link.send(chunk);
+    await link.send(chunk);
+    const later = encodeRecords(records(5, 3).map(encodeRecord), 5);
+    await link.send({
+      ...chunk,
+      chunkId: 2,
+      firstSeq: 5,
+      lastSeq: 7,
+      records: 3,
+      compression: "deflate",
+      body: deflateSync(later),
+    });
+    const res = await fetch(`${master.url}/v1/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const status = (await res.json()) as StatusSnapshot;
+    assert.equal(status.nodes[0]?.name, "gw-1");
+    assert.equal(status.nodes[0]?.online, true);
+    assert.deepEqual(status.telemetry.nodes["gw-1"]?.records, 8);
+    const series = status.telemetry.series[0];
+    assert.equal(series?.tag, "rotor_rpm");
+    assert.equal(series?.unit, "rpm");
+    assert.deepEqual(
+      series?.points.map(([, v]) => v),
+      [10, 11, 12, 13, 14, 15, 16, 17],
+    );
+    assert.ok(status.telemetry.recordsPerSecond > 0);
+  });
+
+  it("streams a fresh snapshot every second as server-sent events", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${master.url}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const started = Date.now();
+    while ((text.match(/\n\n/g) ?? []).length < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    const events = text.split("\n\n").filter(Boolean);
+    assert.ok(events.length >= 2);
+    const first = JSON.parse(events[0]?.split("data: ")[1] ?? "") as StatusSnapshot;
+    assert.equal(first.nodes[0]?.name, "gw-1");
+    assert.ok(Date.now() - started >= 900, "the second snapshot comes a second later");
+  });
+});
