@@ -2,13 +2,14 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { Cgroup, readCpuTopology } from "../native/index.js";
-import { NodeLink } from "../protocol/index.js";
+import { NodeLink, TelemetrySink } from "../protocol/index.js";
 import type { BackoffOptions } from "./backoff.js";
 import { Converger } from "./converge/converger.js";
 import { Journal } from "./converge/journal.js";
 import { SyncLoop } from "./converge/sync-loop.js";
 import { checkTraversable, openAgentDataDir } from "./data-dir.js";
 import { loadOrCreateIdentity } from "./identity.js";
+import { TelemetryRelay } from "./local-api/telemetry-relay.js";
 import type { AgentMetrics } from "./metrics.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
@@ -47,6 +48,12 @@ export interface AgentOptions {
   stopTimeoutMs?: number;
   /** Serve Prometheus metrics on this address (`/metrics`). */
   metrics?: { host: string; port: number };
+  /**
+   * How long a chunk or loss event relayed from a partition's local API waits for the
+   * master's ack before the partition is answered 503 (default 10 s, below the
+   * forwarder's default `ackTimeoutMs`).
+   */
+  relayTimeoutMs?: number;
 }
 
 export interface RunningAgent {
@@ -107,10 +114,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   const journal = Journal.open(join(paths.dir, "journal.json"));
   let loop: SyncLoop | undefined;
+  // What partitions forward through their local API goes out on a link of its own: a
+  // backlog draining never queues ahead of sync and report. Made before the converger:
+  // instances adopted below serve it at once.
+  const telemetry = new TelemetrySink(
+    new NodeLink({
+      endpoint: options.master,
+      masterPublicKey: options.masterKey,
+      keyPair,
+      timeoutMs: options.relayTimeoutMs ?? 10_000,
+    }),
+    logger.child({ component: "telemetry-link" }),
+  );
   const converger = new Converger({
     journal,
     software,
-    partitions: partitionOptions,
+    partitions: { ...partitionOptions, telemetry: new TelemetryRelay(telemetry, logger) },
     logger,
     backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 60_000 },
     stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
@@ -168,6 +187,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     "agent.started",
   );
   const running = loop;
+  // Closed last, once no local API can take a relay any more.
+  const closeTelemetry = async (): Promise<void> => {
+    try {
+      await telemetry.close();
+    } catch (err) {
+      logger.warn({ err }, "agent.link_close_failed");
+    }
+  };
   const stopLoop = async (): Promise<void> => {
     await running.close();
     served?.server.closeAllConnections();
@@ -186,11 +213,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     close: async () => {
       await stopLoop();
       await converger.detach();
+      await closeTelemetry();
       logger.info({}, "agent.stopped");
     },
     shutdown: async () => {
       await stopLoop();
       await converger.stopAll();
+      await closeTelemetry();
       logger.info({}, "agent.stopped");
     },
   };

@@ -106,3 +106,19 @@ export class ParametersError extends AgentError {
     this.name = "ParametersError";
   }
 }
+
+/**
+ * The agent's local API refused a request of a partition's LocalApiSink or answered
+ * something unreadable; `status` is the HTTP status (0 when no answer was read).
+ */
+export class LocalApiError extends AgentError {
+  override readonly code = "E_AGENT_LOCAL_API";
+  constructor(
+    readonly path: string,
+    readonly status: number,
+    reason: string,
+  ) {
+    super(`local API ${path}: ${status > 0 ? `${status} ` : ""}${reason}`);
+    this.name = "LocalApiError";
+  }
+}

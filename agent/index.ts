@@ -23,7 +23,7 @@ export {
 export { type Readiness, requestsReadiness } from "./converge/requests-readiness.js";
 export { REPORT_HEARTBEAT_MS, SyncLoop, type SyncLoopOptions } from "./converge/sync-loop.js";
 export { UsageMeter } from "./converge/usage-meter.js";
-export { type AgentPaths, agentPaths, openAgentDataDir } from "./data-dir.js";
+export { type AgentPaths, agentPaths, checkTraversable, openAgentDataDir } from "./data-dir.js";
 export * from "./errors.js";
 export { loadOrCreateIdentity } from "./identity.js";
 export {
@@ -40,7 +40,27 @@ export {
 } from "./instances/render.js";
 export { instanceVars, renderRequests } from "./instances/render-requests.js";
 export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
-export { LocalApi, type LocalApiInstance, parsePublish } from "./local-api/local-api.js";
+export {
+  LocalApi,
+  type LocalApiInstance,
+  type LocalApiTelemetry,
+  MAX_TELEMETRY_IN_FLIGHT,
+  parsePublish,
+} from "./local-api/local-api.js";
+export { LocalApiSink } from "./local-api/local-api-sink.js";
+export {
+  MAX_TELEMETRY_BODY,
+  PARTITION_ID_SPAN,
+  parseChunkBody,
+  parseLossBody,
+  partitionIdOf,
+  relayedId,
+} from "./local-api/telemetry-body.js";
+export {
+  relayFailure,
+  TelemetryRelay,
+  type TelemetryUplink,
+} from "./local-api/telemetry-relay.js";
 export type { AgentMetrics, AgentMetricsSource } from "./metrics.js";
 export { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 export {

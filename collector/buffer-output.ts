@@ -3,6 +3,8 @@ import type { RecordOutput } from "./input.js";
 import { encodeRecord, RECORD_SCHEMA_FINGERPRINT, type TelemetryRecord } from "./record.js";
 
 export interface BufferOutput extends RecordOutput {
+  /** The buffer written to, for a forwarder to drain (`collector run` with `forward`). */
+  readonly buffer: DiskBuffer;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function openBufferOutput(
 ): Promise<BufferOutput> {
   const buffer = await DiskBuffer.open({ dir }, { logger });
   return {
+    buffer,
     async write(records: TelemetryRecord[]) {
       await buffer.append(stream, records.map(encodeRecord), { schema: RECORD_SCHEMA_FINGERPRINT });
     },

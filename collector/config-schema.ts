@@ -179,6 +179,9 @@ export const collectorConfigSchema = {
       properties: {
         buffer: { type: "string", minLength: 1 },
         stream: { ...name, default: "telemetry" },
+        // `agent`: `collector run` also forwards the buffer to the master through the
+        // node agent's local API (OUTPOST_API).
+        forward: { enum: ["agent"] },
       },
     },
   },

@@ -5,7 +5,12 @@ export interface CollectorConfig {
   /** Where the collector keeps its own state (the OPC-UA PKI / trust store). */
   dataDir: string;
   devices: DeviceConfig[];
-  output?: { buffer: string; stream: string };
+  output?: {
+    buffer: string;
+    stream: string;
+    /** `agent`: `collector run` forwards the buffer through the agent's local API. */
+    forward?: "agent";
+  };
 }
 
 export type DeviceConfig = ModbusDeviceConfig | OpcuaDeviceConfig;

@@ -32,14 +32,18 @@ export class TelemetrySink {
     this.logger = logger ?? silentLogger;
   }
 
-  async send(chunk: ChunkToSend, signal: AbortSignal): Promise<{ chunkId: number }> {
+  /** `duplicate`: the master held this chunk id already (a resend); Sink callers ignore it. */
+  async send(
+    chunk: ChunkToSend,
+    signal: AbortSignal,
+  ): Promise<{ chunkId: number; duplicate: boolean }> {
     const ack = await this.link.send(chunk, signal);
     this.stats.acked++;
     if (ack.duplicate) {
       this.stats.duplicates++;
       this.logger.debug({ chunkId: ack.chunkId, stream: chunk.stream }, "chunk.acked_again");
     }
-    return { chunkId: ack.chunkId };
+    return { chunkId: ack.chunkId, duplicate: ack.duplicate };
   }
 
   async sendLoss(loss: LossToSend, signal: AbortSignal): Promise<{ lossId: number }> {

@@ -30,7 +30,8 @@ export interface InstanceRuntimeOptions {
   logRotation?: LogRotation;
   /**
    * Where to serve the partition's local API (unix socket); its path reaches every
-   * process as `OUTPOST_API`. Absent: no API.
+   * process as `OUTPOST_API`. Absent: no API. With the partition's `telemetry` relay it
+   * also takes the partition's telemetry for the master.
    */
   apiSocket?: string;
   /** Values published through the API before (kept across agent restarts by the journal). */
@@ -210,6 +211,7 @@ export class InstanceRuntime {
         },
       },
       this.logger,
+      partition.telemetry ? { relay: partition.telemetry, partition: partition.number } : undefined,
     );
   }
 

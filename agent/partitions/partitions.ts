@@ -10,6 +10,7 @@ import {
 import { join } from "node:path";
 import type { Cgroup } from "../../native/index.js";
 import { PartitionError } from "../errors.js";
+import type { TelemetryRelay } from "../local-api/telemetry-relay.js";
 import { openOrCreateChild, removeCgroupTree } from "./cgroup-child.js";
 import { type PartitionLayout, type PartitionNaming, partitionLayout } from "./partition-layout.js";
 import { ensureSystemUser, removeSystemUser } from "./system-user.js";
@@ -22,6 +23,8 @@ export interface Partition extends PartitionLayout {
   gid: number;
   /** Absent in laptop mode (no root): the partition's processes share the agent's group. */
   cgroup?: Cgroup;
+  /** Where the partition's local API relays telemetry (PartitionOptions' `telemetry`). */
+  telemetry?: TelemetryRelay;
 }
 
 export interface PartitionOptions extends PartitionNaming {
@@ -31,6 +34,11 @@ export interface PartitionOptions extends PartitionNaming {
    */
   isolated: boolean;
   cgroupParent?: Cgroup;
+  /**
+   * The node's telemetry relay to the master, handed to every partition: its local API
+   * then takes `POST /v1/telemetry` and `/v1/loss`. Absent: no telemetry endpoints.
+   */
+  telemetry?: TelemetryRelay;
 }
 
 function step<T>(number: number, what: string, run: () => T): T {
@@ -51,6 +59,7 @@ function step<T>(number: number, what: string, run: () => T): T {
  */
 export function ensurePartition(options: PartitionOptions, number: number): Partition {
   const layout = partitionLayout(options, number);
+  const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
   if (!options.isolated) {
     step(number, "directory", () => {
       mkdirSync(layout.path, { recursive: true, mode: 0o750 });
@@ -61,6 +70,7 @@ export function ensurePartition(options: PartitionOptions, number: number): Part
       isolated: false,
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
+      ...telemetry,
     };
   }
   const user = step(number, "account", () => ensureSystemUser(layout.user, layout.path));
@@ -81,7 +91,14 @@ export function ensurePartition(options: PartitionOptions, number: number): Part
   const cgroup = parent
     ? step(number, "cgroup", () => openOrCreateChild(parent, layout.cgroupName))
     : undefined;
-  return { ...layout, isolated: true, uid: user.uid, gid: user.gid, ...(cgroup ? { cgroup } : {}) };
+  return {
+    ...layout,
+    isolated: true,
+    uid: user.uid,
+    gid: user.gid,
+    ...(cgroup ? { cgroup } : {}),
+    ...telemetry,
+  };
 }
 
 /** Partitions 1..count, each made to exist (see ensurePartition). */

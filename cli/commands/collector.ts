@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { BufferLogger, DiskBuffer } from "../../buffer/index.js";
 import type { CollectorConfig, TelemetryRecord } from "../../collector/index.js";
 import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
 import { printState, withJsonOption } from "../output.js";
@@ -39,16 +40,36 @@ export const registerCollector: RegisterCommand = (program, context) => {
           { key: "output", line: 0, column: 0, message: "required by `collector run`" },
         ]);
       }
+      // Checked before anything opens: the agent sets it for the processes it runs.
+      const api = process.env.OUTPOST_API;
+      if (config.output.forward === "agent" && !api) {
+        throw new ConfigError(opts.config, [
+          issueAtKey(
+            opts.config,
+            "output.forward",
+            "'agent' needs OUTPOST_API (the agent's local API socket, set for the processes it runs)",
+          ),
+        ]);
+      }
       const logger = context.logger();
+      const bufferLogger = logger.child({ component: "buffer" });
       const output = await openBufferOutput(
         config.output.buffer,
         config.output.stream,
-        logger.child({ component: "buffer" }),
+        bufferLogger,
       );
+      const forwarding =
+        api && config.output.forward === "agent"
+          ? await forwardToAgent(output.buffer, api, bufferLogger)
+          : undefined;
       const running = new Collector(config, { output, logger });
       await running.start();
       logger.info(
-        { devices: config.devices.length, buffer: config.output.buffer },
+        {
+          devices: config.devices.length,
+          buffer: config.output.buffer,
+          ...(forwarding ? { forward: api } : {}),
+        },
         "collector.started",
       );
       const stats = setInterval(
@@ -59,6 +80,8 @@ export const registerCollector: RegisterCommand = (program, context) => {
       await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
       clearInterval(stats);
       await running.stop();
+      // Sends in flight are abandoned: their chunks stay in the buffer for the next run.
+      await forwarding?.stop();
       await output.close();
       logger.info({ inputs: running.stats(), lines: running.lineStats() }, "collector.stopped");
     });
@@ -106,6 +129,28 @@ export const registerCollector: RegisterCommand = (program, context) => {
     printState(context.io, opts, tree, formatTree);
   });
 };
+
+/**
+ * Drains `buffer` to the master through the node agent's local API at `socketPath`
+ * (the agent relays under the node's key; a partition never holds it).
+ */
+async function forwardToAgent(
+  buffer: DiskBuffer,
+  socketPath: string,
+  logger: BufferLogger,
+): Promise<{ stop(): Promise<void> }> {
+  const { Forwarder } = await import("../../buffer/index.js");
+  const { LocalApiSink } = await import("../../agent/index.js");
+  const sink = new LocalApiSink(socketPath);
+  const forwarder = new Forwarder(buffer, sink, buffer.config.forward, logger);
+  forwarder.start();
+  return {
+    async stop() {
+      await forwarder.stop();
+      await sink.close();
+    },
+  };
+}
 
 async function loadCollectorConfig(
   context: CommandContext,

@@ -67,6 +67,15 @@ describe("partition local API", () => {
         connection: { url: "tcp://127.0.1.1:7000", admin: "x" },
       });
       assert.equal((await call(api.socketPath, "GET", "/nope")).status, 404);
+      // Without the node's relay (PartitionOptions' telemetry) there is no telemetry route.
+      assert.equal((await call(api.socketPath, "POST", "/v1/telemetry", "x")).status, 404);
+      // Past the limit the body is still read, so the client gets the 413, not a reset.
+      const huge = await call(api.socketPath, "PUT", "/v1/publish", "x".repeat(100_000));
+      assert.deepEqual(
+        [huge.status, JSON.parse(huge.body)],
+        [413, { error: "body larger than 65536 bytes" }],
+      );
+      assert.equal((await call(api.socketPath, "PUT", "/v1/publish", '{"b":"y"}')).status, 204);
     } finally {
       await api.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,175 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Decoder } from "cbor-x";
+import { type LossEvent, type OutboundChunk, STREAM_NAME } from "../../buffer/index.js";
+
+/**
+ * Each partition's buffer counts chunk and loss ids from 0, but the master dedupes per
+ * node: the relay sends partition N's id `i` as `N * 2^44 + i`. Deterministic, so a
+ * resend maps to the same id; partitions 1..254 stay below 2^53 (exact in a double).
+ */
+export const PARTITION_ID_SPAN = 2 ** 44;
+
+/** Largest telemetry or loss body the local API reads (the master link's message limit). */
+export const MAX_TELEMETRY_BODY = 16 * 1024 * 1024;
+
+/** The id the master sees for partition `partition`'s id `id` (`id` below 2^44). */
+export function relayedId(partition: number, id: number): number {
+  return partition * PARTITION_ID_SPAN + id;
+}
+
+/** The partition and its own id behind an id the master holds (the inverse of relayedId). */
+export function partitionIdOf(relayed: number): { partition: number; id: number } {
+  return { partition: Math.floor(relayed / PARTITION_ID_SPAN), id: relayed % PARTITION_ID_SPAN };
+}
+
+// Plain CBOR, as on the master link: no cbor-x record extensions, maps as objects.
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+const partitionId = { type: "integer", minimum: 0, maximum: PARTITION_ID_SPAN - 1 } as const;
+const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const stream = { type: "string", pattern: STREAM_NAME.source } as const;
+
+/** buffer's `OutboundChunk`; byte strings use the `bytes` keyword below. */
+const chunkSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "chunkId",
+    "stream",
+    "schema",
+    "createdAt",
+    "firstSeq",
+    "lastSeq",
+    "records",
+    "compression",
+    "body",
+  ],
+  properties: {
+    chunkId: partitionId,
+    stream,
+    schema: { bytes: { maxLength: 255 } },
+    createdAt: u53,
+    firstSeq: u53,
+    lastSeq: u53,
+    records: u53,
+    compression: { enum: ["none", "deflate"] },
+    body: { bytes: { maxLength: MAX_TELEMETRY_BODY } },
+  },
+} as const;
+
+/** buffer's `LossEvent`. */
+const lossSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id", "stream", "reason", "chunkId", "fromSeq", "toSeq", "records", "at"],
+  properties: {
+    id: partitionId,
+    stream,
+    reason: { enum: ["overflow", "corrupt"] },
+    chunkId: partitionId,
+    fromSeq: u53,
+    toSeq: u53,
+    records: u53,
+    at: u53,
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
+  const ok = value instanceof Uint8Array && value.length <= schema.maxLength;
+  checkBytes.errors = ok
+    ? []
+    : [
+        {
+          keyword: "bytes",
+          message:
+            value instanceof Uint8Array
+              ? `must be at most ${schema.maxLength} bytes`
+              : "must be a CBOR byte string",
+          params: {},
+        },
+      ];
+  return ok;
+}
+checkBytes.errors = [] as Partial<ErrorObject>[];
+ajv.addKeyword({ keyword: "bytes", schemaType: "object", errors: true, validate: checkBytes });
+
+const validateChunk = ajv.compile(chunkSchema);
+const validateLoss = ajv.compile(lossSchema);
+
+/** Pure: the chunk a `POST /v1/telemetry` body holds, or why it is refused. */
+export function parseChunkBody(bytes: Uint8Array): OutboundChunk | string {
+  const value = decodeChecked(bytes, validateChunk, "OutboundChunk");
+  if (typeof value === "string") return value;
+  const c = value as unknown as OutboundChunk;
+  if (c.lastSeq < c.firstSeq) return `lastSeq ${c.lastSeq} is below firstSeq ${c.firstSeq}`;
+  return {
+    chunkId: c.chunkId,
+    stream: c.stream,
+    schema: asBuffer(c.schema),
+    createdAt: c.createdAt,
+    firstSeq: c.firstSeq,
+    lastSeq: c.lastSeq,
+    records: c.records,
+    compression: c.compression,
+    body: asBuffer(c.body),
+  };
+}
+
+/** Pure: the loss event a `POST /v1/loss` body holds, or why it is refused. */
+export function parseLossBody(bytes: Uint8Array): LossEvent | string {
+  const value = decodeChecked(bytes, validateLoss, "LossEvent");
+  if (typeof value === "string") return value;
+  const l = value as unknown as LossEvent;
+  if (l.toSeq < l.fromSeq) return `toSeq ${l.toSeq} is below fromSeq ${l.fromSeq}`;
+  return {
+    id: l.id,
+    stream: l.stream,
+    reason: l.reason,
+    chunkId: l.chunkId,
+    fromSeq: l.fromSeq,
+    toSeq: l.toSeq,
+    records: l.records,
+    at: l.at,
+  };
+}
+
+function decodeChecked(
+  bytes: Uint8Array,
+  validate: ValidateFunction,
+  what: string,
+): Record<string, unknown> | string {
+  if (bytes.length === 0) return "body is empty";
+  if (bytes.length > MAX_TELEMETRY_BODY) return `body larger than ${MAX_TELEMETRY_BODY} bytes`;
+  let value: unknown;
+  try {
+    value = decoder.decode(bytes);
+  } catch (err) {
+    return `body is not CBOR (${err instanceof Error ? err.message : String(err)})`;
+  }
+  // cbor-x gives a Map for a map it cannot make a plain object of (e.g. a `__proto__` key).
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return `body must be a CBOR map of ${what} fields`;
+  if (!validate(value)) return formatError(validate.errors?.[0]);
+  return value as Record<string, unknown>;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function formatError(error: ErrorObject | undefined): string {
+  if (!error) return "invalid";
+  const where = error.instancePath === "" ? "" : `${error.instancePath.slice(1)}: `;
+  if (error.keyword === "additionalProperties")
+    return `${where}unknown field '${String(error.params.additionalProperty)}'`;
+  if (error.keyword === "required")
+    return `${where}missing field '${String(error.params.missingProperty)}'`;
+  if (error.keyword === "maximum" && error.params.limit === PARTITION_ID_SPAN - 1)
+    return `${where}must be below 2^44 (ids are namespaced per partition)`;
+  return `${where}${error.message ?? "invalid"}`;
+}

@@ -1,0 +1,103 @@
+import type { Logger } from "pino";
+import type { LossEvent, OutboundChunk } from "../../buffer/index.js";
+import {
+  type ChunkToSend,
+  LinkClosedError,
+  type LossToSend,
+  RemoteError,
+  RequestTimeoutError,
+} from "../../protocol/index.js";
+import { relayedId } from "./telemetry-body.js";
+
+/**
+ * Where relayed telemetry goes: protocol's `TelemetrySink` on a link of the agent's own
+ * (not the sync/report link), which resolves only once the master committed.
+ */
+export interface TelemetryUplink {
+  /** `duplicate`: the master held the id already. */
+  send(chunk: ChunkToSend, signal: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }>;
+  sendLoss(loss: LossToSend, signal: AbortSignal): Promise<{ lossId: number }>;
+}
+
+/**
+ * Relays what a partition's buffer forwards through its local API to the master, under
+ * the node's key (partitions never hold it). Ids are namespaced per partition
+ * (`relayedId`); streams, sequence numbers and bodies pass unchanged. A relay resolves
+ * only after the master acknowledged, i.e. committed; it has no retries of its own (the
+ * partition's forwarder retries).
+ */
+export class TelemetryRelay {
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly uplink: TelemetryUplink,
+    logger: Logger,
+  ) {
+    this.logger = logger.child({ component: "telemetry-relay" });
+  }
+
+  async relayChunk(partition: number, chunk: OutboundChunk, signal: AbortSignal): Promise<void> {
+    const chunkId = relayedId(partition, chunk.chunkId);
+    const where = { partition, stream: chunk.stream, chunkId: chunk.chunkId, relayedId: chunkId };
+    let duplicate: boolean;
+    try {
+      const ack = await this.uplink.send({ ...chunk, chunkId }, signal);
+      if (ack.chunkId !== chunkId)
+        throw new Error(`master acknowledged chunk ${ack.chunkId} for chunk ${chunkId}`);
+      duplicate = ack.duplicate;
+    } catch (err) {
+      this.failed(err, signal, where);
+      throw err;
+    }
+    if (duplicate) {
+      // A resend after a lost ack, or a second buffer (or a new one after a redeploy)
+      // reusing the partition's ids: the master kept what it had. Rare either way.
+      this.logger.info({ ...where, records: chunk.records }, "telemetry.acked_again");
+    } else {
+      this.logger.debug({ ...where, records: chunk.records }, "telemetry.relayed");
+    }
+  }
+
+  /** The loss's own id and the chunk id it names are both namespaced. */
+  async relayLoss(partition: number, loss: LossEvent, signal: AbortSignal): Promise<void> {
+    const id = relayedId(partition, loss.id);
+    const where = { partition, stream: loss.stream, lossId: loss.id, relayedId: id };
+    try {
+      const ack = await this.uplink.sendLoss(
+        { ...loss, id, chunkId: relayedId(partition, loss.chunkId) },
+        signal,
+      );
+      if (ack.lossId !== id) throw new Error(`master acknowledged loss ${ack.lossId} for ${id}`);
+    } catch (err) {
+      this.failed(err, signal, where);
+      throw err;
+    }
+    this.logger.debug({ ...where, records: loss.records }, "telemetry.loss_relayed");
+  }
+
+  private failed(err: unknown, signal: AbortSignal, where: Record<string, unknown>): void {
+    const e = err as { code?: string; message?: string };
+    if (signal.aborted) {
+      // The partition hung up (its forwarder's ack timeout, or it stopped): it resends.
+      this.logger.debug(where, "telemetry.relay_abandoned");
+      return;
+    }
+    this.logger.warn({ ...where, code: e.code, err: e.message }, "telemetry.relay_failed");
+  }
+}
+
+/**
+ * Pure: the HTTP status and reason a failed relay is answered with. 503: the master is
+ * not reachable now (or the agent is stopping), try again; 502: the master answered
+ * with an error.
+ */
+export function relayFailure(err: unknown): { status: 502 | 503; reason: string } {
+  if (err instanceof RequestTimeoutError)
+    return { status: 503, reason: `master unreachable: ${err.message}` };
+  if (err instanceof LinkClosedError) return { status: 503, reason: "the agent is stopping" };
+  if (err instanceof RemoteError) return { status: 502, reason: err.message };
+  return {
+    status: 502,
+    reason: `relay to the master failed: ${err instanceof Error ? err.message : String(err)}`,
+  };
+}

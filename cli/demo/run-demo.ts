@@ -1,0 +1,139 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { checkTraversable, loadOrCreateIdentity, startAgent } from "../../agent/index.js";
+import { chunkReadings, startTurbineSim } from "../../collector/index.js";
+import { openDataDir, placeInstance, startMaster } from "../../master/index.js";
+import { packageInfo } from "../package-info.js";
+import { startFlakyLink } from "./flaky-link.js";
+
+export interface DemoOptions {
+  dir: string;
+  http: string;
+  flaky: boolean;
+  logger: Logger;
+  /** Told the status page URL once everything runs. */
+  ready: (info: DemoInfo) => void;
+  /** Resolves when the demo should stop (Ctrl-C). */
+  until: Promise<void>;
+}
+
+export interface DemoInfo {
+  statusUrl: string;
+  apiUrl: string;
+  token: string;
+  dir: string;
+  modbus: string;
+}
+
+const NODE = "demo";
+const INSTANCE = "collector";
+
+/**
+ * The whole stack on one box, on embedded defaults: a master (SQLite) in DIR/master, an
+ * agent in DIR/agent, the turbine simulator, and the collector release requested
+ * through the master into a partition, whose records the agent forwards back to the
+ * master. A second run reuses DIR: same keys, node and instance.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const dir = resolve(options.dir);
+  if (process.getuid?.() === 0) {
+    // The collector runs as a partition user: it must reach this checkout's dist/.
+    try {
+      checkTraversable(packageInfo.root);
+    } catch (err) {
+      throw new Error(
+        `demo: the collector runs as a partition user and cannot reach ${packageInfo.root} (${(err as Error).message}); clone Outpost where other users can read it (e.g. /opt/outpost), or run the demo as a normal user`,
+      );
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  // Partition users must traverse it to reach their partitions.
+  chmodSync(dir, 0o711);
+  const logger = options.logger;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, "demo.stop_failed");
+      }
+    }
+  };
+  try {
+    const master = await startMaster({
+      data: join(dir, "master"),
+      listen: "tcp://127.0.0.1:*",
+      http: options.http,
+      logger,
+      telemetryDecoder: chunkReadings,
+    });
+    stops.push(() => master.close());
+    const token = openDataDir(join(dir, "master")).adminToken;
+    const identity = loadOrCreateIdentity(join(dir, "agent"));
+    if (!(await master.store.getNode(NODE)))
+      await master.store.addNode(NODE, identity.publicKey, Date.now());
+
+    const sim = await startTurbineSim({ seed: 1, modbus: { host: "127.0.0.1", port: 0 } });
+    stops.push(() => sim.stop());
+    const modbus = `127.0.0.1:${sim.modbus?.port}`;
+
+    const port = Number(/:(\d+)$/.exec(master.endpoint)?.[1]);
+    let endpoint = master.endpoint;
+    if (options.flaky) {
+      const link = await startFlakyLink(
+        { host: "127.0.0.1", port },
+        {
+          upMs: 30_000,
+          downMs: 20_000,
+          onChange: (up) => logger.warn({ up }, up ? "demo.link_up" : "demo.link_down"),
+        },
+      );
+      stops.push(() => link.close());
+      endpoint = link.endpoint;
+    }
+
+    const agent = await startAgent({
+      data: join(dir, "agent"),
+      master: endpoint,
+      masterKey: master.publicKey,
+      name: NODE,
+      partitions: 2,
+      agentVersion: packageInfo.version,
+      syncIntervalMs: 1000,
+      logger,
+    });
+    stops.push(() => agent.shutdown());
+
+    const release = join(packageInfo.root, "collector", "release", "software.yaml");
+    const cli = join(packageInfo.root, "dist", "cli", "main.js");
+    if (!existsSync(cli))
+      throw new Error(`${cli} is missing: run \`npm install\` (it builds dist/)`);
+    await master.store.supply(NODE, release, Date.now());
+    const parameters = { node: process.execPath, cli, modbus };
+    await waitFor("the agent's hello", 30_000, async () => {
+      const node = await master.store.getNode(NODE);
+      return (node?.partitions ?? 0) > 0;
+    });
+    // Requesting it again updates a kept instance to this run's simulator address.
+    await master.store.requestInstance(
+      { name: INSTANCE, software: release, parameters, node: NODE, cores: 0 },
+      placeInstance,
+      Date.now(),
+    );
+    const apiUrl = master.url;
+    options.ready({ statusUrl: `${apiUrl}/#token=${token}`, apiUrl, token, dir, modbus });
+    await options.until;
+  } finally {
+    await stopAll();
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`demo: no ${what} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,406 @@
+import { strict as assert } from "node:assert";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Decoder, Encoder } from "cbor-x";
+import { pino } from "pino";
+import {
+  LocalApiSink,
+  loadOrCreateIdentity,
+  MAX_TELEMETRY_BODY,
+  MAX_TELEMETRY_IN_FLIGHT,
+  PARTITION_ID_SPAN,
+  partitionIdOf,
+  type RunningAgent,
+  removeCgroupTree,
+  removeSystemUser,
+  startAgent,
+} from "../../../agent/index.js";
+import {
+  DiskBuffer,
+  encodeRecords,
+  Forwarder,
+  resolveConfig,
+  scanFrames,
+} from "../../../buffer/index.js";
+import { decodeRecord } from "../../../collector/index.js";
+import {
+  MasterClient,
+  openDataDir,
+  type RunningMaster,
+  startMaster,
+} from "../../../master/index.js";
+import { Cgroup } from "../../../native/index.js";
+import { repoRoot } from "../../helpers/run-outpost.js";
+import { eventually } from "../../helpers/until.js";
+
+const fixture = join(repoRoot, "test", "fixtures", "echo");
+const logger = pino({ level: process.env.DEBUG_AGENT_LOG ?? "silent" });
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+/** Ids of chunks made by hand here, far above what partition 1's buffer reaches. */
+const HAND_ID = 1_000_000;
+
+interface Reply {
+  status: number;
+  type: string | undefined;
+  body: Buffer;
+}
+
+/** One request on the unix socket, as a partition's process would make it. */
+function post(socketPath: string, path: string, body: Buffer, method = "POST"): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath, method, path, headers: { "content-length": body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            type: res.headers["content-type"],
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    req.once("error", reject);
+    req.end(body);
+  });
+}
+
+function errorOf(reply: Reply): string {
+  return (JSON.parse(reply.body.toString("utf8")) as { error: string }).error;
+}
+
+function chunkOf(stream: string, chunkId: number, payloads: string[], firstSeq = 0) {
+  return {
+    chunkId,
+    stream,
+    schema: Buffer.alloc(32, 7),
+    createdAt: Date.now(),
+    firstSeq,
+    lastSeq: firstSeq + payloads.length - 1,
+    records: payloads.length,
+    compression: "none",
+    body: encodeRecords(
+      payloads.map((p) => Buffer.from(p)),
+      firstSeq,
+    ),
+  };
+}
+
+/**
+ * Every record payload the master holds for `stream`, sorted: chunks in flight together
+ * may arrive in any order (each carries its sequence numbers).
+ */
+async function storedPayloads(master: RunningMaster, stream: string): Promise<string[]> {
+  const chunks = await master.store.queryChunks({ stream, withBody: true, limit: 100_000 });
+  return chunks
+    .flatMap((c) => {
+      const body = Buffer.from(c.body);
+      const scan = scanFrames(body, 0, 1 << 24);
+      return scan.records.map((f) => body.subarray(f.payloadStart, f.payloadEnd).toString());
+    })
+    .sort();
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("agent local API: telemetry relayed to the master", function () {
+  this.timeout(20_000);
+  let tmp: string;
+  let master: RunningMaster;
+  let client: MasterClient;
+  let agent: RunningAgent | undefined;
+  let parent: Cgroup;
+  /** Partition 1's local API: the buffer below forwards to it. */
+  let socket: string;
+  /** Partition 2's: `collector run` forwards its own buffer (own ids from 0) there. */
+  let socket2: string;
+  const userPrefix = `otr${randomBytes(3).toString("hex")}-`;
+  const buildUser = `otrb${randomBytes(3).toString("hex")}`;
+  // One forwarding buffer per partition: a second one would reuse its ids (see README).
+  let partition1: { buffer: DiskBuffer; forwarder: Forwarder; sink: LocalApiSink } | undefined;
+  let collector: ChildProcess | undefined;
+
+  async function forwarding(dir: string, socketPath: string) {
+    const config = resolveConfig({
+      dir: join(tmp, dir),
+      defaults: { sealAgeMs: 50, fsync: "batch" },
+      forward: { window: 4, ackTimeoutMs: 5000, backoffBaseMs: 20, backoffCapMs: 200 },
+    });
+    const buffer = await DiskBuffer.open(config);
+    const sink = new LocalApiSink(socketPath);
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    return { buffer, forwarder, sink };
+  }
+
+  function restartMaster(listen: string): Promise<RunningMaster> {
+    return startMaster({ data: join(tmp, "master"), listen, http: "127.0.0.1:0", logger });
+  }
+
+  before(async function () {
+    this.timeout(60_000);
+    tmp = mkdtempSync(join(tmpdir(), "outpost-telemetry-relay-"));
+    chmodSync(tmp, 0o711);
+    mkdirSync(join(tmp, "echo"));
+    for (const f of ["software.yaml", "echo.tar.gz"])
+      copyFileSync(join(fixture, f), join(tmp, "echo", f));
+    const echoUrl = join(tmp, "echo", "software.yaml");
+    parent = Cgroup.own().createChild(`outpost-test-relay-${process.pid}`);
+    master = await restartMaster("tcp://127.0.0.1:*");
+    client = new MasterClient(master.url, openDataDir(join(tmp, "master")).adminToken);
+    const agentData = join(tmp, "agent");
+    await client.addNode("n1", loadOrCreateIdentity(agentData).publicKey);
+    agent = await startAgent({
+      data: agentData,
+      master: master.endpoint,
+      masterKey: master.publicKey,
+      partitions: 3,
+      agentVersion: "0.0.0-test",
+      logger,
+      cgroupParent: parent,
+      userPrefix,
+      buildUser,
+      syncIntervalMs: 200,
+      stopTimeoutMs: 2000,
+      relayTimeoutMs: 1000,
+    });
+    await client.supply("n1", echoUrl);
+    // The local API is served while an instance runs in the partition.
+    await client.request({ name: "e1", software: echoUrl, parameters: { port: "7300" } });
+    await client.request({ name: "e2", software: echoUrl, parameters: { port: "7301" } });
+    const partitionOf = async (name: string) =>
+      eventually(`${name} running`, 40_000, async () => {
+        const { instance } = await client.show(name);
+        return instance.status === "running" ? instance.partition + 1 : undefined;
+      });
+    socket = join(agentData, "api", `p${await partitionOf("e1")}.sock`);
+    socket2 = join(agentData, "api", `p${await partitionOf("e2")}.sock`);
+    assert.deepEqual(
+      [socket, socket2].map((p) => p.slice(-7)),
+      ["p1.sock", "p2.sock"],
+    );
+    partition1 = await forwarding("buffer-1", socket);
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    collector?.kill("SIGKILL");
+    if (partition1) {
+      await partition1.forwarder.stop();
+      await partition1.sink.close();
+      await partition1.buffer.close();
+    }
+    await agent?.shutdown();
+    await master?.close();
+    if (parent) await removeCgroupTree(parent);
+    for (const n of [1, 2, 3]) removeSystemUser(`${userPrefix}${n}`);
+    removeSystemUser(buildUser);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("a partition's buffer, forwarded through LocalApiSink, reaches the master exactly once, chunk ids namespaced by partition", async () => {
+    const buffer = partition1?.buffer as DiskBuffer;
+    const sent: string[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const records = Array.from({ length: 25 }, (_, i) => `r${batch * 25 + i}`);
+      sent.push(...records);
+      await buffer.append(
+        "relay-a",
+        records.map((r) => Buffer.from(r)),
+      );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await eventually("buffer drained", 10_000, () =>
+      buffer.metrics().deliveredRecords === sent.length ? true : undefined,
+    );
+    assert.deepEqual(await storedPayloads(master, "relay-a"), [...sent].sort());
+    const chunks = await master.store.queryChunks({ stream: "relay-a", limit: 100_000 });
+    assert.ok(chunks.length >= 2, `${chunks.length} chunks`);
+    for (const c of chunks) {
+      assert.equal(c.node, "n1");
+      assert.equal(partitionIdOf(c.chunkId).partition, 1, `chunk id ${c.chunkId}`);
+    }
+    assert.equal(new Set(chunks.map((c) => c.chunkId)).size, chunks.length);
+  });
+
+  it("a resent chunk or loss event is acked with the partition's own id and stored once", async () => {
+    const chunk = cbor.encode(chunkOf("relay-resend", HAND_ID + 7, ["x", "y", "z"]));
+    for (let i = 0; i < 2; i++) {
+      const reply = await post(socket, "/v1/telemetry", chunk);
+      assert.equal(reply.status, 200, reply.body.toString());
+      assert.equal(reply.type, "application/cbor");
+      assert.deepEqual(decoder.decode(reply.body), { chunkId: HAND_ID + 7 });
+    }
+    const stored = await master.store.queryChunks({ stream: "relay-resend" });
+    assert.deepEqual(
+      stored.map((c) => c.chunkId),
+      [PARTITION_ID_SPAN + HAND_ID + 7],
+    );
+    const loss = cbor.encode({
+      id: HAND_ID + 3,
+      stream: "relay-resend",
+      reason: "overflow",
+      chunkId: HAND_ID + 6,
+      fromSeq: 0,
+      toSeq: 4,
+      records: 5,
+      at: Date.now(),
+    });
+    for (let i = 0; i < 2; i++) {
+      const reply = await post(socket, "/v1/loss", loss);
+      assert.equal(reply.status, 200, reply.body.toString());
+      assert.deepEqual(decoder.decode(reply.body), { lossId: HAND_ID + 3 });
+    }
+    const losses = await master.store.queryLosses({ stream: "relay-resend" });
+    assert.deepEqual(
+      losses.map((l) => [l.lossId, l.chunkId, l.records]),
+      [[PARTITION_ID_SPAN + HAND_ID + 3, PARTITION_ID_SPAN + HAND_ID + 6, 5]],
+    );
+  });
+
+  it("answers malformed bodies 400 and an oversized one 413 with the reason, and keeps relaying", async () => {
+    const garbage = await post(socket, "/v1/telemetry", Buffer.from([0xff, 0x00, 0x13]));
+    assert.equal(garbage.status, 400);
+    assert.match(errorOf(garbage), /^body is not CBOR/);
+    const wrongShape = await post(socket, "/v1/telemetry", cbor.encode({ chunkId: 1 }));
+    assert.deepEqual([wrongShape.status, errorOf(wrongShape)], [400, "missing field 'stream'"]);
+    const tooHigh = await post(
+      socket,
+      "/v1/telemetry",
+      cbor.encode(chunkOf("relay-bad", PARTITION_ID_SPAN, ["a"])),
+    );
+    assert.deepEqual(
+      [tooHigh.status, errorOf(tooHigh)],
+      [400, "chunkId: must be below 2^44 (ids are namespaced per partition)"],
+    );
+    const badLoss = await post(socket, "/v1/loss", cbor.encode({ id: 1 }));
+    assert.equal(badLoss.status, 400);
+    const huge = await post(socket, "/v1/telemetry", Buffer.alloc(MAX_TELEMETRY_BODY + 1));
+    assert.deepEqual(
+      [huge.status, errorOf(huge)],
+      [413, `body larger than ${MAX_TELEMETRY_BODY} bytes`],
+    );
+    assert.equal((await post(socket, "/v1/telemetry", Buffer.alloc(0), "GET")).status, 404);
+    const good = await post(
+      socket,
+      "/v1/telemetry",
+      cbor.encode(chunkOf("relay-bad", HAND_ID + 1, ["ok"])),
+    );
+    assert.equal(good.status, 200, good.body.toString());
+    assert.deepEqual(await storedPayloads(master, "relay-bad"), ["ok"]);
+  });
+
+  it("answers 503 while the master is down; the forwarder's backlog arrives once it is back on the same port", async () => {
+    const endpoint = master.endpoint;
+    await master.close();
+    const probe = cbor.encode(chunkOf("relay-down", HAND_ID + 2, ["a"]));
+    const down = await post(socket, "/v1/telemetry", probe);
+    assert.equal(down.status, 503);
+    assert.match(errorOf(down), /^master unreachable: no reply from the master/);
+    // While relays wait, one partition holds at most MAX_TELEMETRY_IN_FLIGHT of them.
+    const crowd = await Promise.all(
+      Array.from({ length: MAX_TELEMETRY_IN_FLIGHT + 1 }, (_, i) =>
+        post(socket, "/v1/telemetry", cbor.encode(chunkOf("relay-down", HAND_ID + 10 + i, ["c"]))),
+      ),
+    );
+    assert.deepEqual(crowd.map((r) => r.status).sort(), [
+      429,
+      ...Array(MAX_TELEMETRY_IN_FLIGHT).fill(503),
+    ]);
+    const buffer = partition1?.buffer as DiskBuffer;
+    const before = buffer.metrics().deliveredRecords;
+    const sent = Array.from({ length: 50 }, (_, i) => `o${i}`);
+    await buffer.append(
+      "relay-outage",
+      sent.map((r) => Buffer.from(r)),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(buffer.metrics().deliveredRecords, before);
+    master = await restartMaster(endpoint);
+    await eventually("backlog delivered", 10_000, () =>
+      buffer.metrics().deliveredRecords === before + sent.length ? true : undefined,
+    );
+    assert.deepEqual(await storedPayloads(master, "relay-outage"), [...sent].sort());
+    // A 503 promises nothing either way (the request may have left before the link
+    // dropped): the partition resends, and the master keeps one copy.
+    const resent = await post(socket, "/v1/telemetry", probe);
+    assert.equal(resent.status, 200, resent.body.toString());
+    const down2 = await master.store.queryChunks({ stream: "relay-down" });
+    assert.ok(down2.some((c) => c.chunkId === PARTITION_ID_SPAN + HAND_ID + 2));
+    assert.equal(new Set(down2.map((c) => c.chunkId)).size, down2.length);
+  });
+
+  it("`collector run` with `output.forward: agent` in the partition sends its records to the master", async () => {
+    const port = await closedPort();
+    const config = join(tmp, "collector.yaml");
+    writeFileSync(
+      config,
+      [
+        `dataDir: ${join(tmp, "collector")}`,
+        "devices:",
+        "  - name: dead",
+        "    interval: 200ms",
+        `    modbus: { tcp: "127.0.0.1:${port}", timeout: 200ms }`,
+        "    tags:",
+        "      - { name: wind, register: holding, address: 0, type: float32 }",
+        `output: { buffer: ${join(tmp, "collector-buffer")}, stream: relay-collector, forward: agent }`,
+        "",
+      ].join("\n"),
+    );
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "cli", "main.ts"), "collector", "run", "--config", config],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, OUTPOST_API: socket2 },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    collector = child;
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const records = await eventually(
+      "collector records at the master",
+      15_000,
+      async () => {
+        const chunks = await master.store.queryChunks({
+          stream: "relay-collector",
+          withBody: true,
+        });
+        const found = chunks.flatMap((c) => {
+          const body = Buffer.from(c.body);
+          return scanFrames(body, 0, 1 << 24).records.map((f) =>
+            decodeRecord(body.subarray(f.payloadStart, f.payloadEnd)),
+          );
+        });
+        return found.length > 0 ? { found, chunks } : undefined;
+      },
+      200,
+    );
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    collector = undefined;
+    assert.ok(records.found.every((r) => r.device === "dead" && r.tag === "wind"));
+    assert.ok(records.found.some((r) => r.quality === "comm_error"));
+    assert.ok(records.chunks.every((c) => partitionIdOf(c.chunkId).partition === 2));
+    assert.match(stderr, /"collector.stopped"/);
+  });
+});
