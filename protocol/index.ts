@@ -61,4 +61,4 @@ export {
   ZAP_DOMAIN,
 } from "./server.js";
 export { TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
-export { validateMasterReply, validateNodeRequest } from "./validate.js";
+export { cborAjv, validateMasterReply, validateNodeRequest } from "./validate.js";

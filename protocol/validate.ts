@@ -3,26 +3,35 @@ import { MessageInvalidError } from "./errors.js";
 import { type MasterReply, type NodeRequest, PROTOCOL_VERSION } from "./messages.js";
 import { masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
-  const ok = value instanceof Uint8Array && value.length <= schema.maxLength;
-  checkBytes.errors = ok
-    ? []
-    : [
-        {
-          keyword: "bytes",
-          message:
-            value instanceof Uint8Array
-              ? `must be at most ${schema.maxLength} bytes`
-              : "must be a CBOR byte string",
-          params: {},
-        },
-      ];
-  return ok;
+/**
+ * An ajv instance that knows the `bytes` keyword: a CBOR byte string (Uint8Array) of at
+ * most `maxLength` bytes, which JSON Schema has no type for. For every CBOR message, ours
+ * and the agent's local API alike.
+ */
+export function cborAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: false, strict: true });
+  function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
+    const ok = value instanceof Uint8Array && value.length <= schema.maxLength;
+    checkBytes.errors = ok
+      ? []
+      : [
+          {
+            keyword: "bytes",
+            message:
+              value instanceof Uint8Array
+                ? `must be at most ${schema.maxLength} bytes`
+                : "must be a CBOR byte string",
+            params: {},
+          },
+        ];
+    return ok;
+  }
+  checkBytes.errors = [] as Partial<ErrorObject>[];
+  ajv.addKeyword({ keyword: "bytes", schemaType: "object", errors: true, validate: checkBytes });
+  return ajv;
 }
-checkBytes.errors = [] as Partial<ErrorObject>[];
 
-ajv.addKeyword({ keyword: "bytes", schemaType: "object", errors: true, validate: checkBytes });
+const ajv = cborAjv();
 
 function compileAll<K extends string>(schemas: Record<K, object>): Map<string, ValidateFunction> {
   return new Map(Object.entries(schemas).map(([k, s]) => [k, ajv.compile(s as object)]));

@@ -1,6 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { Decoder } from "cbor-x";
 import { type LossEvent, type OutboundChunk, STREAM_NAME } from "../../buffer/index.js";
+import { cborAjv } from "../../protocol/index.js";
 
 /**
  * Each partition's buffer counts chunk and loss ids from 0, but the master dedupes per
@@ -74,25 +75,7 @@ const lossSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
-  const ok = value instanceof Uint8Array && value.length <= schema.maxLength;
-  checkBytes.errors = ok
-    ? []
-    : [
-        {
-          keyword: "bytes",
-          message:
-            value instanceof Uint8Array
-              ? `must be at most ${schema.maxLength} bytes`
-              : "must be a CBOR byte string",
-          params: {},
-        },
-      ];
-  return ok;
-}
-checkBytes.errors = [] as Partial<ErrorObject>[];
-ajv.addKeyword({ keyword: "bytes", schemaType: "object", errors: true, validate: checkBytes });
+const ajv = cborAjv();
 
 const validateChunk = ajv.compile(chunkSchema);
 const validateLoss = ajv.compile(lossSchema);

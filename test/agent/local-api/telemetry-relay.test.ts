@@ -179,6 +179,9 @@ describe("agent local API: telemetry relayed to the master", function () {
       stopTimeoutMs: 2000,
       relayTimeoutMs: 1000,
     });
+    await eventually("the agent's hello", 10_000, async () =>
+      (await client.listNodes())[0]?.partitions === 3 ? true : undefined,
+    );
     await client.supply("n1", echoUrl);
     // The local API is served while an instance runs in the partition.
     await client.request({ name: "e1", software: echoUrl, parameters: { port: "7300" } });
