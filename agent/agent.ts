@@ -129,7 +129,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const converger = new Converger({
     journal,
     software,
-    partitions: { ...partitionOptions, telemetry: new TelemetryRelay(telemetry, logger) },
+    partitions: {
+      ...partitionOptions,
+      telemetry: new TelemetryRelay(telemetry, logger, (p) => journal.epoch(p)),
+    },
     logger,
     backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 60_000 },
     stopTimeoutMs: options.stopTimeoutMs ?? 10_000,

@@ -49,8 +49,9 @@ export {
 } from "./local-api/local-api.js";
 export { LocalApiSink } from "./local-api/local-api-sink.js";
 export {
+  EPOCH_SPAN,
+  LOCAL_ID_SPAN,
   MAX_TELEMETRY_BODY,
-  PARTITION_ID_SPAN,
   parseChunkBody,
   parseLossBody,
   partitionIdOf,

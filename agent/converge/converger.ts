@@ -191,6 +191,7 @@ export class Converger {
       const entry = this.options.journal.get(name);
       if (!entry) continue;
       this.options.journal.update(name, { finalReportAcked: true });
+      this.options.journal.nextEpoch(entry.partition);
       await resetPartition(this.partition(entry.partition));
       this.partitions.delete(entry.partition);
       this.options.journal.delete(name);

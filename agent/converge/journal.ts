@@ -33,6 +33,8 @@ interface JournalFile {
   instances: Record<string, JournalEntry>;
   /** The last desired state the master sent: what the node runs while offline. */
   desired?: { software: string[]; instances: DesiredInstance[] };
+  /** Per partition number: how many times it was reset for a new instance (see epoch()). */
+  epochs?: Record<string, number>;
 }
 
 /**
@@ -80,6 +82,20 @@ export class Journal {
 
   delete(name: string): void {
     delete this.data.instances[name];
+    this.save();
+  }
+
+  /**
+   * Partition `number`'s epoch. Telemetry ids relayed for it carry the epoch, so a new
+   * instance's buffer, counting from 0 again, never collides with its predecessor's.
+   */
+  epoch(number: number): number {
+    return this.data.epochs?.[String(number)] ?? 0;
+  }
+
+  /** Journaled before the partition is reset: a crash in between only skips an epoch. */
+  nextEpoch(number: number): void {
+    this.data.epochs = { ...this.data.epochs, [String(number)]: this.epoch(number) + 1 };
     this.save();
   }
 

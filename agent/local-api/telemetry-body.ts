@@ -5,28 +5,37 @@ import { cborAjv } from "../../protocol/index.js";
 
 /**
  * Each partition's buffer counts chunk and loss ids from 0, but the master dedupes per
- * node: the relay sends partition N's id `i` as `N * 2^44 + i`. Deterministic, so a
- * resend maps to the same id; partitions 1..254 stay below 2^53 (exact in a double).
+ * node: the relay sends id `i` of partition `p` in its epoch `e` (bumped each time the
+ * partition is reset for a new instance, so a redeployed buffer counting from 0 again is
+ * new data, not duplicates) as `p * 2^45 + (e mod 2^11) * 2^34 + i`. Deterministic, so a
+ * resend maps to the same id; partitions 1..255 stay below 2^53 (exact in a double).
  */
-export const PARTITION_ID_SPAN = 2 ** 44;
+export const LOCAL_ID_SPAN = 2 ** 34;
+/** Epochs wrap after this many resets of one partition. */
+export const EPOCH_SPAN = 2 ** 11;
+const PARTITION_SPAN = LOCAL_ID_SPAN * EPOCH_SPAN;
 
 /** Largest telemetry or loss body the local API reads (the master link's message limit). */
 export const MAX_TELEMETRY_BODY = 16 * 1024 * 1024;
 
-/** The id the master sees for partition `partition`'s id `id` (`id` below 2^44). */
-export function relayedId(partition: number, id: number): number {
-  return partition * PARTITION_ID_SPAN + id;
+/** The id the master sees for id `id` (below 2^34) of partition `partition` in `epoch`. */
+export function relayedId(partition: number, epoch: number, id: number): number {
+  return partition * PARTITION_SPAN + (epoch % EPOCH_SPAN) * LOCAL_ID_SPAN + id;
 }
 
-/** The partition and its own id behind an id the master holds (the inverse of relayedId). */
-export function partitionIdOf(relayed: number): { partition: number; id: number } {
-  return { partition: Math.floor(relayed / PARTITION_ID_SPAN), id: relayed % PARTITION_ID_SPAN };
+/** The partition, epoch (mod 2^11) and local id behind an id the master holds. */
+export function partitionIdOf(relayed: number): { partition: number; epoch: number; id: number } {
+  return {
+    partition: Math.floor(relayed / PARTITION_SPAN),
+    epoch: Math.floor((relayed % PARTITION_SPAN) / LOCAL_ID_SPAN),
+    id: relayed % LOCAL_ID_SPAN,
+  };
 }
 
 // Plain CBOR, as on the master link: no cbor-x record extensions, maps as objects.
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-const partitionId = { type: "integer", minimum: 0, maximum: PARTITION_ID_SPAN - 1 } as const;
+const partitionId = { type: "integer", minimum: 0, maximum: LOCAL_ID_SPAN - 1 } as const;
 const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const stream = { type: "string", pattern: STREAM_NAME.source } as const;
 
@@ -152,7 +161,7 @@ function formatError(error: ErrorObject | undefined): string {
     return `${where}unknown field '${String(error.params.additionalProperty)}'`;
   if (error.keyword === "required")
     return `${where}missing field '${String(error.params.missingProperty)}'`;
-  if (error.keyword === "maximum" && error.params.limit === PARTITION_ID_SPAN - 1)
-    return `${where}must be below 2^44 (ids are namespaced per partition)`;
+  if (error.keyword === "maximum" && error.params.limit === LOCAL_ID_SPAN - 1)
+    return `${where}must be below 2^34 (ids are namespaced per partition and epoch)`;
   return `${where}${error.message ?? "invalid"}`;
 }

@@ -21,8 +21,8 @@ export interface TelemetryUplink {
 
 /**
  * Relays what a partition's buffer forwards through its local API to the master, under
- * the node's key (partitions never hold it). Ids are namespaced per partition
- * (`relayedId`); streams, sequence numbers and bodies pass unchanged. A relay resolves
+ * the node's key (partitions never hold it). Ids are namespaced per partition and its
+ * current epoch (`relayedId`, `epochOf`); streams, sequence numbers and bodies pass unchanged. A relay resolves
  * only after the master acknowledged, i.e. committed; it has no retries of its own (the
  * partition's forwarder retries).
  */
@@ -32,13 +32,22 @@ export class TelemetryRelay {
   constructor(
     private readonly uplink: TelemetryUplink,
     logger: Logger,
+    /** The partition's epoch: how many times it was reset for a new instance (journaled). */
+    private readonly epochOf: (partition: number) => number,
   ) {
     this.logger = logger.child({ component: "telemetry-relay" });
   }
 
   async relayChunk(partition: number, chunk: OutboundChunk, signal: AbortSignal): Promise<void> {
-    const chunkId = relayedId(partition, chunk.chunkId);
-    const where = { partition, stream: chunk.stream, chunkId: chunk.chunkId, relayedId: chunkId };
+    const epoch = this.epochOf(partition);
+    const chunkId = relayedId(partition, epoch, chunk.chunkId);
+    const where = {
+      partition,
+      epoch,
+      stream: chunk.stream,
+      chunkId: chunk.chunkId,
+      relayedId: chunkId,
+    };
     let duplicate: boolean;
     try {
       const ack = await this.uplink.send({ ...chunk, chunkId }, signal);
@@ -50,8 +59,8 @@ export class TelemetryRelay {
       throw err;
     }
     if (duplicate) {
-      // A resend after a lost ack, or a second buffer (or a new one after a redeploy)
-      // reusing the partition's ids: the master kept what it had. Rare either way.
+      // A resend after a lost ack, or a second buffer in one instance reusing its ids:
+      // the master kept what it had.
       this.logger.info({ ...where, records: chunk.records }, "telemetry.acked_again");
     } else {
       this.logger.debug({ ...where, records: chunk.records }, "telemetry.relayed");
@@ -60,11 +69,12 @@ export class TelemetryRelay {
 
   /** The loss's own id and the chunk id it names are both namespaced. */
   async relayLoss(partition: number, loss: LossEvent, signal: AbortSignal): Promise<void> {
-    const id = relayedId(partition, loss.id);
-    const where = { partition, stream: loss.stream, lossId: loss.id, relayedId: id };
+    const epoch = this.epochOf(partition);
+    const id = relayedId(partition, epoch, loss.id);
+    const where = { partition, epoch, stream: loss.stream, lossId: loss.id, relayedId: id };
     try {
       const ack = await this.uplink.sendLoss(
-        { ...loss, id, chunkId: relayedId(partition, loss.chunkId) },
+        { ...loss, id, chunkId: relayedId(partition, epoch, loss.chunkId) },
         signal,
       );
       if (ack.lossId !== id) throw new Error(`master acknowledged loss ${ack.lossId} for ${id}`);

@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import { Encoder } from "cbor-x";
 import {
+  EPOCH_SPAN,
+  LOCAL_ID_SPAN,
   MAX_TELEMETRY_BODY,
-  PARTITION_ID_SPAN,
   parseChunkBody,
   parseLossBody,
   partitionIdOf,
@@ -36,14 +37,21 @@ const loss = {
 };
 
 describe("local API telemetry bodies", () => {
-  it("namespaces ids per partition: N * 2^44 + id, exact for every partition, and back", () => {
-    assert.equal(PARTITION_ID_SPAN, 17_592_186_044_416);
-    assert.equal(relayedId(1, 0), 2 ** 44);
-    assert.equal(relayedId(3, 42), 3 * 2 ** 44 + 42);
-    const top = relayedId(254, PARTITION_ID_SPAN - 1);
+  it("namespaces ids per partition and epoch: p * 2^45 + e * 2^34 + id, exact, and back", () => {
+    assert.equal(LOCAL_ID_SPAN, 17_179_869_184);
+    assert.equal(relayedId(1, 0, 0), 2 ** 45);
+    assert.equal(relayedId(3, 2, 42), 3 * 2 ** 45 + 2 * 2 ** 34 + 42);
+    const top = relayedId(255, EPOCH_SPAN - 1, LOCAL_ID_SPAN - 1);
     assert.ok(Number.isSafeInteger(top));
-    assert.deepEqual(partitionIdOf(top), { partition: 254, id: PARTITION_ID_SPAN - 1 });
-    assert.deepEqual(partitionIdOf(relayedId(2, 5)), { partition: 2, id: 5 });
+    assert.deepEqual(partitionIdOf(top), {
+      partition: 255,
+      epoch: EPOCH_SPAN - 1,
+      id: LOCAL_ID_SPAN - 1,
+    });
+    assert.deepEqual(partitionIdOf(relayedId(2, 1, 5)), { partition: 2, epoch: 1, id: 5 });
+    // A redeployed instance's buffer counts from 0 again: a new id, not a duplicate.
+    assert.notEqual(relayedId(1, 0, 0), relayedId(1, 1, 0));
+    assert.equal(relayedId(1, EPOCH_SPAN, 7), relayedId(1, 0, 7), "epochs wrap");
   });
 
   it("takes a CBOR OutboundChunk, byte strings as Buffers", () => {
@@ -72,8 +80,8 @@ describe("local API telemetry bodies", () => {
     assert.equal(bad(noBody), "missing field 'body'");
     assert.equal(bad({ ...chunk, node: "x" }), "unknown field 'node'");
     assert.equal(
-      bad({ ...chunk, chunkId: PARTITION_ID_SPAN }),
-      "chunkId: must be below 2^44 (ids are namespaced per partition)",
+      bad({ ...chunk, chunkId: LOCAL_ID_SPAN }),
+      "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)",
     );
     assert.equal(bad({ ...chunk, chunkId: -1 }), "chunkId: must be >= 0");
     assert.equal(bad({ ...chunk, chunkId: 1.5 }), "chunkId: must be integer");
@@ -97,12 +105,12 @@ describe("local API telemetry bodies", () => {
       "reason: must be equal to one of the allowed values",
     );
     assert.equal(
-      bad({ ...loss, id: PARTITION_ID_SPAN }),
-      "id: must be below 2^44 (ids are namespaced per partition)",
+      bad({ ...loss, id: LOCAL_ID_SPAN }),
+      "id: must be below 2^34 (ids are namespaced per partition and epoch)",
     );
     assert.equal(
-      bad({ ...loss, chunkId: PARTITION_ID_SPAN + 1 }),
-      "chunkId: must be below 2^44 (ids are namespaced per partition)",
+      bad({ ...loss, chunkId: LOCAL_ID_SPAN + 1 }),
+      "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)",
     );
     assert.equal(bad({ ...loss, fromSeq: 10 }), "toSeq 9 is below fromSeq 10");
     assert.equal(bad({ ...chunk }), "missing field 'id'");

@@ -9,13 +9,14 @@ import { join } from "node:path";
 import { Decoder, Encoder } from "cbor-x";
 import { pino } from "pino";
 import {
+  LOCAL_ID_SPAN,
   LocalApiSink,
   loadOrCreateIdentity,
   MAX_TELEMETRY_BODY,
   MAX_TELEMETRY_IN_FLIGHT,
-  PARTITION_ID_SPAN,
   partitionIdOf,
   type RunningAgent,
+  relayedId,
   removeCgroupTree,
   removeSystemUser,
   startAgent,
@@ -131,7 +132,7 @@ describe("agent local API: telemetry relayed to the master", function () {
   let socket2: string;
   const userPrefix = `otr${randomBytes(3).toString("hex")}-`;
   const buildUser = `otrb${randomBytes(3).toString("hex")}`;
-  // One forwarding buffer per partition: a second one would reuse its ids (see README).
+  // One forwarding buffer per instance: a second one would reuse its ids (see README).
   let partition1: { buffer: DiskBuffer; forwarder: Forwarder; sink: LocalApiSink } | undefined;
   let collector: ChildProcess | undefined;
 
@@ -236,7 +237,8 @@ describe("agent local API: telemetry relayed to the master", function () {
     assert.ok(chunks.length >= 2, `${chunks.length} chunks`);
     for (const c of chunks) {
       assert.equal(c.node, "n1");
-      assert.equal(partitionIdOf(c.chunkId).partition, 1, `chunk id ${c.chunkId}`);
+      assert.deepEqual(partitionIdOf(c.chunkId).partition, 1, `chunk id ${c.chunkId}`);
+      assert.equal(partitionIdOf(c.chunkId).epoch, 0, `chunk id ${c.chunkId}`);
     }
     assert.equal(new Set(chunks.map((c) => c.chunkId)).size, chunks.length);
   });
@@ -252,7 +254,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     const stored = await master.store.queryChunks({ stream: "relay-resend" });
     assert.deepEqual(
       stored.map((c) => c.chunkId),
-      [PARTITION_ID_SPAN + HAND_ID + 7],
+      [relayedId(1, 0, HAND_ID + 7)],
     );
     const loss = cbor.encode({
       id: HAND_ID + 3,
@@ -272,7 +274,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     const losses = await master.store.queryLosses({ stream: "relay-resend" });
     assert.deepEqual(
       losses.map((l) => [l.lossId, l.chunkId, l.records]),
-      [[PARTITION_ID_SPAN + HAND_ID + 3, PARTITION_ID_SPAN + HAND_ID + 6, 5]],
+      [[relayedId(1, 0, HAND_ID + 3), relayedId(1, 0, HAND_ID + 6), 5]],
     );
   });
 
@@ -285,11 +287,11 @@ describe("agent local API: telemetry relayed to the master", function () {
     const tooHigh = await post(
       socket,
       "/v1/telemetry",
-      cbor.encode(chunkOf("relay-bad", PARTITION_ID_SPAN, ["a"])),
+      cbor.encode(chunkOf("relay-bad", LOCAL_ID_SPAN, ["a"])),
     );
     assert.deepEqual(
       [tooHigh.status, errorOf(tooHigh)],
-      [400, "chunkId: must be below 2^44 (ids are namespaced per partition)"],
+      [400, "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)"],
     );
     const badLoss = await post(socket, "/v1/loss", cbor.encode({ id: 1 }));
     assert.equal(badLoss.status, 400);
@@ -335,6 +337,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(buffer.metrics().deliveredRecords, before);
     master = await restartMaster(endpoint);
+    client = new MasterClient(master.url, openDataDir(join(tmp, "master")).adminToken);
     await eventually("backlog delivered", 10_000, () =>
       buffer.metrics().deliveredRecords === before + sent.length ? true : undefined,
     );
@@ -344,7 +347,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     const resent = await post(socket, "/v1/telemetry", probe);
     assert.equal(resent.status, 200, resent.body.toString());
     const down2 = await master.store.queryChunks({ stream: "relay-down" });
-    assert.ok(down2.some((c) => c.chunkId === PARTITION_ID_SPAN + HAND_ID + 2));
+    assert.ok(down2.some((c) => c.chunkId === relayedId(1, 0, HAND_ID + 2)));
     assert.equal(new Set(down2.map((c) => c.chunkId)).size, down2.length);
   });
 
@@ -405,5 +408,47 @@ describe("agent local API: telemetry relayed to the master", function () {
     assert.ok(records.found.some((r) => r.quality === "comm_error"));
     assert.ok(records.chunks.every((c) => partitionIdOf(c.chunkId).partition === 2));
     assert.match(stderr, /"collector.stopped"/);
+  });
+  it("a new instance in a reset partition counts ids from 0 again and the master keeps its data (new epoch)", async function () {
+    this.timeout(60_000);
+    if (partition1) {
+      await partition1.forwarder.stop();
+      await partition1.sink.close();
+      await partition1.buffer.close();
+      partition1 = undefined;
+    }
+    await client.destroy("e1");
+    // The master forgets the instance once the agent reports it destroyed.
+    await eventually("e1 gone", 20_000, async () =>
+      client.show("e1").then(
+        () => undefined,
+        (err: { code?: string }) => (err.code === "E_MASTER_NOT_FOUND" ? true : undefined),
+      ),
+    );
+    const echoUrl = join(tmp, "echo", "software.yaml");
+    await client.request({ name: "e3", software: echoUrl, parameters: { port: "7302" } });
+    const partition = await eventually("e3 running", 40_000, async () => {
+      const { instance } = await client.show("e3");
+      return instance.status === "running" ? instance.partition + 1 : undefined;
+    });
+    assert.equal(partition, 1, "e3 reuses e1's partition");
+    // The same local id e1's buffer used, as a fresh buffer would send it.
+    const reply = await post(
+      socket,
+      "/v1/telemetry",
+      cbor.encode(chunkOf("relay-resend", HAND_ID + 7, ["after-redeploy"])),
+    );
+    assert.equal(reply.status, 200, reply.body.toString());
+    const stored = await master.store.queryChunks({ stream: "relay-resend" });
+    assert.deepEqual(
+      stored.map((c) => c.chunkId).sort((a, b) => a - b),
+      [relayedId(1, 0, HAND_ID + 7), relayedId(1, 1, HAND_ID + 7)],
+    );
+    assert.deepEqual((await storedPayloads(master, "relay-resend")).sort(), [
+      "after-redeploy",
+      "x",
+      "y",
+      "z",
+    ]);
   });
 });
