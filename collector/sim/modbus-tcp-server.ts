@@ -14,6 +14,7 @@ const ILLEGAL_VALUE = 3;
 export class ModbusTcpServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private closing = false;
   requests = 0;
 
   constructor(private readonly image: RegisterImage) {
@@ -30,9 +31,22 @@ export class ModbusTcpServer {
     });
   }
 
+  /**
+   * Stops answering, lets the replies already written reach their clients (a sample
+   * number handed out is never lost in the server), then closes.
+   */
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    this.closing = true;
+    for (const s of this.sockets) s.end();
+    const stragglers = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, 1000);
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        clearTimeout(stragglers);
+        resolve();
+      }),
+    );
   }
 
   private serve(socket: Socket): void {
@@ -40,6 +54,7 @@ export class ModbusTcpServer {
     socket.setNoDelay(true);
     let pending: Buffer = Buffer.alloc(0);
     socket.on("data", (data: Buffer) => {
+      if (this.closing) return;
       pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
       while (pending.length >= 8) {
         const length = pending.readUInt16BE(4);
@@ -90,6 +105,7 @@ export class ModbusTcpServer {
         const count = countOrValue;
         if (count < 1 || count > 125) return fail(ILLEGAL_VALUE);
         if (address + count > 65536) return fail(ILLEGAL_ADDRESS);
+        this.image.beforeRead(address, count);
         const table = fc === 3 ? this.image.holding : this.image.input;
         const out = Buffer.alloc(2 + count * 2);
         out[0] = fc;

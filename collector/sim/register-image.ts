@@ -12,7 +12,26 @@ export class RegisterImage {
   /** Where `bench` and the extra tags start: holding/input registers EXTRA_BASE… */
   static readonly EXTRA_BASE = 1000;
 
+  /**
+   * Holding/input registers SAMPLE_ADDRESS…+1 (uint32 `ABCD`): the sample number. A read
+   * covering SAMPLE_ADDRESS takes the next number first, so every reading a client takes
+   * carries its own number and end-to-end tests can check loss and duplication exactly.
+   */
+  static readonly SAMPLE_ADDRESS = 16;
+  /** Sample numbers handed out so far (the last one served is this value). */
+  samplesServed = 0;
+
   constructor(private readonly extraRegisters = 0) {}
+
+  /** Called by a server about to answer a read of registers `[address, address + count)`. */
+  beforeRead(address: number, count: number): void {
+    const at = RegisterImage.SAMPLE_ADDRESS;
+    if (address > at || address + count <= at) return;
+    this.samplesServed = (this.samplesServed + 1) >>> 0;
+    const words = [this.samplesServed >>> 16, this.samplesServed & 0xffff];
+    put(this.holding, at, words);
+    put(this.input, at, words);
+  }
 
   /** Writes the turbine's state at the addresses listed in collector/README.md (Turbine simulator). */
   update(s: Readonly<TurbineState>): void {

@@ -10,10 +10,14 @@ export interface StartedMaster {
 }
 
 /**
- * `outpost master start` from the sources as a real child process on ephemeral ports;
- * `started` resolves with its `master.started` event, rejects if it exits first.
+ * `outpost master start` from the sources as a real child process (on ephemeral ports
+ * unless told); `started` resolves with its `master.started` event, rejects if it exits
+ * first.
  */
-export function startMasterProcess(data: string): {
+export function startMasterProcess(
+  data: string,
+  at: { listen: string; http: string } = { listen: "tcp://127.0.0.1:*", http: "127.0.0.1:0" },
+): {
   child: ChildProcess;
   started: Promise<StartedMaster>;
 } {
@@ -22,7 +26,7 @@ export function startMasterProcess(data: string): {
     [
       ...["--import", "tsx", join(repoRoot, "cli", "main.ts")],
       ...["master", "start", "--data", data],
-      ...["--listen", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0"],
+      ...["--listen", at.listen, "--http", at.http],
     ],
     { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
   );
