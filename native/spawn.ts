@@ -159,7 +159,6 @@ export function planSpawn(options: SpawnOptions): NativeSpawnPlan {
     plan.pdeathsig = signalNumber(options.parentDeathSignal);
   if (options.cgroup !== undefined) {
     const target = options.cgroup.spawnTarget();
-    if (target.cgroup !== undefined) plan.cgroup = target.cgroup;
     plan.cgroupProcs = target.cgroupProcs;
   }
   if (options.user !== undefined) {

@@ -52,9 +52,7 @@ export interface CgroupStats {
 
 /** Where a spawned child joins this group: see native/spawn.ts. */
 export interface SpawnCgroupTarget {
-  /** cgroup2 directory for clone3(CLONE_INTO_CGROUP). */
-  cgroup?: string;
-  /** v1 `cgroup.procs` files the child writes itself into before exec. */
+  /** `cgroup.procs` files (cgroup2 first, then each v1 hierarchy) the child writes itself into before exec. */
   cgroupProcs: string[];
 }
 
@@ -190,8 +188,9 @@ export class Cgroup {
 
   spawnTarget(): SpawnCgroupTarget {
     const procs = new Set<string>();
+    if (this.dirs.unified !== undefined) procs.add(join(this.dirs.unified, "cgroup.procs"));
     for (const dir of Object.values(this.dirs.v1)) procs.add(join(dir, "cgroup.procs"));
-    return { cgroup: this.dirs.unified, cgroupProcs: [...procs] };
+    return { cgroupProcs: [...procs] };
   }
 
   /** Freezes every process (v2 `cgroup.freeze`, else the v1 freezer) and waits until frozen. */

@@ -44,7 +44,6 @@ struct CloneArgs {
 constexpr int kSchedDeadline = 6;
 constexpr uint64_t kSchedFlagResetOnFork = 0x01;
 constexpr uint64_t kClonePidfd = 0x00001000ULL;
-constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
 constexpr int kPidfdIdType = 3;  // P_PIDFD, Linux 5.4
 
 inline int SchedSetattr(pid_t pid, SchedAttr* attr) {

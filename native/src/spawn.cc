@@ -94,7 +94,6 @@ struct Plan {
   std::vector<gid_t> groups;
   int umask = -1;
   bool setsid = false;
-  std::string cgroup;
   std::vector<std::string> cgroup_procs;
   bool has_sched = false;
   linux_abi::SchedAttr sched{};
@@ -167,7 +166,6 @@ Plan ParsePlan(Napi::Env env, const Napi::Object& in) {
   }
   p.umask = static_cast<int>(Int64Field(in, "umask", -1));
   p.setsid = in.Get("setsid").ToBoolean().Value();
-  if (in.Has("cgroup") && !in.Get("cgroup").IsUndefined()) p.cgroup = StringField(in, "cgroup");
   if (in.Has("cgroupProcs") && !in.Get("cgroupProcs").IsUndefined())
     p.cgroup_procs = StringArray(env, in.Get("cgroupProcs"), "cgroupProcs");
   Napi::Value sched = in.Get("sched");
@@ -214,7 +212,6 @@ Plan ParsePlan(Napi::Env env, const Napi::Object& in) {
 
 // File descriptors opened by the parent before fork (all CLOEXEC).
 struct Fds {
-  UniqueFd cgroup_dir;
   std::vector<UniqueFd> cgroup_procs;
   UniqueFd child_stdio[3];
   UniqueFd parent_stdio[3];
@@ -316,7 +313,7 @@ std::string FailurePath(const Plan& p, const ChildFailure& f) {
     case Stage::kCgroup:
       return f.index >= 0 && static_cast<size_t>(f.index) < p.cgroup_procs.size()
                  ? p.cgroup_procs[static_cast<size_t>(f.index)]
-                 : p.cgroup + "/cgroup.procs";
+                 : "";
     case Stage::kChdir: return p.cwd;
     case Stage::kExecve: return p.file;
     default: return "";
@@ -346,11 +343,6 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Plan plan = ParsePlan(env, info[0].As<Napi::Object>());
 
   Fds fds;
-  if (!plan.cgroup.empty()) {
-    int fd = open(plan.cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) throw ErrnoError(env, errno, "open", plan.cgroup);
-    fds.cgroup_dir.reset(fd);
-  }
   for (const std::string& path : plan.cgroup_procs) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw ErrnoError(env, errno, "open", path);
@@ -373,28 +365,19 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     args.flags = linux_abi::kClonePidfd;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
-    if (fds.cgroup_dir.get() >= 0) {
-      args.flags |= linux_abi::kCloneIntoCgroup;
-      args.cgroup = static_cast<uint64_t>(fds.cgroup_dir.get());
-    }
+    // No CLONE_INTO_CGROUP: Linux 6.18 compares the spawner's cgroup kill_seq with the
+    // target's, so a child cloned into a group that was ever cgroup.kill'ed is SIGKILLed
+    // at birth. The child joins every hierarchy by writing cgroup.procs instead.
     pid = static_cast<pid_t>(linux_abi::Clone3(&args));
     if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
-      // Kernels before 5.7 (and valgrind) lack clone3 or CLONE_INTO_CGROUP: fork and
-      // let the child write itself into the cgroup2 directory too.
-      if (!plan.cgroup.empty()) {
-        std::string procs = plan.cgroup + "/cgroup.procs";
-        int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) throw ErrnoError(env, errno, "open", procs);
-        plan.cgroup_procs.push_back(procs);
-        fds.cgroup_procs.emplace_back(fd);
-      }
+      // Kernels before 5.3 (and valgrind) lack clone3: fork, then open the pidfd.
       pid = fork();
       pidfd = -1;
     }
     if (pid == 0) RunChild(plan, fds, parent);
     fork_errno = errno;
   }
-  if (pid < 0) throw ErrnoError(env, fork_errno, "clone3", plan.cgroup);
+  if (pid < 0) throw ErrnoError(env, fork_errno, "clone3");
   UniqueFd owned_pidfd(pidfd);
   fds.error_write.reset();
   for (UniqueFd& fd : fds.child_stdio) fd.reset();

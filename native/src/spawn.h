@@ -6,8 +6,7 @@ namespace outpost {
 // spawn(plan) -> { pid, pidfd, stdin?, stdout?, stderr? }
 //
 // plan: { file, argv[], env[], cwd?, uid?, gid?, groups[]?, umask?, setsid?,
-//         cgroup? (cgroup2 directory: clone3 CLONE_INTO_CGROUP),
-//         cgroupProcs[]? (cgroup.procs files the child writes itself into),
+//         cgroupProcs[]? (cgroup.procs files, v2 and v1, the child writes itself into),
 //         sched? ({ policy, flags?, nice?, priority?, runtime?, deadline?, period? }),
 //         nice?, cpus[]?, rlimits[]? ({ resource, soft, hard }), pdeathsig?,
 //         stdio: [in, out, err] each "inherit" | "ignore" | "pipe" | { path, append? } }

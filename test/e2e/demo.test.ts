@@ -1,7 +1,16 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
 import type { StatusSnapshot } from "../../master/index.js";
 import {
@@ -15,6 +24,19 @@ import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-build"];
+/** Debian's chromium (.ci/debian-packages); playwright-core ships no browser. */
+const CHROMIUM = "/usr/bin/chromium";
+/** Headless as root, offline: nothing reaches past loopback. */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** Kept after the run (gitignored) for a person to look at. */
+const ARTIFACTS = join(repoRoot, "test-artifacts");
 
 function accountExists(name: string): boolean {
   try {
@@ -113,6 +135,38 @@ describe("e2e: `outpost demo`, the README's main job", function () {
     assert.ok((s.telemetry.nodes.demo?.records ?? 0) > 0);
   });
 
+  it("renders the status page live in a headless chromium, saving a screenshot", async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${running.url}#token=${running.token}`);
+      await page.waitForSelector("#conn.ok", { timeout: 15_000 });
+      const node = page.locator('#nodes tr[data-node="demo"]');
+      await node.locator("td.ok", { hasText: "online" }).waitFor({ timeout: 15_000 });
+      await page
+        .locator('#instances tr[data-instance="collector"] td.ok', { hasText: "ready" })
+        .waitFor({ timeout: 15_000 });
+      const points = async () => Number(await page.locator("#chart").getAttribute("data-points"));
+      const before = await points();
+      await eventually(
+        "the chart gained points without a reload",
+        20_000,
+        async () => ((await points()) > before ? true : undefined),
+        250,
+      );
+      assert.ok(
+        (await page.locator("#chart polyline").count()) > 0,
+        "the chart draws at least one line",
+      );
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const shot = join(ARTIFACTS, "status-page.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(statSync(shot).size > 10_000, `${shot} holds a real screenshot`);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("stops everything on SIGINT, exiting 0", async () => {
     const s = await status(running);
     assert.ok((s.telemetry.nodes.demo?.records ?? 0) > 0);
@@ -129,5 +183,33 @@ describe("e2e: `outpost demo`, the README's main job", function () {
     for (const procs of [join(root, "cgroup.procs"), ...groups])
       assert.equal(readFileSync(procs, "utf8").trim(), "", `nothing left running in ${procs}`);
     await assert.rejects(fetch(running.url), "the status page is gone");
+  });
+
+  it("reuses the state on a second run: same admin token, node and instance", async () => {
+    const first = running;
+    const at = await startDemo();
+    assert.equal(at.token, first.token, "the master's data directory was reused");
+    const s = await eventually(
+      "the kept collector ready again with new records",
+      90_000,
+      async () => {
+        const s = await status(at);
+        const collector = s.instances.find((i) => i.name === "collector");
+        return collector?.state === "ready" && (s.telemetry.nodes.demo?.records ?? 0) > 0
+          ? s
+          : undefined;
+      },
+      500,
+    );
+    assert.deepEqual(
+      s.nodes.map((n) => n.name),
+      ["demo"],
+    );
+    assert.deepEqual(
+      s.instances.map((i) => i.name),
+      ["collector"],
+    );
+    demo?.kill("SIGINT");
+    assert.equal((await demo?.exited)?.code, 0);
   });
 });

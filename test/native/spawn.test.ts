@@ -80,6 +80,25 @@ describe("spawn with attributes applied before exec", function () {
     assert.deepEqual(await child.exited, { code: null, signal: "SIGKILL" });
   });
 
+  it("starts a process in a group whose earlier processes were killed with kill()", async () => {
+    // Guards against CLONE_INTO_CGROUP, which on Linux 6.18 SIGKILLs every child cloned
+    // into a group that was ever cgroup.kill'ed: a restarted instance never ran.
+    const reused = group.createChild("reused");
+    try {
+      const first = start({ command: "sleep", args: ["30"], cgroup: reused });
+      await reused.kill();
+      assert.deepEqual(await first.exited, { code: null, signal: "SIGKILL" });
+      const again = start({ command: "sh", args: ["-c", "exit 5"], cgroup: reused });
+      assert.deepEqual(await again.exited, { code: 5, signal: null });
+      const late = start({ command: "sleep", args: ["30"], cgroup: reused });
+      assert.deepEqual(reused.procs(), [late.pid], "the new process joined the reused group");
+      late.kill("SIGKILL");
+      await late.exited;
+    } finally {
+      await reused.remove();
+    }
+  });
+
   it("applies nice, umask, cwd, a new session and env; pipes stdout and reports the exit code", async () => {
     const child = start({
       command: "sh",
