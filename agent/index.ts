@@ -52,6 +52,7 @@ export {
   EPOCH_SPAN,
   LOCAL_ID_SPAN,
   MAX_TELEMETRY_BODY,
+  parseBacklogBody,
   parseChunkBody,
   parseLossBody,
   partitionIdOf,

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { NodeRequest, ReplyBody } from "../protocol/index.js";
+import type { InstanceReport, NodeRequest, ReplyBody } from "../protocol/index.js";
 import { UnknownNodeError } from "./errors.js";
 import type { TelemetryIngest } from "./ingest.js";
 import type { MasterMetrics } from "./metrics.js";
@@ -25,6 +25,8 @@ export class ControlHandler {
     private readonly ingest: TelemetryIngest,
     private readonly metrics: MasterMetrics,
     private readonly logger: Logger,
+    /** Told of every report the store took (the status page's buffer backlogs). */
+    private readonly onReport?: (node: string, reports: InstanceReport[], at: number) => void,
   ) {
     this.orchestrator = new Orchestrator(store, logger);
     // Last-seen times go to the store in batches, not once per chunk.
@@ -88,6 +90,11 @@ export class ControlHandler {
         for (const r of request.instances)
           if (r.requests !== undefined && !ignored.includes(r.name))
             await this.orchestrator.apply(name, r.name, r.requests, at);
+        this.onReport?.(
+          name,
+          request.instances.filter((r) => !ignored.includes(r.name)),
+          at,
+        );
         const unknown = [...new Set([...ignored, ...foreignUsage])];
         if (unknown.length > 0)
           this.logger.warn({ node: name, instances: unknown }, "report.unknown_instances");

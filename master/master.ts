@@ -61,7 +61,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       telemetry.observe(chunk, now);
     });
   });
-  const control = new ControlHandler(store, ingest, metrics, logger);
+  const control = new ControlHandler(store, ingest, metrics, logger, (node, reports) =>
+    telemetry.observeReports(node, reports),
+  );
   const closers: (() => Promise<void>)[] = [() => store.close(), () => control.close()];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close();

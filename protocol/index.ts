@@ -29,6 +29,7 @@ export type { ProtocolLogger } from "./log.js";
 export { AUTHENTICATOR_BYTES, authenticate, deriveLinkKey } from "./message-auth.js";
 export type {
   Ack,
+  BufferBacklog,
   DesiredInstance,
   DesiredState,
   ErrorReply,

@@ -69,6 +69,23 @@ export interface InstanceReport {
    * complete: the master creates what is listed and destroys children no longer listed.
    */
   requests?: InstanceRequestSpec[];
+  /** What the instance's buffer has not delivered yet, as its forwarder last told the agent. */
+  buffer?: BufferBacklog;
+}
+
+/** A partition buffer's undelivered data. */
+export interface BufferBacklog {
+  records: number;
+  bytes: number;
+  /** Age of the oldest undelivered record's chunk when measured, ms; 0 when nothing waits. */
+  oldestAgeMs: number;
+  /**
+   * Most records waiting at once over the last minute: a backlog built up while the link
+   * was down is usually drained before the node's next report, and this still shows it.
+   */
+  peakRecords: number;
+  /** ms since the epoch when the agent was told. */
+  at: number;
 }
 
 export interface UsageReport {

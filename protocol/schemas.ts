@@ -89,6 +89,12 @@ const instanceReport = {
     promises: { type: "array", maxItems: 256, items: promiseResult },
     connection: stringMap,
     requests: { type: "array", maxItems: 64, items: instanceRequestSpec },
+    buffer: {
+      type: "object",
+      additionalProperties: false,
+      required: ["records", "bytes", "oldestAgeMs", "peakRecords", "at"],
+      properties: { records: u53, bytes: u53, oldestAgeMs: u53, peakRecords: u53, at: u53 },
+    },
   },
 } as const;
 

@@ -165,6 +165,7 @@ export class Converger {
                   ready: running.ready(),
                   promises: running.promiseResults(),
                   publish: running.publish(),
+                  backlog: running.backlog(),
                 },
               }
             : {}),

@@ -1,4 +1,5 @@
 import type {
+  BufferBacklog,
   DesiredInstance,
   InstanceReport,
   InstanceRequestSpec,
@@ -20,6 +21,7 @@ export interface InstanceFacts {
     ready: boolean;
     promises: PromiseResult[];
     publish: Record<string, string>;
+    backlog?: BufferBacklog;
   };
 }
 
@@ -62,5 +64,6 @@ export function instanceReport(
     promises: [...facts.running.promises, ...waitingPromise],
     connection: facts.running.ready && waiting === undefined ? facts.running.publish : {},
     ...requests,
+    ...(facts.running.backlog ? { buffer: facts.running.backlog } : {}),
   };
 }

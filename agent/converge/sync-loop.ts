@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Hello, NodeLink, RequestBody } from "../../protocol/index.js";
+import type { BufferBacklog, Hello, NodeLink, RequestBody } from "../../protocol/index.js";
 import type { AgentMetrics } from "../metrics.js";
 import type { Converger, DesiredSnapshot } from "./converger.js";
 import type { Journal } from "./journal.js";
@@ -119,9 +119,12 @@ export class SyncLoop {
     const { link, converger, logger } = this.options;
     const batch = converger.report();
     // An unchanged report (check times aside) is resent only as a heartbeat: an idle
-    // node costs the master, and itself, next to nothing.
+    // node costs the master, and itself, next to nothing. A backlog counts as changed
+    // when its order of magnitude does, so a growing or draining buffer shows on the
+    // master within a pass while the steady churn of the open chunk does not; so does
+    // its peak, so a backlog drained right after an outage is still reported.
     const fingerprint = JSON.stringify(batch.instances, (k, v) =>
-      k === "checkedAt" ? undefined : v,
+      k === "checkedAt" ? undefined : k === "buffer" ? magnitude(v as BufferBacklog) : v,
     );
     const quiet = batch.usage.length === 0 && batch.destroyed.length === 0;
     if (
@@ -163,4 +166,11 @@ export class SyncLoop {
     });
     this.woken = false;
   }
+}
+
+/** Powers of two of the records waiting and of their peak: 0 for none, 1 for 1, 2 for 2–3 … */
+function magnitude(backlog: BufferBacklog): number[] {
+  return [backlog.records, backlog.peakRecords].map((n) =>
+    n === 0 ? 0 : Math.floor(Math.log2(n)) + 1,
+  );
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Cgroup, CgroupLimits } from "../../native/index.js";
-import type { InstanceStatus, PromiseResult } from "../../protocol/index.js";
+import type { BufferBacklog, InstanceStatus, PromiseResult } from "../../protocol/index.js";
 import type { BackoffOptions } from "../backoff.js";
 import { LocalApi } from "../local-api/local-api.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
@@ -49,6 +49,9 @@ export function logFileOf(partition: Partition, process: string): string {
  * One instance running in its partition: its files, its processes (each in its own
  * cgroup below the partition's, with the descriptor's limits) and its promises.
  */
+/** The window of a backlog's `peakRecords`. */
+const BACKLOG_PEAK_WINDOW_MS = 60_000;
+
 export class InstanceRuntime {
   readonly processes: SupervisedProcess[] = [];
   readonly checker: PromiseChecker;
@@ -56,6 +59,8 @@ export class InstanceRuntime {
   private api: LocalApi | undefined;
   /** Published through the local API, on top of the descriptor's `publish`. */
   published: Record<string, string>;
+  private lastBacklog: BufferBacklog | undefined;
+  private readonly backlogSamples: { at: number; records: number }[] = [];
 
   constructor(private readonly options: InstanceRuntimeOptions) {
     this.logger = options.logger.child({ instance: options.name });
@@ -190,6 +195,11 @@ export class InstanceRuntime {
     return this.status() === "running" && this.checker.ready();
   }
 
+  /** What the instance's buffer forwarder last said it has not delivered. */
+  backlog(): BufferBacklog | undefined {
+    return this.lastBacklog;
+  }
+
   /** Connection parameters: the descriptor's `publish`, then what the instance published. */
   publish(): Record<string, string> {
     return { ...this.options.rendered.publish, ...this.published };
@@ -208,6 +218,14 @@ export class InstanceRuntime {
           this.published = { ...this.published, ...values };
           this.logger.info({ keys: Object.keys(values) }, "instance.published");
           this.options.onChange();
+        },
+        backlog: (backlog) => {
+          const at = Date.now();
+          this.backlogSamples.push({ at, records: backlog.records });
+          while ((this.backlogSamples[0]?.at ?? at) < at - BACKLOG_PEAK_WINDOW_MS)
+            this.backlogSamples.shift();
+          const peakRecords = Math.max(...this.backlogSamples.map((s) => s.records));
+          this.lastBacklog = { ...backlog, peakRecords, at };
         },
       },
       this.logger,

@@ -1,6 +1,6 @@
 import { Agent, request } from "node:http";
 import { Decoder, Encoder } from "cbor-x";
-import type { LossEvent, OutboundChunk, Sink } from "../../buffer/index.js";
+import type { LossEvent, OutboundChunk, Sink, StreamMetrics } from "../../buffer/index.js";
 import { LocalApiError } from "../errors.js";
 
 // Plain CBOR both ways, as the agent's local API expects and answers.
@@ -65,6 +65,23 @@ export class LocalApiSink implements Sink {
     if (typeof reply.lossId !== "number")
       throw new LocalApiError(path, 200, "reply carries no lossId");
     return { lossId: reply.lossId };
+  }
+
+  /**
+   * Tells the agent what the buffer has not delivered yet (`POST /v1/buffer`); the agent
+   * reports the last figure to the master with the instance. Answered at once, link or
+   * not, so a growing backlog is known on the node while the master is unreachable.
+   */
+  async reportBacklog(metrics: StreamMetrics, signal: AbortSignal): Promise<void> {
+    await this.post(
+      "/v1/buffer",
+      {
+        records: metrics.backlogRecords,
+        bytes: metrics.backlogBytes,
+        oldestAgeMs: Math.round(metrics.oldestUndeliveredAgeMs),
+      },
+      signal,
+    );
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,13 @@ import { chmodSync, chownSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Encoder } from "cbor-x";
 import type { Logger } from "pino";
-import { MAX_TELEMETRY_BODY, parseChunkBody, parseLossBody } from "./telemetry-body.js";
+import {
+  type BacklogBody,
+  MAX_TELEMETRY_BODY,
+  parseBacklogBody,
+  parseChunkBody,
+  parseLossBody,
+} from "./telemetry-body.js";
 import { relayFailure, type TelemetryRelay } from "./telemetry-relay.js";
 
 /** What an instance may see of itself through the API. */
@@ -13,6 +19,8 @@ export interface LocalApiInstance {
   connection(): Record<string, string>;
   /** Stores published values (already validated). */
   publish(values: Record<string, string>): void;
+  /** Keeps what the instance's forwarder says is not delivered yet (reported to the master). */
+  backlog(backlog: BacklogBody): void;
 }
 
 /** The node's relay to the master and this API's partition number (ids are namespaced by it). */
@@ -76,7 +84,8 @@ function sendCbor(res: ServerResponse, body: Record<string, number>): void {
  * connection parameters reported to the master (a key published again is replaced).
  * With `telemetry`, `POST /v1/telemetry` and `POST /v1/loss` take a CBOR `OutboundChunk`
  * / `LossEvent` from the partition's buffer forwarder and answer 200 only once the master
- * committed it (see TelemetryRelay).
+ * committed it (see TelemetryRelay), and `POST /v1/buffer` takes the forwarder's backlog
+ * (CBOR `{ records, bytes, oldestAgeMs }`), answered at once: the link may be down.
  */
 export class LocalApi {
   private constructor(
@@ -168,6 +177,16 @@ async function handle(
     instance.publish(parsed);
     return send(res, 204);
   }
+  if (telemetry && req.url === "/v1/buffer" && req.method === "POST") {
+    const body = await readBody(req, MAX_BODY);
+    if (body === "gone") return;
+    if (body === "too-large")
+      return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+    const backlog = parseBacklogBody(body);
+    if (typeof backlog === "string") return send(res, 400, { error: backlog });
+    instance.backlog(backlog);
+    return sendCbor(res, { records: backlog.records });
+  }
   if (
     telemetry &&
     (req.url === "/v1/telemetry" || req.url === "/v1/loss") &&
@@ -189,7 +208,7 @@ async function handle(
   }
   send(res, 404, {
     error: telemetry
-      ? "GET /v1/instance, PUT /v1/publish, POST /v1/telemetry or POST /v1/loss"
+      ? "GET /v1/instance, PUT /v1/publish, POST /v1/telemetry, POST /v1/loss or POST /v1/buffer"
       : "GET /v1/instance or PUT /v1/publish",
   });
 }

@@ -84,10 +84,33 @@ const lossSchema = {
   },
 } as const;
 
+/** What a forwarder tells the agent of its buffer (`POST /v1/buffer`). */
+export interface BacklogBody {
+  records: number;
+  bytes: number;
+  oldestAgeMs: number;
+}
+
+const backlogSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["records", "bytes", "oldestAgeMs"],
+  properties: { records: u53, bytes: u53, oldestAgeMs: u53 },
+} as const;
+
 const ajv = cborAjv();
 
 const validateChunk = ajv.compile(chunkSchema);
 const validateLoss = ajv.compile(lossSchema);
+const validateBacklog = ajv.compile(backlogSchema);
+
+/** Pure: the backlog a `POST /v1/buffer` body holds, or why it is refused. */
+export function parseBacklogBody(bytes: Uint8Array): BacklogBody | string {
+  const value = decodeChecked(bytes, validateBacklog, "buffer backlog");
+  if (typeof value === "string") return value;
+  const b = value as unknown as BacklogBody;
+  return { records: b.records, bytes: b.bytes, oldestAgeMs: b.oldestAgeMs };
+}
 
 /** Pure: the chunk a `POST /v1/telemetry` body holds, or why it is refused. */
 export function parseChunkBody(bytes: Uint8Array): OutboundChunk | string {

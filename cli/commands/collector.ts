@@ -130,6 +130,9 @@ export const registerCollector: RegisterCommand = (program, context) => {
   });
 };
 
+/** How often the collector tells the agent its buffer's backlog. */
+const BACKLOG_REPORT_MS = 2_000;
+
 /**
  * Drains `buffer` to the master through the node agent's local API at `socketPath`
  * (the agent relays under the node's key; a partition never holds it).
@@ -144,8 +147,17 @@ async function forwardToAgent(
   const sink = new LocalApiSink(socketPath);
   const forwarder = new Forwarder(buffer, sink, buffer.config.forward, logger);
   forwarder.start();
+  const reporting = new AbortController();
+  const reportBacklog = () =>
+    sink.reportBacklog(buffer.metrics(), reporting.signal).catch((err: unknown) => {
+      if (!reporting.signal.aborted) logger.debug({ err }, "buffer.backlog_report_failed");
+    });
+  void reportBacklog();
+  const timer = setInterval(() => void reportBacklog(), BACKLOG_REPORT_MS);
   return {
     async stop() {
+      clearInterval(timer);
+      reporting.abort();
       await forwarder.stop();
       await sink.close();
     },

@@ -14,8 +14,11 @@ export const registerDemo: RegisterCommand = (program, context) => {
       "state directory, reused by the next run (default: /var/lib/outpost-demo as root, else ./outpost-demo)",
     )
     .option("--http <address>", "status page and API address HOST:PORT", "127.0.0.1:5661")
-    .option("--flaky", "put a link that goes down on a cycle between agent and master")
-    .action(async (options: { dir?: string; http: string; flaky?: boolean }) => {
+    .option(
+      "--flaky [UP/DOWN]",
+      "put a link between agent and master that is up UP seconds, then down DOWN seconds, on a cycle (default 30/20)",
+    )
+    .action(async (options: { dir?: string; http: string; flaky?: boolean | string }) => {
       const dir =
         options.dir ?? (process.getuid?.() === 0 ? "/var/lib/outpost-demo" : "outpost-demo");
       const { parseHttpAddress } = await import("../../master/index.js");
@@ -28,7 +31,7 @@ export const registerDemo: RegisterCommand = (program, context) => {
       await runDemo({
         dir,
         http: options.http,
-        flaky: options.flaky === true,
+        ...(options.flaky !== undefined ? { flaky: flakyCycle(options.flaky) } : {}),
         logger: context.logger(),
         until: Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]).then(() => {}),
         ready: (info) => {
@@ -40,3 +43,14 @@ export const registerDemo: RegisterCommand = (program, context) => {
       });
     });
 };
+
+/** `--flaky` alone, or `--flaky UP/DOWN` in whole seconds. */
+function flakyCycle(value: boolean | string): { upMs: number; downMs: number } {
+  if (value === true) return { upMs: 30_000, downMs: 20_000 };
+  const m = /^([1-9][0-9]{0,4})\/([1-9][0-9]{0,4})$/.exec(String(value));
+  if (!m)
+    throw new UsageError(
+      `--flaky '${value}': must be UP/DOWN in whole seconds, e.g. 30/20 (up 30 s, down 20 s)`,
+    );
+  return { upMs: Number(m[1]) * 1000, downMs: Number(m[2]) * 1000 };
+}

@@ -10,7 +10,8 @@ import { startFlakyLink } from "./flaky-link.js";
 export interface DemoOptions {
   dir: string;
   http: string;
-  flaky: boolean;
+  /** Put a link that goes up and down on this cycle between agent and master. */
+  flaky?: { upMs: number; downMs: number };
   logger: Logger;
   /** Told the status page URL once everything runs. */
   ready: (info: DemoInfo) => void;
@@ -85,8 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const link = await startFlakyLink(
         { host: "127.0.0.1", port },
         {
-          upMs: 30_000,
-          downMs: 20_000,
+          ...options.flaky,
           onChange: (up) => logger.warn({ up }, up ? "demo.link_up" : "demo.link_down"),
         },
       );

@@ -35,7 +35,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <main>
   <section><h2>Nodes</h2><table id="nodes"><thead><tr><th>node</th><th>state</th>
     <th>last seen</th><th>agent</th><th>arch / board</th><th>CPUs</th><th>RT cores</th>
-    <th>telemetry</th></tr></thead><tbody></tbody></table></section>
+    <th>telemetry</th><th>buffer backlog</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Instances</h2><table id="instances"><thead><tr><th>instance</th><th>node</th>
     <th>state</th><th>promises</th><th>connection</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Telemetry</h2><div id="tags"></div>
@@ -49,6 +49,12 @@ const chosen = new Set();
 const colors = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83"];
 const text = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const ago = (t) => (t ? Math.max(0, Math.round((Date.now() - t) / 1000)) + " s ago" : "never");
+const size = (b) => (b < 1024 ? b + " B" : b < 1048576 ? (b / 1024).toFixed(1) + " KiB" : (b / 1048576).toFixed(1) + " MiB");
+// The figure of the node's last report: while its link is down it cannot say it grows.
+const backlog = (b, online) => (b ? "<td class=\\"backlog " + (b.oldestAgeMs > 10000 ? "wait" : "muted") + "\\" data-records=\\"" + b.records + "\\">" +
+  b.records + " records (" + size(b.bytes) + "), oldest " + Math.round(b.oldestAgeMs / 1000) + " s" +
+  (b.peakRecords > b.records ? "; peak " + b.peakRecords + " in the last minute" : "") +
+  (online ? "" : ", as of " + ago(b.at)) + "</td>" : "<td class=backlog>-</td>");
 const stateClass = (s) => (s === "ready" || s === "online" ? "ok" : s === "failed" || s === "offline" ? "bad" : "wait");
 
 function render(s) {
@@ -60,7 +66,8 @@ function render(s) {
       "</td><td>" + ago(n.lastSeen) + "</td><td>" + text(n.agentVersion || "-") + "</td><td>" +
       text((n.arch || "-") + " / " + (n.board || "-")) + "</td><td>" + (n.cpus || "-") + "</td><td>" +
       text(n.isolatedCores.join(",") || "-") + "</td><td>" +
-      (t ? t.records + " records, last chunk " + ago(t.lastChunkAt) : "-") + "</td></tr>";
+      (t ? t.records + " records, last chunk " + ago(t.lastChunkAt) : "-") + "</td>" +
+      backlog(s.telemetry.backlog[n.name], n.online) + "</tr>";
   }).join("");
   document.querySelector("#instances tbody").innerHTML = s.instances.map((i) =>
     "<tr data-instance=\\"" + text(i.name) + "\\"><td>" + text(i.name) + (i.parent ? " <span class=muted>(requested by " + text(i.parent) + ")</span>" : "") +

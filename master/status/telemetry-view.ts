@@ -1,3 +1,4 @@
+import type { BufferBacklog, InstanceReport } from "../../protocol/index.js";
 import type { StoredChunk } from "../store.js";
 
 /** One decoded reading, as the status page charts it. */
@@ -30,6 +31,12 @@ export interface TelemetryStatus {
   /** Per node: records and chunks committed since the master started, last chunk time. */
   nodes: Record<string, { records: number; chunks: number; lastChunkAt: number }>;
   series: SeriesView[];
+  /**
+   * Per node: what its instances' buffers had not delivered at their last report (summed;
+   * `at` is the oldest of those reports). While a node's link is down this is the figure
+   * from before the outage: the node cannot tell the master it is growing.
+   */
+  backlog: Record<string, BufferBacklog & { instances: Record<string, BufferBacklog> }>;
 }
 
 const WINDOW_MS = 10_000;
@@ -48,6 +55,7 @@ export class TelemetryView {
     { records: number; chunks: number; lastChunkAt: number }
   >();
   private readonly series = new Map<string, SeriesView>();
+  private readonly backlogs = new Map<string, Map<string, BufferBacklog>>();
 
   constructor(private readonly decode?: TelemetryDecoder) {}
 
@@ -69,6 +77,17 @@ export class TelemetryView {
     for (const p of points) this.addPoint(p);
   }
 
+  /** An accepted report: keeps each instance's last buffer backlog, forgets destroyed ones. */
+  observeReports(node: string, reports: InstanceReport[]): void {
+    const mine = this.backlogs.get(node) ?? new Map<string, BufferBacklog>();
+    for (const r of reports) {
+      if (r.status === "destroyed") mine.delete(r.name);
+      else if (r.buffer) mine.set(r.name, r.buffer);
+    }
+    if (mine.size > 0) this.backlogs.set(node, mine);
+    else this.backlogs.delete(node);
+  }
+
   status(now: number): TelemetryStatus {
     while ((this.committed[0]?.at ?? now) < now - WINDOW_MS) this.committed.shift();
     const records = this.committed.reduce((n, c) => n + c.records, 0);
@@ -76,6 +95,22 @@ export class TelemetryView {
       recordsPerSecond: Math.round((records * 1000) / WINDOW_MS),
       nodes: Object.fromEntries(this.nodes),
       series: [...this.series.values()],
+      backlog: Object.fromEntries(
+        [...this.backlogs].map(([node, instances]) => {
+          const all = [...instances.values()];
+          return [
+            node,
+            {
+              records: all.reduce((n, b) => n + b.records, 0),
+              bytes: all.reduce((n, b) => n + b.bytes, 0),
+              oldestAgeMs: Math.max(...all.map((b) => b.oldestAgeMs)),
+              peakRecords: all.reduce((n, b) => n + b.peakRecords, 0),
+              at: Math.min(...all.map((b) => b.at)),
+              instances: Object.fromEntries(instances),
+            },
+          ];
+        }),
+      ),
     };
   }
 

@@ -57,7 +57,7 @@ describe("e2e: `outpost demo`, the README's main job", function () {
   let running: { url: string; token: string };
 
   /** Starts the demo from the built CLI, as the README's command does; resolves with its status URL. */
-  async function startDemo(): Promise<{ url: string; token: string }> {
+  async function startDemo(...extra: string[]): Promise<{ url: string; token: string }> {
     const out = join(tmp, `demo-${Date.now()}.out`);
     demo = spawn({
       command: process.execPath,
@@ -68,6 +68,7 @@ describe("e2e: `outpost demo`, the README's main job", function () {
         join(tmp, "state"),
         "--http",
         "127.0.0.1:0",
+        ...extra,
       ],
       cwd: repoRoot,
       cgroup: group,
@@ -146,6 +147,9 @@ describe("e2e: `outpost demo`, the README's main job", function () {
       await page
         .locator('#instances tr[data-instance="collector"] td.ok', { hasText: "ready" })
         .waitFor({ timeout: 15_000 });
+      await node
+        .locator("td.backlog[data-records]")
+        .waitFor({ timeout: 15_000, state: "attached" });
       const points = async () => Number(await page.locator("#chart").getAttribute("data-points"));
       const before = await points();
       await eventually(
@@ -209,6 +213,34 @@ describe("e2e: `outpost demo`, the README's main job", function () {
       s.instances.map((i) => i.name),
       ["collector"],
     );
+    demo?.kill("SIGINT");
+    assert.equal((await demo?.exited)?.code, 0);
+  });
+
+  it("with --flaky, shows on the page the backlog the buffer built up while the link was down", async () => {
+    const at = await startDemo("--flaky", "6/8");
+    const grown = await eventually(
+      "a report after an outage, with its backlog peak",
+      60_000,
+      async () => {
+        const b = (await status(at)).telemetry.backlog.demo;
+        // 8 s without the master at 11 tags a second: well over 40 records waited.
+        return b && b.peakRecords >= 40 ? b : undefined;
+      },
+      500,
+    );
+    const drained = await eventually(
+      "the backlog drained, its peak still shown",
+      30_000,
+      async () => {
+        const s = await status(at);
+        const b = s.telemetry.backlog.demo;
+        return b && b.records < grown.peakRecords / 2 && b.peakRecords >= 40 ? s : undefined;
+      },
+      500,
+    );
+    const records = drained.telemetry.nodes.demo?.records ?? 0;
+    assert.ok(records > grown.peakRecords, "what waited reached the master");
     demo?.kill("SIGINT");
     assert.equal((await demo?.exited)?.code, 0);
   });

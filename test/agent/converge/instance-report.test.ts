@@ -50,4 +50,12 @@ describe("instance report", () => {
     assert.equal(instanceReport(d, { ...facts, destroying: true, running }, 9).status, "destroyed");
     assert.equal(instanceReport({ ...d, state: "stopped" }, facts, 9).status, "stopped");
   });
+
+  it("carries the buffer backlog the instance's forwarder last told, only while it runs", () => {
+    const backlog = { records: 40, bytes: 4000, oldestAgeMs: 1200, peakRecords: 300, at: 7 };
+    const r = instanceReport(d, { ...facts, running: { ...running, backlog } }, 9);
+    assert.deepEqual(r.buffer, backlog);
+    assert.equal(instanceReport(d, { ...facts, running }, 9).buffer, undefined);
+    assert.equal("buffer" in instanceReport({ ...d, state: "stopped" }, facts, 9), false);
+  });
 });

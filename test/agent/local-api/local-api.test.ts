@@ -49,6 +49,7 @@ describe("partition local API", () => {
         publish: (values) => {
           published = { ...published, ...values };
         },
+        backlog: () => assert.fail("no buffer route without the node's relay"),
       },
       pino({ level: "silent" }),
     );

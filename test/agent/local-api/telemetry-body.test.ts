@@ -4,6 +4,7 @@ import {
   EPOCH_SPAN,
   LOCAL_ID_SPAN,
   MAX_TELEMETRY_BODY,
+  parseBacklogBody,
   parseChunkBody,
   parseLossBody,
   partitionIdOf,
@@ -114,5 +115,18 @@ describe("local API telemetry bodies", () => {
     );
     assert.equal(bad({ ...loss, fromSeq: 10 }), "toSeq 9 is below fromSeq 10");
     assert.equal(bad({ ...chunk }), "missing field 'id'");
+  });
+
+  it("takes a forwarder's backlog of non-negative integers, naming what is wrong", () => {
+    const good = { records: 12, bytes: 3400, oldestAgeMs: 900 };
+    assert.deepEqual(parseBacklogBody(cbor.encode(good)), good);
+    assert.match(String(parseBacklogBody(cbor.encode({ ...good, records: -1 }))), /records/);
+    assert.match(String(parseBacklogBody(cbor.encode({ ...good, bytes: 1.5 }))), /bytes/);
+    assert.match(String(parseBacklogBody(cbor.encode({ records: 1, bytes: 1 }))), /oldestAgeMs/);
+    assert.match(String(parseBacklogBody(cbor.encode({ ...good, extra: 1 }))), /extra/);
+    assert.equal(
+      parseBacklogBody(cbor.encode([1])),
+      "body must be a CBOR map of buffer backlog fields",
+    );
   });
 });

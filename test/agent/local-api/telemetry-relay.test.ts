@@ -33,6 +33,7 @@ import {
   MasterClient,
   openDataDir,
   type RunningMaster,
+  type StatusSnapshot,
   startMaster,
 } from "../../../master/index.js";
 import { Cgroup } from "../../../native/index.js";
@@ -301,6 +302,9 @@ describe("agent local API: telemetry relayed to the master", function () {
       [413, `body larger than ${MAX_TELEMETRY_BODY} bytes`],
     );
     assert.equal((await post(socket, "/v1/telemetry", Buffer.alloc(0), "GET")).status, 404);
+    const badBacklog = await post(socket, "/v1/buffer", cbor.encode({ records: -1, bytes: 0 }));
+    assert.equal(badBacklog.status, 400);
+    assert.match(errorOf(badBacklog), /records|oldestAgeMs/);
     const good = await post(
       socket,
       "/v1/telemetry",
@@ -336,12 +340,31 @@ describe("agent local API: telemetry relayed to the master", function () {
     );
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(buffer.metrics().deliveredRecords, before);
+    // The backlog is taken at once with the master down: the node knows it grows.
+    await partition1?.sink.reportBacklog(buffer.metrics(), AbortSignal.timeout(2000));
     master = await restartMaster(endpoint);
     client = new MasterClient(master.url, openDataDir(join(tmp, "master")).adminToken);
+    const token = openDataDir(join(tmp, "master")).adminToken;
+    const reported = async () => {
+      const res = await fetch(`${master.url}/v1/status`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return ((await res.json()) as StatusSnapshot).telemetry.backlog.n1?.instances.e1;
+    };
+    const backlog = await eventually("the outage backlog on the master's status", 10_000, reported);
+    assert.ok(backlog.records >= sent.length, `${backlog.records} records waiting reported`);
+    assert.ok(backlog.bytes > 0);
     await eventually("backlog delivered", 10_000, () =>
       buffer.metrics().deliveredRecords === before + sent.length ? true : undefined,
     );
     assert.deepEqual(await storedPayloads(master, "relay-outage"), [...sent].sort());
+    // Drained: the report says so, and its peak still shows what the outage built up.
+    await partition1?.sink.reportBacklog(buffer.metrics(), AbortSignal.timeout(2000));
+    const drained = await eventually("the drained backlog reported", 10_000, async () => {
+      const b = await reported();
+      return b && b.records < sent.length ? b : undefined;
+    });
+    assert.ok(drained.peakRecords >= sent.length, `peak ${drained.peakRecords}`);
     // A 503 promises nothing either way (the request may have left before the link
     // dropped): the partition resends, and the master keeps one copy.
     const resent = await post(socket, "/v1/telemetry", probe);

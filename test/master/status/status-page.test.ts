@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Script } from "node:vm";
 import { deflateSync } from "node:zlib";
 import { pino } from "pino";
 import { encodeRecords } from "../../../buffer/index.js";
@@ -14,6 +15,7 @@ import {
 import {
   MasterClient,
   openDataDir,
+  placeInstance,
   type RunningMaster,
   type StatusSnapshot,
   startMaster,
@@ -66,6 +68,14 @@ describe("master status page and its live feed", function () {
     });
   });
 
+  async function snapshot(): Promise<StatusSnapshot> {
+    const res = await fetch(`${master.url}/v1/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as StatusSnapshot;
+  }
+
   after(async () => {
     await link?.close();
     await master?.close();
@@ -79,6 +89,9 @@ describe("master status page and its live feed", function () {
     const html = await page.text();
     assert.match(html, /<title>Outpost master<\/title>/);
     assert.doesNotMatch(html, /https?:\/\/(?!master)/, "no asset from elsewhere");
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? "";
+    assert.ok(script.length > 1000, "the page carries its script");
+    assert.doesNotThrow(() => new Script(script), "the page's script parses");
     assert.equal((await fetch(`${master.url}/v1/status`)).status, 401);
     assert.equal((await fetch(`${master.url}/v1/events`)).status, 401);
   });
@@ -123,6 +136,46 @@ describe("master status page and its live feed", function () {
       [10, 11, 12, 13, 14, 15, 16, 17],
     );
     assert.ok(status.telemetry.recordsPerSecond > 0);
+  });
+
+  it("shows each node's buffer backlog from its last report, and forgets a destroyed instance's", async () => {
+    const now = Date.now();
+    await master.store.supply("gw-1", "file:///x.yaml", now);
+    for (const name of ["c1", "c2"])
+      await master.store.requestInstance(
+        { name, software: "file:///x.yaml", parameters: {}, node: "gw-1", cores: 0 },
+        placeInstance,
+        now,
+      );
+    const running = (name: string, records: number, oldestAgeMs: number) => ({
+      name,
+      status: "running" as const,
+      promises: [],
+      connection: {},
+      buffer: { records, bytes: records * 100, oldestAgeMs, peakRecords: records * 10, at: now },
+    });
+    await link.report({ instances: [running("c1", 40, 12_000), running("c2", 2, 500)], usage: [] });
+    let status = await snapshot();
+    assert.deepEqual(
+      { ...status.telemetry.backlog["gw-1"], instances: undefined },
+      {
+        records: 42,
+        bytes: 4200,
+        oldestAgeMs: 12_000,
+        peakRecords: 420,
+        at: now,
+        instances: undefined,
+      },
+    );
+    assert.equal(status.telemetry.backlog["gw-1"]?.instances.c2?.records, 2);
+    await master.store.setRequestedState("c2", "destroyed", now);
+    await link.report({
+      instances: [{ name: "c2", status: "destroyed", promises: [], connection: {} }],
+      usage: [],
+    });
+    status = await snapshot();
+    assert.deepEqual(Object.keys(status.telemetry.backlog["gw-1"]?.instances ?? {}), ["c1"]);
+    assert.equal(status.telemetry.backlog["gw-1"]?.records, 40);
   });
 
   it("streams a fresh snapshot every second as server-sent events", async () => {
