@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { Cgroup, readCpuTopology } from "../native/index.js";
 import { NodeLink, TelemetrySink } from "../protocol/index.js";
+import { KnobJournal } from "../realtime/index.js";
 import type { BackoffOptions } from "./backoff.js";
 import { Converger } from "./converge/converger.js";
 import { Journal } from "./converge/journal.js";
@@ -14,6 +15,8 @@ import type { AgentMetrics } from "./metrics.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
 import { ensureSystemUser } from "./partitions/system-user.js";
+import { NodeCores } from "./rt/node-cores.js";
+import { RealtimeInstances } from "./rt/realtime-instances.js";
 import { SoftwareStore } from "./software/software-store.js";
 
 export interface AgentOptions {
@@ -54,6 +57,34 @@ export interface AgentOptions {
    * forwarder's default `ackTimeoutMs`).
    */
   relayTimeoutMs?: number;
+  /** Whole cores never given to RT instances (default 1, the one with CPU 0). */
+  housekeepingCores?: number;
+}
+
+/**
+ * The RT side of an agent as root: the core planner over this box's topology, and the
+ * knob journal, whose leftovers (a crashed agent's IRQ affinities, RT throttling) are
+ * put back before anything starts; RT instances the journal adopts take them again.
+ */
+function openRealtime(
+  dataDir: string,
+  agentGroup: Cgroup,
+  partitionsGroup: Cgroup,
+  buildGroup: Cgroup | undefined,
+  logger: Logger,
+  options: AgentOptions,
+): RealtimeInstances {
+  const knobs = new KnobJournal(join(dataDir, "realtime", "knobs.json"));
+  const failures = knobs.recover();
+  if (failures.length > 0) logger.warn({ failures }, "realtime.restore_failed");
+  return new RealtimeInstances({
+    cores: new NodeCores(readCpuTopology(), options.housekeepingCores ?? 1),
+    knobs,
+    agentGroup,
+    partitionsGroup,
+    others: buildGroup ? [buildGroup] : [],
+    logger,
+  });
 }
 
 export interface RunningAgent {
@@ -98,6 +129,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     buildCgroup = openOrCreateChild(own, "outpost-builds");
   }
   ensurePartitions(partitionOptions, options.partitions);
+  const realtime =
+    own && partitionOptions.cgroupParent
+      ? openRealtime(paths.dir, own, partitionOptions.cgroupParent, buildCgroup, logger, options)
+      : undefined;
   const buildUser = isolated
     ? (() => {
         const name = options.buildUser ?? "outpost-build";
@@ -139,6 +174,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stableMs: 30_000,
     selfRepair: { afterFailures: 5, maxRepairs: 3 },
     apiDir: paths.api,
+    ...(realtime ? { realtime } : {}),
     wake: () => loop?.wake(),
   });
   if (journal.desired) await converger.apply(journal.desired);

@@ -122,3 +122,12 @@ export class LocalApiError extends AgentError {
     this.name = "LocalApiError";
   }
 }
+
+/** The box cannot give an instance the real time its profile asks for (no RT runtime, laptop mode). */
+export class RealtimeSetupError extends AgentError {
+  override readonly code = "E_AGENT_REALTIME";
+  constructor(reason: string) {
+    super(`real time: ${reason}`);
+    this.name = "RealtimeSetupError";
+  }
+}

@@ -88,6 +88,7 @@ export {
   type PromiseCheckerOptions,
   type SelfRepair,
 } from "./promises/promise-checker.js";
+export { type InstanceRealtimeView, instanceRealtimeOf } from "./rt/instance-realtime.js";
 export type {
   FetchSpec,
   FileSpec,

@@ -95,3 +95,35 @@ export function releaseCores(plan: CorePlan, instance: string): CorePlan {
   const { [instance]: _released, ...assigned } = plan.assigned;
   return { ...plan, assigned };
 }
+
+/**
+ * Pure: gives `instance` exactly `cpus` (an agent restart re-claims what its running
+ * instances hold). Each CPU's whole core must be free and not housekeeping; throws
+ * `CoreOvercommitError` otherwise, `RangeError` for CPUs that are not whole usable cores.
+ */
+export function claimCores(plan: CorePlan, instance: string, cpus: readonly number[]): CorePlan {
+  if (plan.assigned[instance] !== undefined) {
+    throw new RangeError(
+      `instance ${instance} already holds cpu ${formatCpuList(plan.assigned[instance])}`,
+    );
+  }
+  const wanted = new Set(cpus);
+  const cores = plan.cores.filter((core) => core.some((cpu) => wanted.has(cpu)));
+  const covered = cores.flat();
+  if (cpus.length === 0 || cores.some((core) => core.some((cpu) => !wanted.has(cpu)))) {
+    throw new RangeError(
+      `cpu ${formatCpuList(cpus)} are not whole cores (their cores: ${cpuText(cores)})`,
+    );
+  }
+  const unknown = cpus.filter((cpu) => !covered.includes(cpu));
+  if (unknown.length > 0)
+    throw new RangeError(`cpu ${formatCpuList(unknown)} are not usable cores`);
+  const unassigned = unassignedCores(plan);
+  const housekeeping = unassigned.slice(0, plan.housekeepingCores);
+  const free = unassigned.slice(plan.housekeepingCores);
+  if (!cores.every((core) => free.includes(core))) {
+    throw new CoreOvercommitError(instance, cores.length, free, housekeeping.flat());
+  }
+  const given = [...covered].sort((a, b) => a - b);
+  return { ...plan, assigned: { ...plan.assigned, [instance]: given } };
+}

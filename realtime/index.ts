@@ -4,6 +4,7 @@ export {
   assignCores,
   CoreOvercommitError,
   type CorePlan,
+  claimCores,
   emptyCorePlan,
   releaseCores,
   sharedCpus,
@@ -57,6 +58,13 @@ export {
   latencySettingsOf,
   runLatencyTest,
 } from "./latency-test.js";
+export { latencyHistogramText } from "./latency-text.js";
+export {
+  NoLatencyBudgetError,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyLatency,
+} from "./latency-verify.js";
 export { governorPath, liftRtThrottling, RT_RUNTIME_KNOB, setGovernors } from "./machine-knobs.js";
 export {
   type RealtimeAttributes,

@@ -7,8 +7,9 @@ import type {
   UsageReport,
 } from "../../protocol/index.js";
 import type { BackoffOptions } from "../backoff.js";
-import { InstanceRuntime } from "../instances/instance-runtime.js";
-import { renderInstance } from "../instances/render.js";
+import { RealtimeSetupError } from "../errors.js";
+import { type InstanceRealtime, InstanceRuntime } from "../instances/instance-runtime.js";
+import { type RenderedInstance, renderInstance } from "../instances/render.js";
 import { renderRequests } from "../instances/render-requests.js";
 import { partitionLayout } from "../partitions/partition-layout.js";
 import {
@@ -17,6 +18,7 @@ import {
   type PartitionOptions,
   resetPartition,
 } from "../partitions/partitions.js";
+import type { RealtimeInstances } from "../rt/realtime-instances.js";
 import type { InstalledSoftware } from "../software/install.js";
 import type { SoftwareStore } from "../software/software-store.js";
 import { BackgroundInstalls } from "./background-installs.js";
@@ -40,6 +42,8 @@ export interface ConvergerOptions {
   stopTimeoutMs: number;
   stableMs: number;
   selfRepair: { afterFailures: number; maxRepairs: number };
+  /** Real time (root with cgroups): whole cores for RT instances; absent: none. */
+  realtime?: RealtimeInstances;
   /** Directory of the partitions' local API sockets (`pN.sock`); absent: no local API. */
   apiDir?: string;
   /** Something changed (an install finished, a promise flipped): run a pass soon. */
@@ -213,6 +217,7 @@ export class Converger {
   /** Every process of every instance stopped (tests, uninstall). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => r.runtime.stop()));
+    for (const name of this.running.keys()) await this.options.realtime?.release(name);
     this.running.clear();
   }
 
@@ -237,6 +242,8 @@ export class Converger {
     if (!p) {
       p = ensurePartition(this.options.partitions, number);
       this.partitions.set(number, p);
+      // A partition made again after a reset starts on every CPU: back off the RT cores.
+      this.options.realtime?.confine();
     }
     return p;
   }
@@ -291,7 +298,9 @@ export class Converger {
     if (previous) {
       await previous.runtime.stop();
       this.running.delete(d.name);
+      await this.options.realtime?.release(d.name);
     }
+    const realtime = await this.reserveRealtime(d, rendered.processes, partition, before?.cores);
     // Identities journaled for this very configuration are adopted, not restarted.
     const adoptable =
       !previous && before?.softwareId === sw.id && before.partition === number
@@ -308,6 +317,7 @@ export class Converger {
       requested: d.state,
       phase: "starting",
       processes: adoptable,
+      ...(realtime ? { cores: [...realtime.cpus] } : {}),
     });
     const runtime = new InstanceRuntime({
       name: d.name,
@@ -318,7 +328,7 @@ export class Converger {
       stopTimeoutMs: this.options.stopTimeoutMs,
       stableMs: this.options.stableMs,
       selfRepair: this.options.selfRepair,
-      cores: d.cores,
+      ...(realtime ? { realtime } : {}),
       ...(this.options.apiDir ? { apiSocket: join(this.options.apiDir, `p${number}.sock`) } : {}),
       ...(before?.published && adoptable === before.processes
         ? { published: before.published }
@@ -337,10 +347,28 @@ export class Converger {
       // Not kept as running, so the next pass tries again.
       await runtime.stop();
       this.running.delete(d.name);
+      await this.options.realtime?.release(d.name);
       throw err;
     }
     journal.update(d.name, { phase: "started", processes: runtime.identities() });
     this.options.logger.info({ instance: d.name, partition: number }, "instance.started");
+  }
+
+  /** Cores for an instance that asks for real time, reserved before its processes start. */
+  private async reserveRealtime(
+    d: DesiredInstance,
+    processes: RenderedInstance["processes"],
+    partition: Partition,
+    previous: readonly number[] | undefined,
+  ): Promise<InstanceRealtime | undefined> {
+    const wants = processes.some((p) => (p.realtime?.cores ?? 0) > 0) || d.cores.length > 0;
+    if (!wants) return undefined;
+    if (!this.options.realtime) {
+      throw new RealtimeSetupError(
+        `instance ${d.name} asks for whole cores; this agent runs no real time (laptop mode: no root, no cgroups)`,
+      );
+    }
+    return this.options.realtime.reserve(d.name, processes, partition, d.cores, previous);
   }
 
   private async stop(name: string): Promise<void> {
@@ -349,6 +377,7 @@ export class Converger {
     await r.runtime.stop();
     if (r.usage) this.pendingUsage.push(r.usage.take());
     this.running.delete(name);
+    await this.options.realtime?.release(name);
     this.options.journal.update(name, { phase: "stopped", processes: {} });
     this.options.logger.info({ instance: name }, "instance.stopped");
   }

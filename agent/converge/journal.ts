@@ -24,6 +24,8 @@ export interface JournalEntry {
   requestedConnections?: Record<string, Record<string, string>>;
   /** Connection parameters the instance published through its local API. */
   published?: Record<string, string>;
+  /** The whole cores it holds (an RT instance): re-claimed by the next agent start. */
+  cores?: number[];
   /** Destroy: the master acknowledged the final report; the partition may be reset. */
   finalReportAcked?: boolean;
 }

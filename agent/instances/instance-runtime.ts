@@ -2,11 +2,15 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Cgroup, CgroupLimits } from "../../native/index.js";
 import type { BufferBacklog, InstanceStatus, PromiseResult } from "../../protocol/index.js";
+import { isolateCpus } from "../../realtime/index.js";
 import type { BackoffOptions } from "../backoff.js";
 import { LocalApi } from "../local-api/local-api.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
 import type { Partition } from "../partitions/partitions.js";
 import { PromiseChecker } from "../promises/promise-checker.js";
+import { grantableRlimits } from "../rt/grantable-rlimits.js";
+import { checkRealtime } from "../rt/rt-check.js";
+import { ensureRtRuntime } from "../rt/rt-runtime.js";
 import { DEFAULT_LOG_ROTATION, type LogRotation, rotateLog } from "../supervisor/log-rotation.js";
 import type { ProcessIdentity } from "../supervisor/process-identity.js";
 import { SupervisedProcess } from "../supervisor/supervised-process.js";
@@ -22,11 +26,8 @@ export interface InstanceRuntimeOptions {
   stopTimeoutMs: number;
   stableMs: number;
   selfRepair: { afterFailures: number; maxRepairs: number };
-  /**
-   * Isolated cores the master reserved for the instance: its processes are pinned to
-   * them (affinity, and the cpuset of their groups). Empty: no pinning.
-   */
-  cores?: readonly number[];
+  /** The instance holds whole cores: where each of its processes runs. */
+  realtime?: InstanceRealtime;
   logRotation?: LogRotation;
   /**
    * Where to serve the partition's local API (unix socket); its path reaches every
@@ -39,6 +40,26 @@ export interface InstanceRuntimeOptions {
   /** Called when a process starts, stops or is restarted: the caller journals identities. */
   onChange: () => void;
 }
+
+/** An RT instance's cores, as the converger reserved them. */
+export interface InstanceRealtime {
+  /** Its whole cores. */
+  cpus: readonly number[];
+  /** Where its other processes and its promise checks run (the node's shared CPUs). */
+  shared: readonly number[];
+  /** Process name → the CPUs it is pinned to (its cgroup's cpuset and its affinity). */
+  slices: Readonly<Record<string, readonly number[]>>;
+  /** The agent's group down to the partition's: where v1 RT runtime is handed down. */
+  runtimeChain: readonly Cgroup[];
+  /** Groups that must stay off `cpus` (for the `realtime` promise). */
+  confined: () => readonly Cgroup[];
+  /** What the machine holds for it (IRQs moved, PM QoS), shown by the promise. */
+  notes: readonly string[];
+}
+
+/** The promise an RT instance gets from the agent itself. */
+export const REALTIME_PROMISE = "realtime";
+const REALTIME_CHECK_MS = 5_000;
 
 /** Where a partition's process logs go: `<logs>/pN/<process>.log`, root-owned. */
 export function logFileOf(partition: Partition, process: string): string {
@@ -60,32 +81,34 @@ export class InstanceRuntime {
   /** Published through the local API, on top of the descriptor's `publish`. */
   published: Record<string, string>;
   private lastBacklog: BufferBacklog | undefined;
+  /** Found while starting (kernel partition refused, limits clamped), shown by the promise. */
+  private readonly rtNotes: string[] = [];
   private readonly backlogSamples: { at: number; records: number }[] = [];
 
   constructor(private readonly options: InstanceRuntimeOptions) {
     this.logger = options.logger.child({ instance: options.name });
     this.published = { ...options.published };
-    const { partition } = options;
-    this.checker = new PromiseChecker(
-      options.rendered.promises.map((p) => ({
-        name: p.name,
-        intervalMs: p.intervalMs,
-        timeoutMs: p.timeoutMs,
-        probe:
-          p.probe.kind === "command"
-            ? {
-                ...p.probe,
-                ...(partition.isolated ? { user: partition.user } : {}),
-                ...this.groupFor(`promise-${p.name}`),
-              }
-            : p.probe,
-      })),
-      {
-        logger: this.logger,
-        selfRepair: { ...options.selfRepair, repair: () => this.restartProcesses() },
-        onFlip: () => options.onChange(),
-      },
-    );
+    const { partition, realtime } = options;
+    const checkCpus: CgroupLimits = realtime ? { cpus: realtime.shared } : {};
+    const promises = options.rendered.promises.map((p) => ({
+      name: p.name,
+      intervalMs: p.intervalMs,
+      timeoutMs: p.timeoutMs,
+      probe:
+        p.probe.kind === "command"
+          ? {
+              ...p.probe,
+              ...(partition.isolated ? { user: partition.user } : {}),
+              ...this.groupFor(`promise-${p.name}`, checkCpus),
+            }
+          : p.probe,
+    }));
+    if (realtime) promises.push(this.realtimePromise(realtime));
+    this.checker = new PromiseChecker(promises, {
+      logger: this.logger,
+      selfRepair: { ...options.selfRepair, repair: () => this.restartProcesses() },
+      onFlip: () => options.onChange(),
+    });
   }
 
   get name(): string {
@@ -101,10 +124,20 @@ export class InstanceRuntime {
     await writeInstanceFiles(this.options.partition, this.options.rendered.files);
     const { partition, rendered, apiSocket } = this.options;
     if (apiSocket) await this.openApi(apiSocket);
+    const realtime = this.options.realtime;
     for (const spec of rendered.processes) {
-      const cores = this.options.cores ?? [];
-      const pinned = cores.length > 0 ? { cpus: cores } : {};
-      const group = this.groupFor(`proc-${spec.name}`, { ...spec.limits, ...pinned });
+      const slice = realtime?.slices[spec.name];
+      const pinned = slice ? { cpus: slice } : {};
+      const group = this.groupFor(`proc-${spec.name}`, {
+        ...spec.limits,
+        ...(realtime ? { cpus: slice ?? realtime.shared } : {}),
+      });
+      const sched = slice ? spec.realtime?.sched : undefined;
+      if (group.cgroup && (sched?.policy === "fifo" || sched?.policy === "rr"))
+        ensureRtRuntime([...(realtime?.runtimeChain ?? []), group.cgroup]);
+      if (slice && group.cgroup && realtime) this.isolate(spec.name, group.cgroup, slice, realtime);
+      const granted = spec.realtime ? grantableRlimits(spec.realtime.rlimits) : undefined;
+      if (granted) this.rtNotes.push(...granted.notes.map((n) => `${spec.name}: ${n}`));
       const supervised = new SupervisedProcess(
         {
           name: spec.name,
@@ -115,6 +148,8 @@ export class InstanceRuntime {
           ...(partition.isolated ? { user: partition.user } : {}),
           ...group,
           ...pinned,
+          ...(sched ? { sched } : {}),
+          ...(granted ? { rlimits: granted.rlimits } : {}),
           logFile: logFileOf(partition, spec.name),
         },
         {
@@ -245,6 +280,58 @@ export class InstanceRuntime {
         p.start();
       }),
     );
+  }
+
+  private realtimePromise(realtime: InstanceRealtime) {
+    const processes = this.options.rendered.processes
+      .filter((p) => realtime.slices[p.name] !== undefined)
+      .map((p) => ({
+        name: p.name,
+        pid: () => this.processes.find((s) => s.name === p.name)?.identity?.pid,
+        cpus: realtime.slices[p.name] ?? [],
+        ...(p.realtime ? { sched: p.realtime.sched } : {}),
+      }));
+    return {
+      name: REALTIME_PROMISE,
+      intervalMs: REALTIME_CHECK_MS,
+      timeoutMs: REALTIME_CHECK_MS,
+      probe: {
+        kind: "check" as const,
+        run: () =>
+          checkRealtime({
+            processes,
+            cpus: realtime.cpus,
+            confined: realtime.confined,
+            notes: [...realtime.notes, ...this.rtNotes],
+          }),
+      },
+    };
+  }
+
+  /**
+   * Asks the kernel for a scheduler-isolated partition on the process's cores (v2
+   * `isolated`, v1 exclusive without load balancing). Nested below the agent's group it
+   * is refused unless every ancestor is a partition too; the cores stay the process's
+   * alone either way (every other group is confined off them), so a refusal is noted,
+   * not fatal.
+   */
+  private isolate(
+    name: string,
+    group: Cgroup,
+    cpus: readonly number[],
+    rt: InstanceRealtime,
+  ): void {
+    try {
+      isolateCpus(group, cpus, { shared: rt.shared });
+      this.rtNotes.push(`${name}: scheduler-isolated partition`);
+    } catch (err) {
+      try {
+        group.setLimits({ partition: "member" });
+      } catch {
+        // Refused before anything changed: nothing to undo.
+      }
+      this.rtNotes.push(`${name}: no scheduler-isolated partition (${(err as Error).message})`);
+    }
   }
 
   /** A group below the partition's for one process or promise; none in laptop mode. */

@@ -1,5 +1,10 @@
 import { isAbsolute, join, relative } from "node:path";
 import { type CgroupLimits, parseSize } from "../../native/index.js";
+import {
+  type RealtimeAttributes,
+  RealtimeSpecError,
+  resolveRealtimeSpec,
+} from "../../realtime/index.js";
 import { DescriptorError } from "../errors.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import { durationMs } from "../promises/duration.js";
@@ -24,6 +29,8 @@ export interface RenderedProcess {
   env: Record<string, string>;
   restart: RestartPolicy;
   limits: CgroupLimits;
+  /** The descriptor's `realtime:` block resolved; absent: a plain process. */
+  realtime?: RealtimeAttributes;
 }
 
 export interface RenderedPromise {
@@ -112,10 +119,12 @@ export function renderInstance(
   });
   const processes = (spec.processes ?? []).map((p, i) => {
     const where = `instance.processes[${i}]`;
-    if (p.realtime !== undefined) {
-      throw new DescriptorError(url, [
-        `${where}.realtime: real-time profiles are not available on this agent yet`,
-      ]);
+    let realtime: RealtimeAttributes | undefined;
+    try {
+      realtime = p.realtime ? resolveRealtimeSpec(p.realtime) : undefined;
+    } catch (err) {
+      if (!(err instanceof RealtimeSpecError)) throw err;
+      throw new DescriptorError(url, [`${where}.${err.message}`]);
     }
     const [command, ...args] = p.command.map((a, j) => render(a, `${where}.command[${j}]`)) as [
       string,
@@ -134,6 +143,7 @@ export function renderInstance(
       env,
       restart: p.restart ?? "always",
       limits: limitsOf(p.resources, where, url),
+      ...(realtime ? { realtime } : {}),
     };
   });
   const promises = (spec.promises ?? []).map((p, i): RenderedPromise => {

@@ -44,6 +44,13 @@ function childNames(group: Cgroup): string[] {
   return [...names];
 }
 
+/** The groups directly below `group`, by name. */
+export function childGroups(group: Cgroup): { name: string; group: Cgroup }[] {
+  return childNames(group)
+    .sort()
+    .map((name) => ({ name, group: new Cgroup(group.layout, childDirsOf(group.dirs, name)) }));
+}
+
 /**
  * Removes `group` and every group below it, deepest first, killing what runs in them
  * (`Cgroup.remove` alone refuses a group that still has children).

@@ -16,7 +16,9 @@ export type Probe =
       user?: string;
       /** A group for the check alone, so its timeout kills every process it started. */
       cgroup?: Cgroup;
-    };
+    }
+  /** A check the agent itself makes (the real-time promise); a throw is a failure. */
+  | { kind: "check"; run: () => ProbeOutcome | Promise<ProbeOutcome> };
 
 /** The outcome of one check: ok, or why not. */
 export interface ProbeOutcome {
@@ -108,8 +110,11 @@ async function command(
   // After a timeout, leftovers that left the session are still in the group.
   if (timedOut && probe.cgroup) await probe.cgroup.kill();
   if (timedOut) return { ok: false, message: `command ${file}: timed out after ${timeoutMs} ms` };
-  if (status.code === 0) return { ok: true };
-  const tail = output.trim().split("\n").slice(-3).join(" | ");
+  const lines = output.trim().split("\n");
+  // A passing check's last line is its message: how it passed (figures, versions) shows.
+  if (status.code === 0)
+    return lines[0] ? { ok: true, message: lines.at(-1) as string } : { ok: true };
+  const tail = lines.slice(-3).join(" | ");
   const how = status.signal ? `killed by ${status.signal}` : `exit status ${status.code}`;
   return { ok: false, message: `command ${file}: ${how}${tail ? `: ${tail}` : ""}` };
 }
@@ -127,5 +132,11 @@ export async function runProbe(probe: Probe, timeoutMs: number): Promise<ProbeOu
         : { ok: false, message: `file ${probe.path}: missing` };
     case "command":
       return command(probe, timeoutMs);
+    case "check":
+      try {
+        return await probe.run();
+      } catch (err) {
+        return { ok: false, message: (err as Error).message };
+      }
   }
 }

@@ -1,3 +1,5 @@
+import { REALTIME_SPEC_SCHEMA } from "../../realtime/index.js";
+
 const NAME = "^[a-z0-9][a-z0-9-]{0,62}$";
 const DURATION = "^[0-9]+(ms|s|m)$";
 
@@ -78,12 +80,7 @@ export const descriptorSchema = {
                   pids: { type: "integer", minimum: 1 },
                 },
               },
-              realtime: {
-                type: "object",
-                additionalProperties: false,
-                required: ["profile"],
-                properties: { profile: { type: "string" } },
-              },
+              realtime: REALTIME_SPEC_SCHEMA,
             },
           },
         },

@@ -1,3 +1,5 @@
+import type { RealtimeSpec } from "../../realtime/index.js";
+
 /** `software.yaml`, apiVersion outpost/v1: see the design's "Software release descriptor". */
 export interface SoftwareDescriptor {
   apiVersion: "outpost/v1";
@@ -29,7 +31,7 @@ export interface ProcessSpec {
   restart?: RestartPolicy;
   env?: Record<string, string>;
   resources?: { cpu?: number; memory?: string | number; pids?: number };
-  realtime?: { profile: string };
+  realtime?: RealtimeSpec;
 }
 
 export interface FileSpec {

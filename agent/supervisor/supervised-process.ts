@@ -3,6 +3,8 @@ import {
   adopt,
   type Cgroup,
   type ExitStatus,
+  type Rlimit,
+  type RlimitName,
   type SchedSettings,
   spawn,
   type WatchedProcess,
@@ -27,6 +29,7 @@ export interface ProcessLaunch {
   logFile: string;
   sched?: SchedSettings;
   cpus?: readonly number[];
+  rlimits?: Partial<Record<RlimitName, Rlimit>>;
 }
 
 export interface SupervisionOptions {
@@ -149,6 +152,7 @@ export class SupervisedProcess {
         ...(this.launch.cgroup ? { cgroup: this.launch.cgroup } : {}),
         ...(this.launch.sched ? { sched: this.launch.sched } : {}),
         ...(this.launch.cpus ? { cpus: this.launch.cpus } : {}),
+        ...(this.launch.rlimits ? { rlimits: this.launch.rlimits } : {}),
         newSession: true,
         umask: 0o027,
         stdio: [

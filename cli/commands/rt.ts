@@ -17,6 +17,7 @@ import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
 import { registerRtAudit } from "./rt-audit.js";
+import { registerRtVerify } from "./rt-verify.js";
 
 /** Exit status after SIGINT, as shells report a command killed by it. */
 const EXIT_INTERRUPTED = 130;
@@ -148,7 +149,9 @@ function renderInfo(info: SystemInfo): string {
 export const registerRt: RegisterCommand = (program: Command, context: CommandContext) => {
   const rt = program
     .command("rt")
-    .description("real-time: wake-up latency test, what this box offers RT workloads, audit");
+    .description(
+      "real-time: wake-up latency test, what this box offers RT workloads, audit, proof of an RT instance",
+    );
 
   withJsonOption(
     rt
@@ -198,4 +201,5 @@ export const registerRt: RegisterCommand = (program: Command, context: CommandCo
   });
 
   registerRtAudit(rt, context);
+  registerRtVerify(rt, context);
 };

@@ -3,6 +3,7 @@ import { buildCpuTopology, type CpuTopology, readCpuTopology } from "../../nativ
 import {
   assignCores,
   CoreOvercommitError,
+  claimCores,
   emptyCorePlan,
   releaseCores,
   sharedCpus,
@@ -20,6 +21,24 @@ function smtBox(online = "0-7"): CpuTopology {
 }
 
 describe("realtime core planner", () => {
+  it("re-claims exactly the cores an instance held (agent restart), refusing split, held or housekeeping cores", () => {
+    let plan = emptyCorePlan(smtBox());
+    plan = claimCores(plan, "plc", [1, 5]);
+    assert.deepEqual(plan.assigned, { plc: [1, 5] });
+    assert.throws(
+      () => claimCores(plan, "gnb", [2]),
+      /cpu 2 are not whole cores \(their cores: cpu 2,6\)/,
+    );
+    assert.throws(() => claimCores(plan, "gnb", [1, 5]), CoreOvercommitError);
+    assert.throws(
+      () => claimCores(plan, "gnb", [0, 4]),
+      (err: CoreOvercommitError) =>
+        err.code === "E_RT_OVERCOMMIT" && /housekeeping keeps cpu 0,4/.test(err.message),
+    );
+    assert.throws(() => claimCores(plan, "gnb", [9]), /cpu 9 are not usable cores/);
+    assert.deepEqual(assignCores(plan, "gnb", 2).assigned.gnb, [2, 3, 6, 7]);
+  });
+
   it("gives RT instances whole SMT cores (both siblings), highest first, and keeps core 0 for housekeeping", () => {
     let plan = emptyCorePlan(smtBox());
     plan = assignCores(plan, "gnb", 2);

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { ensurePartition, InstanceRuntime, type Partition } from "../../../agent/index.js";
-import { getAffinity, readOnlineCpus } from "../../../native/index.js";
+import { getAffinity, getScheduler, readOnlineCpus } from "../../../native/index.js";
+import { resolveRealtimeSpec } from "../../../realtime/index.js";
 import { until } from "../../helpers/until.js";
 
 const logger = pino({ level: "silent" });
@@ -83,7 +84,7 @@ describe("instance runtime (laptop-mode partition, real processes)", function ()
     assert.ok(changes > 0);
   });
 
-  it("pins its processes to the cores the master reserved for it", async () => {
+  it("runs an RT process SCHED_FIFO pinned to its cores, and its realtime promise says so from /proc", async () => {
     const [core] = readOnlineCpus().slice(-1);
     assert.ok(core !== undefined);
     runtime = new InstanceRuntime({
@@ -100,6 +101,7 @@ describe("instance runtime (laptop-mode partition, real processes)", function ()
             env: { PATH: "/usr/bin:/bin" },
             restart: "always",
             limits: {},
+            realtime: resolveRealtimeSpec({ profile: "plc", priority: 10 }),
           },
         ],
         promises: [],
@@ -110,11 +112,29 @@ describe("instance runtime (laptop-mode partition, real processes)", function ()
       stopTimeoutMs: 500,
       stableMs: 10_000,
       selfRepair: { afterFailures: 3, maxRepairs: 1 },
-      cores: [core],
+      realtime: {
+        cpus: [core],
+        shared: readOnlineCpus().filter((c) => c !== core),
+        slices: { main: [core] },
+        runtimeChain: [],
+        confined: () => [],
+        notes: ["no IRQ to move"],
+      },
       onChange: () => {},
     });
     await runtime.start();
-    assert.deepEqual(getAffinity(runtime.processes[0]?.identity?.pid as number), [core]);
-    assert.equal(runtime.ready(), true, "no promises: ready once running");
+    const pid = runtime.processes[0]?.identity?.pid as number;
+    assert.deepEqual(getAffinity(pid), [core]);
+    assert.deepEqual(getScheduler(pid), { policy: "fifo", priority: 10 });
+    await until(() => runtime?.ready() === true, 5000, "realtime promise checked");
+    const [rt] = runtime.promiseResults();
+    assert.equal(rt?.name, "realtime");
+    assert.equal(rt?.ok, true, rt?.message);
+    assert.match(
+      rt?.message ?? "",
+      new RegExp(
+        `^main SCHED_FIFO 10 on cpu ${core}; no other partition may use cpu ${core}; no IRQ to move`,
+      ),
+    );
   });
 });

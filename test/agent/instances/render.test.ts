@@ -84,6 +84,46 @@ describe("instance rendering", () => {
     });
   });
 
+  it("resolves a process's realtime: block into its scheduling, rlimits and cores", () => {
+    const plc = text.replace(
+      "resources: { cpu: 0.5, memory: 64Mi, pids: 32 }",
+      "resources: { pids: 32 }\n      realtime: { profile: plc, priority: 70 }",
+    );
+    const rt = renderInstance("e1", installed(plc), partition, {}).processes[0]?.realtime;
+    assert.equal(rt?.cores, 1);
+    assert.deepEqual(rt?.sched, { policy: "fifo", priority: 70 });
+    assert.deepEqual(
+      rt?.rlimits.rtprio,
+      { soft: 80, hard: 80 },
+      "the profile's ceiling stays above",
+    );
+    assert.equal(rt?.rlimits.memlock.hard, Number.POSITIVE_INFINITY);
+    assert.equal(
+      renderInstance("e1", installed(), partition, {}).processes[0]?.realtime,
+      undefined,
+    );
+  });
+
+  it("refuses a realtime: block that contradicts itself, naming the field", () => {
+    const shared = text.replace(
+      "resources: { cpu: 0.5, memory: 64Mi, pids: 32 }",
+      "realtime: { profile: plc, cores: 0 }",
+    );
+    assert.throws(() => renderInstance("e1", installed(shared), partition, {}), {
+      code: "E_AGENT_DESCRIPTOR",
+      message: /instance\.processes\[0\]\.realtime\.cores: fifo on shared cores starves them/,
+    });
+    const unknown = text.replace(
+      "resources: { cpu: 0.5, memory: 64Mi, pids: 32 }",
+      "realtime: { profile: gnb }",
+    );
+    assert.throws(() => installed(unknown), {
+      code: "E_AGENT_DESCRIPTOR",
+      message:
+        /instance\.processes\.0\.realtime\.profile: must be one of sdr-gnb, plc, best-effort/,
+    });
+  });
+
   it("renders the instances it requests against its own URL, and their connection as requests.*", () => {
     const feUrl = join(repoRoot, "test", "fixtures", "frontend", "software.yaml");
     const fe: InstalledSoftware = {

@@ -105,10 +105,15 @@ describe("promise probes (real sockets, files, processes)", function () {
     };
   }
 
-  it("command runs as the partition user and carries its output in the failure", async () => {
+  it("command runs as the partition user and carries its output in the result", async () => {
     assert.deepEqual(await runProbe(commandProbe(`test "$(id -u)" = ${partition.uid}`), 5000), {
       ok: true,
     });
+    assert.deepEqual(
+      await runProbe(commandProbe("echo checking; echo p99 jitter 12 us"), 5000),
+      { ok: true, message: "p99 jitter 12 us" },
+      "a passing check's last line is its message",
+    );
     assert.deepEqual(await runProbe(commandProbe("echo queue full >&2; exit 2"), 5000), {
       ok: false,
       message: "command sh: exit status 2: queue full",
