@@ -361,14 +361,14 @@ export class Converger {
     partition: Partition,
     previous: readonly number[] | undefined,
   ): Promise<InstanceRealtime | undefined> {
-    const wants = processes.some((p) => (p.realtime?.cores ?? 0) > 0) || d.cores.length > 0;
-    if (!wants) return undefined;
-    if (!this.options.realtime) {
+    if (this.options.realtime)
+      return this.options.realtime.reserve(d.name, processes, partition, d.cores, previous);
+    if (processes.some((p) => (p.realtime?.cores ?? 0) > 0) || d.cores.length > 0) {
       throw new RealtimeSetupError(
         `instance ${d.name} asks for whole cores; this agent runs no real time (laptop mode: no root, no cgroups)`,
       );
     }
-    return this.options.realtime.reserve(d.name, processes, partition, d.cores, previous);
+    return undefined;
   }
 
   private async stop(name: string): Promise<void> {

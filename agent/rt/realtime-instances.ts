@@ -1,6 +1,10 @@
 import type { Logger } from "pino";
 import { type Cgroup, formatCpuList } from "../../native/index.js";
-import type { KnobJournal, RealtimeAttributes } from "../../realtime/index.js";
+import {
+  CoreOvercommitError,
+  type KnobJournal,
+  type RealtimeAttributes,
+} from "../../realtime/index.js";
 import { RealtimeSetupError } from "../errors.js";
 import type { InstanceRealtime } from "../instances/instance-runtime.js";
 import type { RenderedProcess } from "../instances/render.js";
@@ -68,7 +72,9 @@ export class RealtimeInstances {
     else {
       try {
         cpus = cores.reserve(instance, count, previous);
-      } catch {
+      } catch (err) {
+        // What it held before is gone (taken, or the topology changed): any free cores.
+        if (!(err instanceof CoreOvercommitError || err instanceof RangeError)) throw err;
         cpus = cores.reserve(instance, count);
       }
     }
@@ -136,6 +142,11 @@ export class RealtimeInstances {
 
   /** Every group where it must be: RT groups on their cores, everything else shared. */
   confine(): void {
+    applyCpusets(this.targets());
+  }
+
+  /** Each group and its CPUs, parents before children. */
+  private targets(): CpusetTarget[] {
     const shared = this.options.cores.shared();
     const byGroup = new Map([...this.holders.values()].map((h) => [h.partition.cgroupName, h]));
     const targets: CpusetTarget[] = [];
@@ -143,18 +154,17 @@ export class RealtimeInstances {
       const holder = byGroup.get(p.name);
       targets.push({ group: p.group, cpus: holder ? union(shared, holder.cpus) : shared });
       for (const child of childGroups(p.group)) {
-        const slice = holder?.slices[child.name.replace(/^proc-/, "")];
-        targets.push({
-          group: child.group,
-          cpus: child.name.startsWith("proc-") && slice ? slice : shared,
-        });
+        const slice = child.name.startsWith("proc-")
+          ? holder?.slices[child.name.slice("proc-".length)]
+          : undefined;
+        targets.push({ group: child.group, cpus: slice ?? shared });
       }
     }
     for (const other of this.options.others) {
       targets.push({ group: other, cpus: shared });
       for (const child of childGroups(other)) targets.push({ group: child.group, cpus: shared });
     }
-    applyCpusets(targets);
+    return targets;
   }
 
   /** The cores go back even when an undo fails: it is logged, the group is removed later. */
@@ -184,23 +194,11 @@ export class RealtimeInstances {
     return childGroups(partition.cgroup).find((c) => c.name === name)?.group;
   }
 
-  /** What must stay off `instance`'s cores: other partitions, builds, its own other groups. */
+  /** What must stay off `instance`'s cores: every group whose target leaves them out. */
   private confinedFrom(instance: string): Cgroup[] {
-    const holder = this.holders.get(instance);
-    if (!holder) return [];
-    const groups: Cgroup[] = [...this.options.others];
-    for (const p of childGroups(this.options.partitionsGroup)) {
-      if (p.name !== holder.partition.cgroupName) {
-        groups.push(p.group);
-        continue;
-      }
-      for (const child of childGroups(p.group))
-        if (
-          holder.slices[child.name.replace(/^proc-/, "")] === undefined ||
-          !child.name.startsWith("proc-")
-        )
-          groups.push(child.group);
-    }
-    return groups;
+    const cpus = this.holders.get(instance)?.cpus ?? [];
+    return this.targets()
+      .filter((t) => !t.cpus.some((cpu) => cpus.includes(cpu)))
+      .map((t) => t.group);
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Cgroup,
@@ -40,17 +40,12 @@ const policyText = (s: SchedSettings) =>
     : `SCHED_${s.policy.toUpperCase()}`;
 
 function groupCpus(group: Cgroup): number[] | undefined {
-  const dir = group.dirs.v1.cpuset ?? group.dirs.unified;
-  if (dir === undefined) return undefined;
-  try {
-    return parseCpuList(readFileSync(join(dir, "cpuset.cpus.effective"), "utf8"));
-  } catch {
-    try {
-      return parseCpuList(readFileSync(join(dir, "cpuset.effective_cpus"), "utf8"));
-    } catch {
-      return undefined;
-    }
-  }
+  const v1 = group.dirs.v1.cpuset;
+  const file =
+    v1 !== undefined
+      ? join(v1, "cpuset.effective_cpus")
+      : group.dirs.unified && join(group.dirs.unified, "cpuset.cpus.effective");
+  return file && existsSync(file) ? parseCpuList(readFileSync(file, "utf8")) : undefined;
 }
 
 /**

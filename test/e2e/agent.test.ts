@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { type ChildProcess, spawn as spawnNode } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -15,41 +15,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
 import type { InstanceView } from "../../master/index.js";
+import { Cgroup, resolveUser, type WatchedProcess } from "../../native/index.js";
 import {
-  Cgroup,
-  resolveUser,
-  spawn,
-  UnknownUserError,
-  type WatchedProcess,
-} from "../../native/index.js";
+  accountExists,
+  type StartedMaster,
+  startAgentProcess,
+  startMaster,
+  stopMaster,
+} from "../helpers/e2e-stack.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
 const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
 
-function accountExists(name: string): boolean {
-  try {
-    resolveUser(name);
-    return true;
-  } catch (err) {
-    if (err instanceof UnknownUserError) return false;
-    throw err;
-  }
-}
-
-interface Started {
-  url: string;
-  endpoint: string;
-  publicKey: string;
-}
-
 describe("e2e: master + agent processes on loopback with the example release", function () {
   this.timeout(120_000);
   let tmp: string;
   let group: Cgroup;
   let master: ChildProcess;
-  let started: Started;
+  let started: StartedMaster;
   let env: NodeJS.ProcessEnv;
   let agent: WatchedProcess | undefined;
   let agentData: string;
@@ -79,35 +64,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
 
   /** `outpost agent start` as its own process, in the test's cgroup (the agent's own group). */
   function startAgent(): WatchedProcess {
-    return spawn({
-      command: process.execPath,
-      args: [
-        "--import",
-        "tsx",
-        join(repoRoot, "cli", "main.ts"),
-        "agent",
-        "start",
-        "--data",
-        agentData,
-        "--master",
-        started.endpoint,
-        "--master-key",
-        started.publicKey,
-        "--name",
-        "n1",
-        "--partitions",
-        "3",
-        "--sync-interval",
-        "0.2",
-      ],
-      cwd: repoRoot,
-      cgroup: group,
-      stdio: [
-        "ignore",
-        { file: join(tmp, "agent.log"), append: true },
-        { file: join(tmp, "agent.log"), append: true },
-      ],
-    });
+    return startAgentProcess(started, agentData, group, join(tmp, "agent.log"));
   }
 
   function serverPid(partition: number): number[] {
@@ -140,36 +97,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
       ),
     );
     group = Cgroup.own().createChild(`outpost-test-e2e-agent-${process.pid}`);
-    master = spawnNode(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(repoRoot, "cli", "main.ts"),
-        "master",
-        "start",
-        "--data",
-        join(tmp, "master"),
-        "--listen",
-        "tcp://127.0.0.1:*",
-        "--http",
-        "127.0.0.1:0",
-      ],
-      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    started = await new Promise<Started>((resolve, reject) => {
-      let seen = "";
-      master.stderr?.on("data", (chunk: Buffer) => {
-        seen += chunk.toString("utf8");
-        const line = seen.split("\n").find((l) => l.includes('"master.started"'));
-        if (line) resolve(JSON.parse(line) as Started);
-      });
-      master.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
-    });
-    env = {
-      OUTPOST_MASTER: started.url,
-      OUTPOST_TOKEN: readFileSync(join(tmp, "master", "admin.token"), "utf8").trim(),
-    };
+    ({ master, started, env } = await startMaster(join(tmp, "master")));
     agentData = join(tmp, "agent");
     const key = cli("agent", "key", "--data", agentData).trim();
     cli("node", "add", "n1", "--key", key);
@@ -183,11 +111,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
   after(async () => {
     agent?.kill("SIGKILL");
     await agent?.exited;
-    if (master && master.exitCode === null) {
-      const exited = new Promise((r) => master.once("exit", r));
-      master.kill("SIGTERM");
-      await exited;
-    }
+    await stopMaster(master);
     if (group) await removeCgroupTree(group);
     for (const name of ACCOUNTS) removeSystemUser(name);
     rmSync(tmp, { recursive: true, force: true });

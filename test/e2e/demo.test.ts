@@ -13,13 +13,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
 import type { StatusSnapshot } from "../../master/index.js";
-import {
-  Cgroup,
-  resolveUser,
-  spawn,
-  UnknownUserError,
-  type WatchedProcess,
-} from "../../native/index.js";
+import { Cgroup, spawn, type WatchedProcess } from "../../native/index.js";
+import { accountExists } from "../helpers/e2e-stack.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
@@ -37,16 +32,6 @@ const CHROMIUM_ARGS = [
 ];
 /** Kept after the run (gitignored) for a person to look at. */
 const ARTIFACTS = join(repoRoot, "test-artifacts");
-
-function accountExists(name: string): boolean {
-  try {
-    resolveUser(name);
-    return true;
-  } catch (err) {
-    if (err instanceof UnknownUserError) return false;
-    throw err;
-  }
-}
 
 describe("e2e: `outpost demo`, the README's main job", function () {
   this.timeout(180_000);

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { type ChildProcess, spawn as spawnNode } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -20,26 +20,20 @@ import {
   getScheduler,
   parseCpuList,
   readCpuTopology,
-  resolveUser,
-  spawn,
-  UnknownUserError,
   type WatchedProcess,
 } from "../../native/index.js";
 import { irqAffinityPath, KnobJournal, listIrqs } from "../../realtime/index.js";
+import {
+  accountExists,
+  type StartedMaster,
+  startAgentProcess,
+  startMaster,
+  stopMaster,
+} from "../helpers/e2e-stack.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
-
-function accountExists(name: string): boolean {
-  try {
-    resolveUser(name);
-    return true;
-  } catch (err) {
-    if (err instanceof UnknownUserError) return false;
-    throw err;
-  }
-}
 
 function allowedCpus(pid: number): number[] {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -68,18 +62,12 @@ const irqAffinities = () =>
     }
   });
 
-interface Started {
-  url: string;
-  endpoint: string;
-  publicKey: string;
-}
-
 describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, IRQs and machine knobs held while they run", function () {
   this.timeout(180_000);
   let tmp: string;
   let group: Cgroup;
   let master: ChildProcess;
-  let started: Started;
+  let started: StartedMaster;
   let env: NodeJS.ProcessEnv;
   let agent: WatchedProcess | undefined;
   let agentData: string;
@@ -118,39 +106,14 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
 
   /** `outpost agent start` as its own process, in the test's group (the agent's own). */
   function startAgent(): WatchedProcess {
-    return spawn({
-      command: process.execPath,
-      args: [
-        "--import",
-        "tsx",
-        join(repoRoot, "cli", "main.ts"),
-        "agent",
-        "start",
-        "--data",
-        agentData,
-        "--master",
-        started.endpoint,
-        "--master-key",
-        started.publicKey,
-        "--name",
-        "n1",
-        "--partitions",
-        "3",
-        "--sync-interval",
-        "0.2",
-      ],
-      cwd: repoRoot,
-      cgroup: group,
-      stdio: [
-        "ignore",
-        { file: join(tmp, "agent.log"), append: true },
-        { file: join(tmp, "agent.log"), append: true },
-      ],
-    });
+    return startAgentProcess(started, agentData, group, join(tmp, "agent.log"));
   }
 
-  before(async function () {
-    if (topology.cores.length < 2) this.skip();
+  before(async () => {
+    assert.ok(
+      topology.cores.length >= 2,
+      "needs two whole cores, one for the PLC and one for housekeeping (CI machines have 2)",
+    );
     assert.deepEqual(ACCOUNTS.filter(accountExists), [], "this box already has agent accounts");
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-rt-"));
     chmodSync(tmp, 0o711);
@@ -171,36 +134,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     // v1 RT group scheduling: the agent's group needs RT time to hand down to the PLC.
     const free = own.freeRtRuntimeUs();
     if (free !== undefined) group.setLimits({ rtRuntimeUs: free });
-    master = spawnNode(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(repoRoot, "cli", "main.ts"),
-        "master",
-        "start",
-        "--data",
-        join(tmp, "master"),
-        "--listen",
-        "tcp://127.0.0.1:*",
-        "--http",
-        "127.0.0.1:0",
-      ],
-      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    started = await new Promise<Started>((resolve, reject) => {
-      let seen = "";
-      master.stderr?.on("data", (chunk: Buffer) => {
-        seen += chunk.toString("utf8");
-        const line = seen.split("\n").find((l) => l.includes('"master.started"'));
-        if (line) resolve(JSON.parse(line) as Started);
-      });
-      master.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
-    });
-    env = {
-      OUTPOST_MASTER: started.url,
-      OUTPOST_TOKEN: readFileSync(join(tmp, "master", "admin.token"), "utf8").trim(),
-    };
+    ({ master, started, env } = await startMaster(join(tmp, "master")));
     agentData = join(tmp, "agent");
     const key = cli("agent", "key", "--data", agentData).trim();
     cli("node", "add", "n1", "--key", key);
@@ -216,11 +150,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
   after(async () => {
     agent?.kill("SIGKILL");
     await agent?.exited;
-    if (master && master.exitCode === null) {
-      const exited = new Promise((r) => master.once("exit", r));
-      master.kill("SIGTERM");
-      await exited;
-    }
+    await stopMaster(master);
     // The agent was killed: what it journaled is put back as its next start would.
     if (agentData) {
       new KnobJournal(join(agentData, "realtime", "knobs.json")).recover();
