@@ -2,9 +2,11 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { Cgroup, readCpuTopology } from "../native/index.js";
+import type { OtaConfig } from "../ota/index.js";
 import { NodeLink, TelemetrySink } from "../protocol/index.js";
 import { KnobJournal } from "../realtime/index.js";
 import type { BackoffOptions } from "./backoff.js";
+import { watchTrialBoot } from "./boot-trial.js";
 import { Converger } from "./converge/converger.js";
 import { Journal } from "./converge/journal.js";
 import { SyncLoop } from "./converge/sync-loop.js";
@@ -12,6 +14,7 @@ import { checkTraversable, openAgentDataDir } from "./data-dir.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { TelemetryRelay } from "./local-api/telemetry-relay.js";
 import type { AgentMetrics } from "./metrics.js";
+import { moveIntoAgentLeaf } from "./partitions/agent-leaf.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
 import { ensureSystemUser } from "./partitions/system-user.js";
@@ -59,6 +62,11 @@ export interface AgentOptions {
   relayTimeoutMs?: number;
   /** Whole cores never given to RT instances (default 1, the one with CPU 0). */
   housekeepingCores?: number;
+  /**
+   * The A/B update settings of an Outpost image: a trial boot is committed once this
+   * agent is healthy, or rejected (and the box rebooted into the fallback).
+   */
+  ota?: { config: OtaConfig; reboot?: () => void };
 }
 
 /**
@@ -114,7 +122,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger.warn({ uid: process.getuid?.() }, "agent.laptop_mode");
   }
   if (isolated) checkTraversable(paths.dir);
-  const own = isolated ? (options.cgroupParent ?? Cgroup.own()) : undefined;
+  const own = isolated ? (options.cgroupParent ?? moveIntoAgentLeaf(Cgroup.own())) : undefined;
   const partitionOptions: PartitionOptions = {
     root: paths.partitions,
     logRoot: paths.logs,
@@ -226,6 +234,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     "agent.started",
   );
   const running = loop;
+  const trial = options.ota
+    ? watchTrialBoot(options.ota.config, running, converger, logger, options.ota.reboot)
+    : undefined;
   // Closed last, once no local API can take a relay any more.
   const closeTelemetry = async (): Promise<void> => {
     try {
@@ -235,6 +246,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   const stopLoop = async (): Promise<void> => {
+    trial?.stop();
     await running.close();
     served?.server.closeAllConnections();
     await new Promise((r) => (served ? served.server.close(r) : r(undefined)));

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Board } from "../boards/index.js";
@@ -14,6 +14,7 @@ import {
   signManifest,
 } from "./manifest.js";
 import { stageRootfs } from "./stage-rootfs.js";
+import { applySystemOverlay, type SystemOptions } from "./system-overlay.js";
 import { makeVfat } from "./vfat.js";
 
 export interface BuildImageOptions {
@@ -23,6 +24,11 @@ export interface BuildImageOptions {
   out: string;
   /** PEM ed25519 private key; the manifest is unsigned without it. */
   signKey?: string;
+  /**
+   * The Outpost system (agent, Node.js, A/B boot, mounts) added to the rootfs; without
+   * it the image holds the tarball as it is.
+   */
+  system?: SystemOptions;
   /** Defaults to the newest mtime in the rootfs tarball. */
   sourceDateEpoch?: number;
   onProgress?: (progress: BuildProgress) => void;
@@ -75,6 +81,19 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       BOOT_DIR[board.bootloader.type],
       options.sourceDateEpoch,
       options.signal,
+      options.system &&
+        ((root, boot) =>
+          applySystemOverlay(
+            board,
+            plan,
+            root,
+            boot,
+            {
+              ...(signingKey ? { releaseKey: releaseKeyOf(signingKey) } : {}),
+              ...options.system,
+            },
+            options.signal,
+          )),
     );
     progress("filesystems", 0);
     const files = new Map<string, string>();
@@ -152,6 +171,10 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function releaseKeyOf(signingKey: KeyObject): string {
+  return createPublicKey(signingKey).export({ type: "spki", format: "pem" }).toString();
 }
 
 function readRaw(file: string, inRootfs: string): Buffer {

@@ -45,7 +45,9 @@ export async function makeExt4(spec: Ext4Spec): Promise<void> {
   await runTool("mke2fs", args, { env, signal: spec.signal });
   const paths = ["/", ...(spec.source?.paths ?? [])];
   const commands = paths
-    .map((p) => `sif "${p.replace(/(["\\])/g, "\\$1")}" ctime @${spec.epoch}`)
+    // debugfs (libss) quoting: a quote inside quotes is doubled; backslashes are literal
+    // (systemd names units with them: system-systemd\x2dcryptsetup.slice).
+    .map((p) => `sif "${p.replaceAll('"', '""')}" ctime @${spec.epoch}`)
     .join("\n");
   const script = `${spec.file}.debugfs`;
   writeFileSync(script, `${commands}\n`);

@@ -148,7 +148,8 @@ function* chunksOf(bmap: Bmap): Generator<Chunk> {
 
 /**
  * Copies every mapped range, hashing what it reads and stopping at the first range
- * whose sha256 differs from the bmap's. Three buffers keep the disk and the CPU busy at
+ * whose sha256 differs from the bmap's. `sourceOffset` is where the bmap's byte 0 lies
+ * in `image`: the target gets the bmap's offsets. Three buffers keep the disk and the CPU busy at
  * once: the next chunk is read and the previous one written while this one is hashed.
  */
 export async function copyMappedBlocks(
@@ -156,12 +157,13 @@ export async function copyMappedBlocks(
   bmap: Bmap,
   target: number,
   onBytes: (done: number) => void,
+  sourceOffset = 0,
 ): Promise<void> {
   const chunks = [...chunksOf(bmap)];
   const buffers = [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)];
   const readInto = (i: number) => {
     const c = chunks[i] as Chunk;
-    return read(image, buffers[i % 3] as Buffer, 0, c.length, c.pos);
+    return read(image, buffers[i % 3] as Buffer, 0, c.length, c.pos + sourceOffset);
   };
   let done = 0;
   let writing: Promise<unknown> = Promise.resolve();
@@ -196,7 +198,8 @@ export async function copyMappedBlocks(
 /**
  * Reads every mapped range back from the target and compares it byte for byte with the
  * image (whose ranges the copy already checked against the bmap); the next chunk of
- * both is read while the current one is compared.
+ * both is read while the current one is compared. `sourceOffset` is where the bmap's
+ * byte 0 lies in `image` (a partition's bmap inside a whole image), as for the copy.
  */
 export async function verifyMappedBlocks(
   target: number,
@@ -204,6 +207,7 @@ export async function verifyMappedBlocks(
   bmap: Bmap,
   name: string,
   onBytes: (done: number) => void,
+  sourceOffset = 0,
 ): Promise<void> {
   const chunks = [...chunksOf(bmap)];
   const buffers = [0, 1].map(() => [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)] as const);
@@ -212,7 +216,7 @@ export async function verifyMappedBlocks(
     const [written, expected] = buffers[i % 2] as readonly [Buffer, Buffer];
     return Promise.all([
       read(target, written, 0, c.length, c.pos),
-      read(image, expected, 0, c.length, c.pos),
+      read(image, expected, 0, c.length, c.pos + sourceOffset),
     ]);
   };
   let done = 0;

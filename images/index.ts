@@ -5,6 +5,7 @@ export {
   type BuiltImage,
   buildImage,
 } from "./build-image.js";
+export { type DebootstrapOptions, debianPackages, debootstrapRootfs } from "./debootstrap.js";
 export { type DiskPlan, planDisk, sfdiskScript } from "./disk-plan.js";
 export {
   FlashRefusedError,
@@ -22,6 +23,12 @@ export {
   flashImage,
   verifyMappedBlocks,
 } from "./flash.js";
-export { parseMountinfo, refuseBlockDevice } from "./flash-target.js";
-export type { ImageManifest, SignedManifest } from "./manifest.js";
+export { devId, parseMountinfo, refuseBlockDevice } from "./flash-target.js";
+export {
+  type ImageManifest,
+  readVerifiedManifest,
+  type SignedManifest,
+} from "./manifest.js";
+export { defaultCacheDir } from "./registry-package.js";
+export { AGENT_DATA_MOUNT, applySystemOverlay, type SystemOptions } from "./system-overlay.js";
 export { verifyImage } from "./verify-image.js";

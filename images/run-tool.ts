@@ -9,13 +9,14 @@ import { ImageToolError } from "./errors.js";
 export function runTool(
   tool: string,
   args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+  options: { input?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; cwd?: string } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, {
       env: { ...process.env, LC_ALL: "C", TZ: "UTC", ...options.env },
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       signal: options.signal,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -17,7 +17,8 @@ export interface StagedRootfs {
 /**
  * Extracts a rootfs tarball as root (owners and modes kept), moves the subtree the boot
  * partition holds (`bootDir`, e.g. `boot/efi`) out of it, and clamps every timestamp to
- * SOURCE_DATE_EPOCH: atime becomes the epoch, mtime never later than it. ctime cannot be
+ * SOURCE_DATE_EPOCH: atime becomes the epoch, mtime never later than it. `overlay` adds
+ * to both trees before the clamp. ctime cannot be
  * set from user space; the ext4 builder pins it afterwards.
  */
 export async function stageRootfs(
@@ -26,6 +27,7 @@ export async function stageRootfs(
   bootDir: string,
   givenEpoch: number | undefined,
   signal?: AbortSignal,
+  overlay?: (root: string, boot: string) => Promise<void>,
 ): Promise<StagedRootfs> {
   const root = join(workDir, "rootfs");
   const boot = join(workDir, "boot");
@@ -51,6 +53,8 @@ export async function stageRootfs(
     mkdirSync(inRoot, { recursive: true });
     mkdirSync(boot);
   }
+  // Before clamping: what the overlay adds gets the build's times too.
+  await overlay?.(root, boot);
   const rootPaths = clampTimes(root, "", epoch);
   clampTimes(boot, "", epoch);
   return { root, boot, rootPaths, epoch };

@@ -35,6 +35,17 @@ interface StartOptions {
   partitions: number;
   syncInterval: number;
   metrics?: { host: string; port: number };
+  board?: string;
+  ota?: string;
+}
+
+/** `--ota FILE`, validated at the edge (E_CONFIG naming file, line and key). */
+async function loadOtaConfig(file: string) {
+  const [{ loadConfigFile }, { otaConfigSchema }] = await Promise.all([
+    import("../config/index.js"),
+    import("../../ota/index.js"),
+  ]);
+  return loadConfigFile<import("../../ota/index.js").OtaConfig>(file, otaConfigSchema);
 }
 
 /** `outpost agent start|key`: the node agent and its identity. */
@@ -57,6 +68,11 @@ export const registerAgent: RegisterCommand = (program, context) => {
       "serve Prometheus metrics on /metrics (keep it on loopback)",
       hostPort,
     )
+    .option("--board <id>", "the board this node runs on, as reported to the master")
+    .option(
+      "--ota <file>",
+      "A/B update settings of an Outpost image (/etc/outpost/ota.json): commit a trial boot once healthy, else fall back",
+    )
     .action(async (options: StartOptions) => {
       if (!/^tcp:\/\/[^\s/]+:\d{1,5}$/.test(options.master)) {
         throw new UsageError(`--master: expected tcp://HOST:PORT, got '${options.master}'`);
@@ -66,6 +82,7 @@ export const registerAgent: RegisterCommand = (program, context) => {
         throw new UsageError("--master-key: expected the master's 40-character Z85 public key");
       }
       const { startAgent } = await import("../../agent/index.js");
+      const ota = options.ota ? { config: await loadOtaConfig(options.ota) } : undefined;
       const running = await startAgent({
         data: options.data,
         master: options.master,
@@ -76,6 +93,8 @@ export const registerAgent: RegisterCommand = (program, context) => {
         logger: context.logger(),
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.board !== undefined ? { board: options.board } : {}),
+        ...(ota ? { ota } : {}),
       });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);

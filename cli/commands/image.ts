@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { SingleBar } from "cli-progress";
+import { rmSync, writeFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import {
   type Board,
@@ -12,9 +11,9 @@ import {
 } from "../../boards/index.js";
 import type { BuiltImage, FlashResult, ImageManifest } from "../../images/index.js";
 import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
-import type { CliIo } from "../io.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
+import { progressBar } from "../progress-bar.js";
 import { UsageError } from "../usage-error.js";
 
 /** Exit status after SIGINT, as shells report a command killed by it. */
@@ -43,44 +42,16 @@ export function loadBoard(idOrPath: string): Board {
   return board;
 }
 
-/** A byte progress bar on stderr when it is a terminal; nothing otherwise. */
-function progressBar(io: CliIo): {
-  update(label: string, done: number, total: number): void;
-  stop(): void;
-} {
-  if (!io.isTty) return { update() {}, stop() {} };
-  const bar = new SingleBar({
-    stream: io.stderr as NodeJS.WritableStream,
-    format: "{label} [{bar}] {percentage}% {doneMB}/{totalMB} MB {rate} MB/s",
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  let phase = "";
-  let started = Date.now();
-  let running = false;
-  return {
-    update(label, done, total) {
-      // Throughput per phase: verify reads start from zero again.
-      if (label !== phase) {
-        phase = label;
-        started = Date.now();
-      }
-      const payload = {
-        label: label.padEnd(11),
-        doneMB: (done / 1e6).toFixed(0),
-        totalMB: (total / 1e6).toFixed(0),
-        rate: (done / 1e3 / Math.max(1, Date.now() - started)).toFixed(1),
-      };
-      if (!running) {
-        bar.start(total, done, payload);
-        running = true;
-      } else bar.update(done, payload);
-    },
-    stop() {
-      if (running) bar.stop();
-      running = false;
-    },
-  };
+function attempts(text: string): number {
+  if (!/^[1-9]$/.test(text)) throw new InvalidArgumentError("expected 1 to 9.");
+  return Number(text);
+}
+
+function healthWindow(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 5 || n > 86400)
+    throw new InvalidArgumentError("expected whole seconds from 5 to 86400.");
+  return n;
 }
 
 function epoch(text: string): number {
@@ -142,15 +113,36 @@ export const registerImage: RegisterCommand = (program, context: CommandContext)
     image
       .command("build")
       .description(
-        "build FILE, FILE.bmap and FILE.manifest.json from a rootfs tarball, no loop mounts",
+        "build FILE, FILE.bmap and FILE.manifest.json for a board: rootfs, Outpost agent and A/B boot, no loop mounts",
       )
       .requiredOption("--board <board>", "board id or .yaml file")
       .requiredOption("--out <file>", "image file to write")
-      .requiredOption(
+      .option(
         "--rootfs <tarball>",
         "root filesystem tarball (its boot/efi or boot/firmware fills the boot partition)",
       )
-      .option("--sign <keyfile>", "PEM ed25519 private key signing the manifest")
+      .option("--debootstrap", "make the rootfs with debootstrap (Debian bookworm) first")
+      .option(
+        "--master <endpoint>",
+        "the master's node endpoint the agent reports to, tcp://HOST:PORT",
+      )
+      .option("--master-key <key>", "the master's public key (Z85, `outpost master key`)")
+      .option(
+        "--sign <keyfile>",
+        "PEM ed25519 private key signing the manifest (its public half verifies updates on the box)",
+      )
+      .option("--attempts <n>", "trial boots an update gets before falling back", attempts, 3)
+      .option(
+        "--health-window <seconds>",
+        "how long a trial boot has to become healthy",
+        healthWindow,
+        300,
+      )
+      .option(
+        "--console-autologin",
+        "root logs in on the serial console without a password (lab images only)",
+      )
+      .option("--plain", "the rootfs as it is: no Outpost system, no A/B boot")
       .option(
         "--source-date-epoch <seconds>",
         "time stamped everywhere (default: $SOURCE_DATE_EPOCH, else the newest mtime in the rootfs)",
@@ -160,11 +152,35 @@ export const registerImage: RegisterCommand = (program, context: CommandContext)
     async (opts: {
       board: string;
       out: string;
-      rootfs: string;
+      rootfs?: string;
+      debootstrap?: boolean;
+      master?: string;
+      masterKey?: string;
       sign?: string;
+      attempts: number;
+      healthWindow: number;
+      consoleAutologin?: boolean;
+      plain?: boolean;
       sourceDateEpoch?: number;
       json?: boolean;
     }) => {
+      if ((opts.rootfs === undefined) === (opts.debootstrap !== true)) {
+        throw new UsageError("give exactly one of --rootfs TARBALL and --debootstrap");
+      }
+      if ((opts.master === undefined) !== (opts.masterKey === undefined)) {
+        throw new UsageError("--master and --master-key go together");
+      }
+      if (opts.master !== undefined && !/^tcp:\/\/[^\s/]+:\d{1,5}$/.test(opts.master)) {
+        throw new UsageError(`--master: expected tcp://HOST:PORT, got '${opts.master}'`);
+      }
+      if (opts.masterKey !== undefined) {
+        const { isKeyText } = await import("../../protocol/index.js");
+        if (!isKeyText(opts.masterKey))
+          throw new UsageError("--master-key: expected the master's 40-character Z85 public key");
+      }
+      if (opts.plain && (opts.master || opts.consoleAutologin)) {
+        throw new UsageError("--plain images carry no agent: drop --master/--console-autologin");
+      }
       const board = loadBoard(opts.board);
       const envEpoch = process.env.SOURCE_DATE_EPOCH;
       if (envEpoch !== undefined && !/^\d+$/.test(envEpoch)) {
@@ -172,18 +188,36 @@ export const registerImage: RegisterCommand = (program, context: CommandContext)
       }
       const sourceDateEpoch =
         opts.sourceDateEpoch ?? (envEpoch === undefined ? undefined : Number(envEpoch));
-      const { buildImage } = await loadImages();
+      const { buildImage, debootstrapRootfs } = await loadImages();
       const bar = progressBar(context.io);
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once("SIGINT", onSigint);
+      let madeRootfs: string | undefined;
       try {
+        if (opts.debootstrap) {
+          madeRootfs = `${opts.out}.rootfs.tar`;
+          context.io.stderr.write(
+            `outpost: debootstrap of the ${board.arch} rootfs (a few minutes)\n`,
+          );
+          await debootstrapRootfs({ board, out: madeRootfs, signal: controller.signal });
+        }
         const built = await buildImage({
           board,
-          rootfs: opts.rootfs,
+          rootfs: madeRootfs ?? (opts.rootfs as string),
           out: opts.out,
           signKey: opts.sign,
           sourceDateEpoch,
+          ...(opts.plain
+            ? {}
+            : {
+                system: {
+                  attempts: opts.attempts,
+                  healthWindowSeconds: opts.healthWindow,
+                  ...(opts.master ? { master: opts.master, masterKey: opts.masterKey } : {}),
+                  ...(opts.consoleAutologin ? { consoleAutologin: true } : {}),
+                },
+              }),
           onProgress: (p) => bar.update(p.step, p.done, p.total),
           signal: controller.signal,
         });
@@ -197,9 +231,23 @@ export const registerImage: RegisterCommand = (program, context: CommandContext)
       } finally {
         bar.stop();
         process.off("SIGINT", onSigint);
+        if (madeRootfs) rmSync(madeRootfs, { force: true });
       }
     },
   );
+
+  image
+    .command("rootfs")
+    .description(
+      "make a rootfs tarball for a board with debootstrap (Debian bookworm), for --rootfs",
+    )
+    .requiredOption("--board <board>", "board id or .yaml file")
+    .requiredOption("--out <tarball>", "tarball to write")
+    .action(async (opts: { board: string; out: string }) => {
+      const board = loadBoard(opts.board);
+      const { debootstrapRootfs } = await loadImages();
+      context.io.stdout.write(`${await debootstrapRootfs({ board, out: opts.out })}\n`);
+    });
 
   withJsonOption(
     image

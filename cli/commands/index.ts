@@ -26,5 +26,6 @@ export const commands: readonly CommandModule[] = [
   { name: "telemetry", load: async () => (await import("./telemetry.js")).registerTelemetry },
   { name: "agent", load: async () => (await import("./agent.js")).registerAgent },
   { name: "image", load: async () => (await import("./image.js")).registerImage },
+  { name: "ota", load: async () => (await import("./ota.js")).registerOta },
   { name: "demo", load: async () => (await import("./demo.js")).registerDemo },
 ];

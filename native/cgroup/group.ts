@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readControl, writeControl } from "./control-file.js";
 import {
@@ -100,7 +100,7 @@ export class Cgroup {
     for (const dir of allDirs(this.dirs))
       if (!existsSync(dir)) throw new CgroupParentMissingError(dir);
     if (this.layout.mode === "v2" && this.dirs.unified !== undefined) {
-      enableControllersV2(this.dirs.unified, controllersFor(limits));
+      enableControllersV2(this.dirs.unified, controllersFor(limits), this.layout.unified);
     }
     const child = new Cgroup(this.layout, childDirs(this.dirs, name));
     const made: string[] = [];
@@ -153,6 +153,11 @@ export class Cgroup {
         missing,
         `no controller for it is mounted (cgroup mode ${this.layout.mode})`,
       );
+    }
+    // A group opened as it was (after an agent restart) or made without limits may
+    // sit below parents that never enabled these controllers.
+    if (this.dirs.unified !== this.layout.unified) {
+      enableControllersV2(dirname(this.dirs.unified), controllersFor(onV2), this.layout.unified);
     }
     applyLimitsV2(this.dirs.unified, onV2);
   }

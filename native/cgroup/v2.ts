@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { formatCpuList } from "../cpu-list.js";
 import { readControl, readControlIfPresent, writeControl } from "./control-file.js";
 import { CgroupPartitionInvalidError } from "./errors.js";
@@ -21,11 +21,23 @@ export function controllersFor(limits: CgroupLimits): string[] {
 
 /**
  * Enables controllers for the children of `parentDir` (those its own `cgroup.controllers`
- * offers and not yet enabled). The kernel refuses (EBUSY) when the parent holds
- * processes itself and is not the root: the "no internal processes" rule.
+ * offers and not yet enabled). A controller `parentDir` is not offered is enabled in
+ * its ancestors first, up to `root` (the unified mount), so a group nested a few
+ * levels below the agent's delegated group still gets cpu, memory and pids. The kernel
+ * refuses (EBUSY) when a group holds processes itself and is not the root: the "no
+ * internal processes" rule.
  */
-export function enableControllersV2(parentDir: string, wanted: readonly string[]): void {
-  const available = readControl(parentDir, "cgroup.controllers").split(/\s+/);
+export function enableControllersV2(
+  parentDir: string,
+  wanted: readonly string[],
+  root?: string,
+): void {
+  let available = readControl(parentDir, "cgroup.controllers").split(/\s+/);
+  const offeredAbove = wanted.filter((c) => !available.includes(c));
+  if (offeredAbove.length > 0 && root !== undefined && parentDir.startsWith(`${root}/`)) {
+    enableControllersV2(dirname(parentDir), offeredAbove, root);
+    available = readControl(parentDir, "cgroup.controllers").split(/\s+/);
+  }
   const enabled = new Set(readControl(parentDir, "cgroup.subtree_control").split(/\s+/));
   const missing = wanted.filter((c) => available.includes(c) && !enabled.has(c));
   if (missing.length > 0)

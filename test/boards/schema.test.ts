@@ -68,8 +68,8 @@ describe("boards: a bad board file is an error naming file, line and key", funct
     const file = variant(
       dir,
       "fs",
-      /label: rootfs-b, role: rootfs-b, sizeMiB: 1024, filesystem: ext4/,
-      "label: rootfs-b, role: rootfs-b, sizeMiB: 1024, filesystem: btrfs",
+      /label: rootfs-b, role: rootfs-b, sizeMiB: 1536, filesystem: ext4/,
+      "label: rootfs-b, role: rootfs-b, sizeMiB: 1536, filesystem: btrfs",
     );
     const r = show(file);
     assert.equal(r.status, 1);
@@ -85,7 +85,7 @@ describe("boards: a bad board file is an error naming file, line and key", funct
     const file = variant(
       dir,
       "ab",
-      /label: rootfs-b, role: rootfs-b, sizeMiB: 1024/,
+      /label: rootfs-b, role: rootfs-b, sizeMiB: 1536/,
       "label: rootfs-b, role: rootfs-b, sizeMiB: 512",
     );
     const r = show(file);

@@ -26,6 +26,7 @@ describe("outpost image build", function () {
     runOutpost([
       "image",
       "build",
+      "--plain",
       "--board",
       fixture.board,
       "--rootfs",
@@ -126,6 +127,7 @@ describe("outpost image build", function () {
     const bad = runOutpost([
       "image",
       "build",
+      "--plain",
       "--board",
       fixture.board,
       "--rootfs",
@@ -189,6 +191,7 @@ describe("outpost image build", function () {
         join(repoRoot, "cli/main.ts"),
         "image",
         "build",
+        "--plain",
         "--board",
         board,
         "--rootfs",

@@ -13,12 +13,12 @@ describe("images/disk-plan: where partitions go and which ids they get", () => {
       plan.partitions.map((p) => [p.label, p.offset / MiB, p.size / MiB]),
       [
         ["boot", 1, 64],
-        ["rootfs-a", 65, 1024],
-        ["rootfs-b", 1089, 1024],
-        ["data", 2113, 256],
+        ["rootfs-a", 65, 1536],
+        ["rootfs-b", 1601, 1536],
+        ["data", 3137, 256],
       ],
     );
-    assert.equal(plan.size, (2113 + 256 + 1) * MiB);
+    assert.equal(plan.size, (3137 + 256 + 1) * MiB);
   });
 
   it("pins every id: the same board gives the same ids, other boards and labels other ones", () => {

@@ -34,6 +34,9 @@ export function makeFixture(dir: string): { rootfs: string; board: string } {
   chownSync(join(src, "etc/secret"), 1234, 1234);
   writeFileSync(join(src, "usr/bin/tool"), Buffer.alloc(20_000, 7), { mode: 0o755 });
   symlinkSync("../etc/hostname", join(src, "usr/hostname-link"));
+  // Names debugfs must be told exactly: systemd escapes with backslashes; a quote.
+  writeFileSync(join(src, "etc/system-systemd\\x2dcryptsetup.slice"), "[Unit]\n");
+  writeFileSync(join(src, 'etc/say "hi"'), "hi\n");
   writeFileSync(join(src, "boot/efi/EFI/BOOT/BOOTX64.EFI"), "not really an EFI binary\n");
   const rootfs = join(dir, "rootfs.tar.gz");
   execFileSync("tar", ["--numeric-owner", "-czf", rootfs, "-C", src, "."]);

@@ -55,6 +55,7 @@ describe("outpost image flash", function () {
     const r = runOutpost([
       "image",
       "build",
+      "--plain",
       "--board",
       fixture.board,
       "--rootfs",

@@ -37,6 +37,7 @@ describe("outpost image verify", function () {
     const r = runOutpost([
       "image",
       "build",
+      "--plain",
       "--board",
       fixture.board,
       "--rootfs",

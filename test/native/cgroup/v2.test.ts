@@ -81,6 +81,31 @@ describe("cgroup v2 controller files", () => {
     assert.equal(readFileSync(join(dir, "cgroup.subtree_control"), "utf8"), "+cpu +memory");
   });
 
+  it("enables a controller the parent is not offered in its ancestors first, up to the mount (temp dirs laid out like cgroupfs)", () => {
+    const mid = join(dir, "agent");
+    const leaf = join(mid, "partitions");
+    mkdirSync(leaf, { recursive: true });
+    layOut(dir, { "cgroup.controllers": "cpu memory pids\n", "cgroup.subtree_control": "" });
+    layOut(mid, { "cgroup.controllers": "memory\n", "cgroup.subtree_control": "" });
+    layOut(leaf, { "cgroup.controllers": "memory\n", "cgroup.subtree_control": "" });
+    enableControllersV2(leaf, ["cpu", "memory"], dir);
+    assert.equal(readFileSync(join(dir, "cgroup.subtree_control"), "utf8"), "+cpu");
+    assert.equal(readFileSync(join(mid, "cgroup.subtree_control"), "utf8"), "");
+    assert.equal(readFileSync(join(leaf, "cgroup.subtree_control"), "utf8"), "+memory");
+    const outside = mkdtempSync(join(tmpdir(), "outpost-v2-outside-"));
+    try {
+      layOut(outside, { "cgroup.controllers": "\n", "cgroup.subtree_control": "" });
+      enableControllersV2(outside, ["cpu"], dir);
+      assert.equal(
+        readFileSync(join(outside, "cgroup.subtree_control"), "utf8"),
+        "",
+        "nothing above the mount",
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it("reads usage, peak, pids and OOM kills from v2 stat files (temp dir laid out like cgroupfs)", () => {
     layOut(dir, {
       "cpu.stat": "usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n",
