@@ -317,10 +317,22 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
     assert.equal(manifest.status, 1, manifest.output);
     assert.match(manifest.output, /signature does not verify/);
     assert.equal(await slotBSum(machine), before, "slot B was not written");
-    const verify = runOutpost(["image", "verify", tamperedImage, "--key", join(tmp, "release.pub")]);
+    const verify = runOutpost([
+      "image",
+      "verify",
+      tamperedImage,
+      "--key",
+      join(tmp, "release.pub"),
+    ]);
     assert.equal(verify.status, 1);
     assert.match(verify.stderr, /rootfs-a: sha256 is/);
-    const forgedVerify = runOutpost(["image", "verify", tamperedManifest, "--key", join(tmp, "release.pub")]);
+    const forgedVerify = runOutpost([
+      "image",
+      "verify",
+      tamperedManifest,
+      "--key",
+      join(tmp, "release.pub"),
+    ]);
     assert.equal(forgedVerify.status, 1);
     assert.match(forgedVerify.stderr, /signature does not verify/);
     assert.equal((await otaStatus(machine)).state.slots.b.health, "dirty");
