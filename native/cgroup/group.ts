@@ -156,8 +156,10 @@ export class Cgroup {
     }
     // A group opened as it was (after an agent restart) or made without limits may
     // sit below parents that never enabled these controllers.
-    if (this.dirs.unified !== this.layout.unified) {
-      enableControllersV2(dirname(this.dirs.unified), controllersFor(onV2), this.layout.unified);
+    const offered = readControl(this.dirs.unified, "cgroup.controllers").split(/\s+/);
+    const lacking = controllersFor(onV2).filter((c) => !offered.includes(c));
+    if (lacking.length > 0 && this.dirs.unified !== this.layout.unified) {
+      enableControllersV2(dirname(this.dirs.unified), lacking, this.layout.unified);
     }
     applyLimitsV2(this.dirs.unified, onV2);
   }

@@ -79,6 +79,7 @@ describe("realtime cpu partitions on cgroup v2 (temp dir laid out like cgroupfs:
     const dir = join(root, name);
     mkdirSync(dir);
     for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(dir, f), "");
+    writeFileSync(join(dir, "cgroup.controllers"), "cpuset cpu memory pids\n");
     writeFileSync(join(dir, "cpuset.cpus.partition"), partitionReadBack);
     return new Cgroup({ mode: "v2", unified: root, v1: {} }, { unified: dir, v1: {} });
   }
