@@ -140,6 +140,17 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
     return r.output.trim();
   }
 
+  /** `ota install` of a bundle from the bundle disk into slot B, then a reboot that GRUB sends into B. */
+  async function installAndRebootIntoB(machine: QemuVm, bundle: string): Promise<void> {
+    await machine.run("mkdir -p /mnt/bundles && mount -o ro LABEL=bundles /mnt/bundles");
+    const install = await machine.run(`outpost ota install /mnt/bundles/${bundle}`, 900_000);
+    assert.equal(install.status, 0, install.output);
+    assert.match(install.output, /into slot b/);
+    const from = machine.mark();
+    machine.child.stdin?.write("systemctl reboot\n");
+    assert.equal((await machine.waitFor(/outpost: slot ([ab]) /, 180_000, from))[1], "b");
+  }
+
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-image-"));
     const board = loadBoard(BOARD);
@@ -363,13 +374,7 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
 
   it("an update whose agent never becomes healthy is rejected and the box returns to A by itself", async () => {
     const machine = vm as QemuVm;
-    await machine.run("mkdir -p /mnt/bundles && mount -o ro LABEL=bundles /mnt/bundles");
-    const install = await machine.run("outpost ota install /mnt/bundles/bad.img", 900_000);
-    assert.equal(install.status, 0, install.output);
-    assert.match(install.output, /into slot b/);
-    const from = machine.mark();
-    machine.child.stdin?.write("systemctl reboot\n");
-    assert.equal((await machine.waitFor(/outpost: slot ([ab]) /, 180_000, from))[1], "b");
+    await installAndRebootIntoB(machine, "bad.img");
     // No one types: the agent on B rejects it after the health window and reboots.
     const back = await machine.waitFor(
       /outpost: slot ([ab]) /,
@@ -387,18 +392,12 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
 
   it("a healthy update: A → install B → boot B → health passes → B committed, surviving a power cut in its trial boot", async () => {
     const machine = vm as QemuVm;
-    await machine.run("mkdir -p /mnt/bundles && mount -o ro LABEL=bundles /mnt/bundles");
-    const install = await machine.run("outpost ota install /mnt/bundles/good.img", 900_000);
-    assert.equal(install.status, 0, install.output);
-    let from = machine.mark();
-    machine.child.stdin?.write("systemctl reboot\n");
-    assert.equal((await machine.waitFor(/outpost: slot ([ab]) /, 180_000, from))[1], "b");
+    await installAndRebootIntoB(machine, "good.img");
     // The plug is pulled during B's first trial boot, before its agent could commit it.
     await machine.powerOff();
     const again = boot();
-    from = again.mark();
     assert.equal(
-      await shellAfterBoot(again, from),
+      await shellAfterBoot(again, again.mark()),
       "b",
       "a power cut costs a trial boot, not the update",
     );
