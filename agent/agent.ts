@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { Cgroup, readCpuTopology } from "../native/index.js";
+import { Cgroup, readCpuTopology, resolveUser } from "../native/index.js";
 import type { OtaConfig } from "../ota/index.js";
 import { NodeLink, TelemetrySink } from "../protocol/index.js";
 import { KnobJournal } from "../realtime/index.js";
@@ -11,13 +11,13 @@ import { Converger } from "./converge/converger.js";
 import { Journal } from "./converge/journal.js";
 import { SyncLoop } from "./converge/sync-loop.js";
 import { checkTraversable, openAgentDataDir } from "./data-dir.js";
+import { AgentConfigError } from "./errors.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { TelemetryRelay } from "./local-api/telemetry-relay.js";
 import type { AgentMetrics } from "./metrics.js";
 import { moveIntoAgentLeaf } from "./partitions/agent-leaf.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
-import { ensureSystemUser } from "./partitions/system-user.js";
 import { NodeCores } from "./rt/node-cores.js";
 import { RealtimeInstances } from "./rt/realtime-instances.js";
 import { SoftwareStore } from "./software/software-store.js";
@@ -43,8 +43,18 @@ export interface AgentOptions {
   cgroupParent?: Cgroup;
   /** Partition accounts are `<userPrefix>N` (default `outpost-p`). */
   userPrefix?: string;
-  /** Account builds run as (default `outpost-build`). */
-  buildUser?: string;
+  /**
+   * Each install builds as an account of its own, `<buildAccountPrefix><12 hex>`, made
+   * for the build and removed after it (default `outpost-b`).
+   */
+  buildAccountPrefix?: string;
+  /** The unprivileged account descriptors and `file:` sources are read as (default `nobody`). */
+  readerUser?: string;
+  /**
+   * Directories whose files any release's `build.fetch` may name (`--file-root`); a
+   * release may always fetch from below its own descriptor's directory.
+   */
+  fileRoots?: readonly string[];
   board?: string;
   syncIntervalMs?: number;
   fullPassMs?: number;
@@ -95,6 +105,18 @@ function openRealtime(
   });
 }
 
+/** The reader account must exist and must not be root: it is what keeps reads unprivileged. */
+function checkReader(name: string): string {
+  let user: ReturnType<typeof resolveUser>;
+  try {
+    user = resolveUser(name);
+  } catch (err) {
+    throw new AgentConfigError(`reader account '${name}' is unusable: ${(err as Error).message}`);
+  }
+  if (user.uid === 0) throw new AgentConfigError(`reader account '${name}' is root`);
+  return name;
+}
+
 export interface RunningAgent {
   publicKey: string;
   /** Where the metrics are served, when asked for. */
@@ -141,16 +163,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     own && partitionOptions.cgroupParent
       ? openRealtime(paths.dir, own, partitionOptions.cgroupParent, buildCgroup, logger, options)
       : undefined;
-  const buildUser = isolated
-    ? (() => {
-        const name = options.buildUser ?? "outpost-build";
-        const u = ensureSystemUser(name, "/nonexistent");
-        return { name, uid: u.uid, gid: u.gid };
-      })()
-    : undefined;
+  const reader = isolated ? checkReader(options.readerUser ?? "nobody") : undefined;
   const software = SoftwareStore.open({
     root: paths.software,
-    ...(buildUser ? { buildUser } : {}),
+    records: paths.records,
+    builds: paths.builds,
+    access: {
+      fileRoots: options.fileRoots ?? [],
+      forbidden: [paths.dir],
+      ...(reader ? { reader } : {}),
+    },
+    ...(isolated ? { buildAccountPrefix: options.buildAccountPrefix ?? "outpost-b" } : {}),
     ...(buildCgroup ? { buildCgroup } : {}),
     logger,
     ...(options.installBackoff ? { backoff: options.installBackoff } : {}),

@@ -9,7 +9,9 @@ import { AgentDataDirError } from "./errors.js";
  * | path          | mode | what                                                 |
  * | ------------- | ---- | ---------------------------------------------------- |
  * | `node.key`    | 0600 | the node's CURVE secret key (Z85)                    |
- * | `software/`   | 0755 | installed releases, one directory each               |
+ * | `software/`   | 0755 | installed release trees, root-owned, one per install |
+ * | `releases/`   | 0700 | the agent's record of each complete install          |
+ * | `builds/`     | 0711 | each build's work dir (its account's, 0700) and log  |
  * | `partitions/` | 0711 | one directory per partition, owned by its user, 0750 |
  * | `logs/`       | 0711 | one root-owned log directory per partition, 0750     |
  * | `api/`        | 0711 | `pN.sock`: partition N's local API, 0660 root:pN     |
@@ -18,6 +20,8 @@ export interface AgentPaths {
   dir: string;
   keyFile: string;
   software: string;
+  records: string;
+  builds: string;
   partitions: string;
   logs: string;
   api: string;
@@ -28,6 +32,8 @@ export function agentPaths(dir: string): AgentPaths {
     dir,
     keyFile: join(dir, "node.key"),
     software: join(dir, "software"),
+    records: join(dir, "releases"),
+    builds: join(dir, "builds"),
     partitions: join(dir, "partitions"),
     logs: join(dir, "logs"),
     api: join(dir, "api"),
@@ -54,6 +60,8 @@ export function openAgentDataDir(dir: string): AgentPaths {
   const paths = agentPaths(dir);
   ensureDir(paths.dir, 0o711);
   ensureDir(paths.software, 0o755);
+  ensureDir(paths.records, 0o700);
+  ensureDir(paths.builds, 0o711);
   ensureDir(paths.partitions, 0o711);
   ensureDir(paths.logs, 0o711);
   ensureDir(paths.api, 0o711);

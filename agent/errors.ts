@@ -18,6 +18,15 @@ export class AgentDataDirError extends AgentError {
   }
 }
 
+/** The agent's settings contradict each other or name something unusable. */
+export class AgentConfigError extends AgentError {
+  override readonly code = "E_AGENT_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentConfigError";
+  }
+}
+
 /** A partition could not be created or removed; `partition` names it, `step` says what failed. */
 export class PartitionError extends AgentError {
   override readonly code = "E_AGENT_PARTITION";
@@ -29,6 +38,19 @@ export class PartitionError extends AgentError {
   ) {
     super(`partition ${partition}: ${step}: ${reason}`, options);
     this.name = "PartitionError";
+  }
+}
+
+/** A write or read below a directory was refused or failed; `path` names the file. */
+export class BeneathError extends AgentError {
+  override readonly code = "E_AGENT_PATH";
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause: unknown },
+  ) {
+    super(`${path}: ${reason}`, options);
+    this.name = "BeneathError";
   }
 }
 

@@ -41,6 +41,12 @@ export {
 export { instanceVars, renderRequests } from "./instances/render-requests.js";
 export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
 export {
+  type Owner,
+  readFileBeneath,
+  type WriteBeneathOptions,
+  writeFileBeneath,
+} from "./files/write-beneath.js";
+export {
   LocalApi,
   type LocalApiInstance,
   type LocalApiTelemetry,
@@ -100,10 +106,9 @@ export type {
 } from "./software/descriptor.js";
 export { descriptorSchema } from "./software/descriptor-schema.js";
 export {
-  DESCRIPTOR_COPY,
-  INSTALLED_MARK,
   type InstalledSoftware,
   type InstallOptions,
+  installedDescriptor,
   installPaths,
   installSoftware,
   listInstalled,
@@ -111,6 +116,9 @@ export {
   softwareId,
 } from "./software/install.js";
 export { parseDescriptor, validateParameters } from "./software/parse-descriptor.js";
+export { type BuildAccount, buildAccountPattern, listBuildAccounts } from "./software/build-account.js";
+export { normaliseInstalledTree } from "./software/normalise-tree.js";
+export { type SourceAccess } from "./software/source.js";
 export {
   DEFAULT_INSTALL_BACKOFF,
   type InstallFailure,

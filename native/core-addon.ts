@@ -67,6 +67,20 @@ export interface CoreAddon {
   munlockall(): void;
   mlockConstants: Record<"CURRENT" | "FUTURE" | "ONFAULT", number>;
   spawn(plan: NativeSpawnPlan): NativeSpawned;
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  mkdirat(dirfd: number, name: string, mode: number): void;
+  renameat(fromDirfd: number, from: string, toDirfd: number, to: string): void;
+  unlinkat(dirfd: number, name: string, flags: number): void;
+  fdAtConstants: Record<
+    | "AT_FDCWD"
+    | "AT_REMOVEDIR"
+    | "O_PATH"
+    | "RESOLVE_NO_XDEV"
+    | "RESOLVE_NO_MAGICLINKS"
+    | "RESOLVE_NO_SYMLINKS"
+    | "RESOLVE_BENEATH",
+    number
+  >;
   ExitWatch: new (
     pid: number,
     pidfd: number,

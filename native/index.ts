@@ -49,6 +49,15 @@ export {
   readOnlineCpus,
   readRawCpuTopology,
 } from "./cpu-topology.js";
+export {
+  atFdcwd,
+  mkdirat,
+  oPath,
+  openat2,
+  type ResolveFlag,
+  renameat,
+  unlinkat,
+} from "./fd-at.js";
 export { isNativeSystemError, NativeAddonMissingError, type NativeSystemError } from "./errors.js";
 export {
   type KernelParameter,

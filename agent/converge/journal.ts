@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { DesiredInstance, RequestedState } from "../../protocol/index.js";
-import { writeFileAtomic } from "../atomic-file.js";
 import { AgentDataDirError } from "../errors.js";
+import { writeFileBeneath } from "../files/write-beneath.js";
 import type { ProcessIdentity } from "../supervisor/process-identity.js";
 
 /** What the agent did for one instance, as far as the next start needs to know. */
@@ -41,7 +42,7 @@ interface JournalFile {
 
 /**
  * The agent's local journal (`<data>/journal.json`), rewritten atomically on every
- * change (see writeFileAtomic): after `kill -9` or a power cut it holds the last state
+ * change (see writeFileBeneath): after `kill -9` or a power cut it holds the last state
  * written, never a torn one.
  */
 export class Journal {
@@ -112,6 +113,8 @@ export class Journal {
   }
 
   private save(): void {
-    writeFileAtomic(this.path, `${JSON.stringify(this.data)}\n`, 0o600);
+    writeFileBeneath(dirname(this.path), basename(this.path), `${JSON.stringify(this.data)}\n`, {
+      mode: 0o600,
+    });
   }
 }

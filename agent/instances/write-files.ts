@@ -1,5 +1,6 @@
-import { spawn } from "../../native/index.js";
-import { AgentError } from "../errors.js";
+import { relative } from "node:path";
+import { AgentError, BeneathError } from "../errors.js";
+import { writeFileBeneath } from "../files/write-beneath.js";
 import type { Partition } from "../partitions/partitions.js";
 import type { RenderedFile } from "./render.js";
 
@@ -9,53 +10,36 @@ export class InstanceFileError extends AgentError {
   constructor(
     readonly path: string,
     reason: string,
+    options?: { cause: unknown },
   ) {
-    super(`cannot write ${path}: ${reason}`);
+    super(`cannot write ${path}: ${reason}`, options);
     this.name = "InstanceFileError";
   }
 }
 
-// Runs as the partition user: mkdir, write a sibling, set its mode, rename over.
-const WRITE =
-  'set -e; mkdir -p -- "$(dirname -- "$1")"; cat > "$1.outpost-tmp"; chmod "$2" "$1.outpost-tmp"; mv -f -- "$1.outpost-tmp" "$1"';
-
-async function writeOne(partition: Partition, file: RenderedFile): Promise<void> {
-  let child: ReturnType<typeof spawn>;
-  try {
-    child = spawn({
-      command: "/bin/sh",
-      args: ["-c", WRITE, "sh", file.path, file.mode.toString(8)],
-      env: { PATH: "/usr/bin:/bin" },
-      cwd: partition.path,
-      ...(partition.isolated ? { user: partition.user } : {}),
-      umask: 0o027,
-      stdio: ["pipe", "ignore", "pipe"],
-    });
-  } catch (err) {
-    throw new InstanceFileError(file.path, (err as Error).message);
-  }
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const closed = new Promise<void>((r) =>
-    child.stderr ? child.stderr.once("close", () => r()) : r(),
-  );
-  child.stdin?.end(file.content);
-  const status = await child.exited;
-  await closed;
-  if (status.code !== 0)
-    throw new InstanceFileError(file.path, stderr.trim() || `exit status ${status.code}`);
-}
-
 /**
- * Writes an instance's rendered files as the partition's own user: the partition owns
- * its directory, so root never follows a path the partition controls (a symlink there
- * cannot make the agent write outside it). Each file is replaced by rename.
+ * Writes an instance's rendered files into its partition, owned by the partition user.
+ * The agent writes them itself, fd-relative below the partition directory: a symlink
+ * the partition planted anywhere on the way is refused, one at the file itself is
+ * replaced, and a FIFO there can neither be opened nor stall the agent (the content
+ * goes to a new file of an unpredictable name, renamed over the old). No process runs
+ * for it, so nothing outside the partition's cgroup ever has its uid.
  */
 export async function writeInstanceFiles(
   partition: Partition,
   files: readonly RenderedFile[],
 ): Promise<void> {
-  for (const file of files) await writeOne(partition, file);
+  const owner = partition.isolated ? { uid: partition.uid, gid: partition.gid } : undefined;
+  for (const file of files) {
+    try {
+      writeFileBeneath(partition.path, relative(partition.path, file.path), file.content, {
+        mode: file.mode,
+        dirMode: 0o750,
+        ...(owner ? { owner } : {}),
+      });
+    } catch (err) {
+      const reason = err instanceof BeneathError ? err.reason : (err as Error).message;
+      throw new InstanceFileError(file.path, reason, { cause: err });
+    }
+  }
 }

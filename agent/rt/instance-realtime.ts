@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ProfileName } from "../../realtime/index.js";
 import { Journal } from "../converge/journal.js";
 import { RealtimeSetupError } from "../errors.js";
-import { DESCRIPTOR_COPY } from "../software/install.js";
-import { parseDescriptor } from "../software/parse-descriptor.js";
+import { agentPaths } from "../data-dir.js";
+import { installedDescriptor } from "../software/install.js";
 
 /** What an RT instance holds on this node, read from the agent's data directory. */
 export interface InstanceRealtimeView {
@@ -32,8 +32,13 @@ export function instanceRealtimeOf(dataDir: string, name: string): InstanceRealt
       `instance ${name} holds no whole cores (${entry.phase}; only a started RT instance does)`,
     );
   }
-  const descriptorPath = join(dataDir, "software", entry.softwareId ?? "", DESCRIPTOR_COPY);
-  const descriptor = parseDescriptor(readFileSync(descriptorPath, "utf8"), entry.software);
+  const paths = agentPaths(dataDir);
+  const descriptor = installedDescriptor(
+    { root: paths.software, records: paths.records, builds: paths.builds },
+    entry.softwareId ?? "",
+  );
+  if (!descriptor)
+    throw new RealtimeSetupError(`instance ${name}: its release is not installed (${paths.records})`);
   const rt = (descriptor.instance?.processes ?? []).find((p) => p.realtime !== undefined);
   const held = journal.names().flatMap((n) => {
     const e = journal.get(n);

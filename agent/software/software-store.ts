@@ -1,5 +1,7 @@
 import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import { FetchError } from "../errors.js";
+import { listBuildAccounts } from "./build-account.js";
+import { removeSystemUser } from "../partitions/system-user.js";
 import {
   type InstalledSoftware,
   type InstallOptions,
@@ -30,12 +32,20 @@ export class SoftwareStore {
 
   private constructor(private readonly options: InstallOptions & { backoff?: BackoffOptions }) {}
 
-  /** Cleans what interrupted installs left and loads the complete ones. */
+  /**
+   * Cleans what interrupted installs left (work directories, unrecorded trees, build
+   * accounts) and loads the complete ones.
+   */
   static open(options: InstallOptions & { backoff?: BackoffOptions }): SoftwareStore {
     const store = new SoftwareStore(options);
-    const removed = removeInterruptedInstalls(options.root);
+    const removed = removeInterruptedInstalls(options);
+    if (options.buildAccountPrefix)
+      for (const account of listBuildAccounts(options.buildAccountPrefix)) {
+        removeSystemUser(account);
+        removed.push(account);
+      }
     if (removed.length > 0) options.logger.warn({ removed }, "software.interrupted_removed");
-    for (const sw of listInstalled(options.root).sort((a, b) => a.installedAt - b.installedAt))
+    for (const sw of listInstalled(options).sort((a, b) => a.installedAt - b.installedAt))
       store.installed.set(sw.url, sw);
     return store;
   }

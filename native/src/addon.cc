@@ -3,6 +3,7 @@
 #include "latency-probe.h"
 #include "uname.h"
 #include "affinity.h"
+#include "fd-at.h"
 #include "mlock.h"
 #include "pidfd-watch.h"
 #include "rlimit.h"
@@ -30,6 +31,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlockConstants", outpost::MlockConstants(env));
   exports.Set("spawn", Napi::Function::New(env, outpost::Spawn, "spawn"));
   exports.Set("ExitWatch", outpost::ExitWatch::Define(env));
+  exports.Set("openat2", Napi::Function::New(env, outpost::Openat2, "openat2"));
+  exports.Set("mkdirat", Napi::Function::New(env, outpost::Mkdirat, "mkdirat"));
+  exports.Set("renameat", Napi::Function::New(env, outpost::Renameat, "renameat"));
+  exports.Set("unlinkat", Napi::Function::New(env, outpost::Unlinkat, "unlinkat"));
+  exports.Set("fdAtConstants", outpost::FdAtConstants(env));
   return exports;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Kernel interfaces glibc 2.36 (Debian 12, also the aarch64 sysroot) has no wrappers
-// for: sched_setattr/getattr, clone3, pidfd_open, pidfd_send_signal. The structs are
+// for: sched_setattr/getattr, clone3, pidfd_open, pidfd_send_signal, openat2. The structs are
 // declared here under our own names so a newer glibc that adds its own cannot clash.
 #include <signal.h>
 #include <sys/syscall.h>
@@ -41,6 +41,18 @@ struct CloneArgs {
   uint64_t cgroup;
 };
 
+// include/uapi/linux/openat2.h (OPEN_HOW_SIZE_VER0: 24 bytes).
+struct OpenHow {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+
+constexpr uint64_t kResolveNoXdev = 0x01;
+constexpr uint64_t kResolveNoMagiclinks = 0x02;
+constexpr uint64_t kResolveNoSymlinks = 0x04;
+constexpr uint64_t kResolveBeneath = 0x08;
+
 constexpr int kSchedDeadline = 6;
 constexpr uint64_t kSchedFlagResetOnFork = 0x01;
 constexpr uint64_t kClonePidfd = 0x00001000ULL;
@@ -60,6 +72,10 @@ inline int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open
 
 inline int PidfdSendSignal(int pidfd, int sig) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
+}
+
+inline int Openat2(int dirfd, const char* path, OpenHow* how) {
+  return static_cast<int>(syscall(SYS_openat2, dirfd, path, how, sizeof(OpenHow)));
 }
 
 }  // namespace outpost::linux_abi

@@ -74,7 +74,7 @@ describe("node agent with a real master on loopback", function () {
       logger,
       cgroupParent: parent,
       userPrefix,
-      buildUser,
+      buildAccountPrefix: buildUser,
       syncIntervalMs: 200,
       restartBackoff: { initialMs: 1500, maxMs: 1500 },
       installBackoff: { initialMs: 60_000, maxMs: 60_000 },
@@ -132,7 +132,6 @@ describe("node agent with a real master on loopback", function () {
     await master?.close();
     if (parent) await removeCgroupTree(parent);
     for (const n of [1, 2, 3, 4]) removeSystemUser(`${userPrefix}${n}`);
-    removeSystemUser(buildUser);
     rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -63,7 +63,6 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
     await sim?.stop();
     if (group) await removeCgroupTree(group);
     for (const n of [1, 2]) removeSystemUser(`${userPrefix}${n}`);
-    removeSystemUser(buildUser);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -99,7 +98,7 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
       logger,
       cgroupParent: group,
       userPrefix,
-      buildUser,
+      buildAccountPrefix: buildUser,
       syncIntervalMs: 500,
     });
     const release = join(repoRoot, "collector", "release", "software.yaml");

@@ -176,7 +176,7 @@ describe("agent local API: telemetry relayed to the master", function () {
       logger,
       cgroupParent: parent,
       userPrefix,
-      buildUser,
+      buildAccountPrefix: buildUser,
       syncIntervalMs: 200,
       stopTimeoutMs: 2000,
       relayTimeoutMs: 1000,
@@ -214,7 +214,6 @@ describe("agent local API: telemetry relayed to the master", function () {
     await master?.close();
     if (parent) await removeCgroupTree(parent);
     for (const n of [1, 2, 3]) removeSystemUser(`${userPrefix}${n}`);
-    removeSystemUser(buildUser);
     rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -1,0 +1,211 @@
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  constants as fs,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  readSync,
+  writeSync,
+} from "node:fs";
+import { posix } from "node:path";
+import {
+  atFdcwd,
+  mkdirat,
+  openat2,
+  type ResolveFlag,
+  renameat,
+  unlinkat,
+} from "../../native/index.js";
+import { BeneathError } from "../errors.js";
+
+/** No symlink anywhere, no `..` or absolute path out of the root, no /proc magic link. */
+const STRICT: readonly ResolveFlag[] = ["beneath", "noSymlinks", "noMagiclinks"];
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface WriteBeneathOptions {
+  mode: number;
+  /** The file's owner (default: the agent's own uid and gid). */
+  owner?: Owner;
+  /** Directories made on the way: their mode (default 0755) and owner (default `owner`). */
+  dirMode?: number;
+  /** Flush the file and the directory entry to disk (default true). */
+  durable?: boolean;
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case "ELOOP":
+      return "a symbolic link is in the way (refused)";
+    case "EXDEV":
+      return "the path leaves its directory (refused)";
+    case "ENOTDIR":
+      return "a component is not a directory";
+    case "EISDIR":
+      return "a directory is in the way";
+    case "EAGAIN":
+      return "the directory kept changing while it was resolved (refused)";
+    default:
+      return e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ""}` : String(err);
+  }
+}
+
+/** `rel` split into components; anything that is not a plain relative path is refused. */
+function components(root: string, rel: string): string[] {
+  const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
+  if (posix.isAbsolute(rel) || parts.length === 0 || parts.includes(".."))
+    throw new BeneathError(posix.join(root, rel), "not a plain relative path (refused)");
+  return parts;
+}
+
+function withFd<T>(fd: number, run: (fd: number) => T): T {
+  try {
+    return run(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The root itself is a path the agent made: only its last component may not be a link. */
+function openRoot(root: string): number {
+  return openat2(atFdcwd(), root, fs.O_RDONLY | fs.O_DIRECTORY | fs.O_NOFOLLOW);
+}
+
+/**
+ * A directory fd for `dirParts` below `rootFd`, each component resolved without links;
+ * missing ones are made with `mode` and `owner` when `create` is given.
+ */
+function openDir(
+  rootFd: number,
+  dirParts: readonly string[],
+  create: { mode: number; owner?: Owner } | undefined,
+): number {
+  let fd = openat2(rootFd, ".", fs.O_RDONLY | fs.O_DIRECTORY, { resolve: STRICT });
+  for (const part of dirParts) {
+    let next: number;
+    try {
+      next = openat2(fd, part, fs.O_RDONLY | fs.O_DIRECTORY, { resolve: STRICT });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || !create) {
+        closeSync(fd);
+        throw err;
+      }
+      try {
+        mkdirat(fd, part, create.mode);
+      } catch (mkErr) {
+        if ((mkErr as NodeJS.ErrnoException).code !== "EEXIST") {
+          closeSync(fd);
+          throw mkErr;
+        }
+      }
+      next = openat2(fd, part, fs.O_RDONLY | fs.O_DIRECTORY, { resolve: STRICT });
+      if (create.owner) fchownSync(next, create.owner.uid, create.owner.gid);
+    }
+    closeSync(fd);
+    fd = next;
+  }
+  return fd;
+}
+
+/**
+ * Replaces `root/rel` with `data` as root may safely do in a tree someone else can
+ * write: every component resolved fd-relative with no symlink and no way out of `root`,
+ * the content written to a new file of an unpredictable name (O_EXCL, O_NOFOLLOW,
+ * O_NONBLOCK: never an existing file, link or FIFO), then renamed over the target. A
+ * link or FIFO planted at the target is replaced, never followed. After a crash the
+ * target holds the old or the new content.
+ */
+export function writeFileBeneath(
+  root: string,
+  rel: string,
+  data: string | Uint8Array,
+  options: WriteBeneathOptions,
+): void {
+  const parts = components(root, rel);
+  const name = parts.pop() as string;
+  const where = posix.join(root, rel);
+  const durable = options.durable ?? true;
+  try {
+    withFd(openRoot(root), (rootFd) =>
+      withFd(
+        openDir(rootFd, parts, {
+          mode: options.dirMode ?? 0o755,
+          ...(options.owner ? { owner: options.owner } : {}),
+        }),
+        (dirFd) => {
+          const tmp = `.${name.slice(0, 200)}.${randomBytes(8).toString("hex")}.tmp`;
+          const fd = openat2(
+            dirFd,
+            tmp,
+            fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | fs.O_NOFOLLOW | fs.O_NONBLOCK,
+            { mode: 0o600, resolve: STRICT },
+          );
+          try {
+            withFd(fd, () => {
+              const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+              for (let off = 0; off < bytes.length; )
+                off += writeSync(fd, bytes, off, bytes.length - off);
+              if (options.owner) fchownSync(fd, options.owner.uid, options.owner.gid);
+              fchmodSync(fd, options.mode);
+              if (durable) fsyncSync(fd);
+            });
+            renameat(dirFd, tmp, dirFd, name);
+          } catch (err) {
+            try {
+              unlinkat(dirFd, tmp);
+            } catch {
+              // Not created, or already renamed: nothing to take back.
+            }
+            throw err;
+          }
+          if (durable) fsyncSync(dirFd);
+        },
+      ),
+    );
+  } catch (err) {
+    if (err instanceof BeneathError) throw err;
+    throw new BeneathError(where, reasonOf(err), { cause: err });
+  }
+}
+
+/**
+ * Reads `root/rel` if it is a regular file of at most `maxBytes`, resolved like
+ * writeFileBeneath (no link, no way out) and opened O_NONBLOCK, so neither a link nor a
+ * FIFO planted there can redirect or stall the reader.
+ */
+export function readFileBeneath(root: string, rel: string, maxBytes: number): Buffer {
+  const parts = components(root, rel);
+  const where = posix.join(root, rel);
+  try {
+    return withFd(openRoot(root), (rootFd) =>
+      withFd(
+        openat2(rootFd, parts.join("/"), fs.O_RDONLY | fs.O_NOFOLLOW | fs.O_NONBLOCK, {
+          resolve: STRICT,
+        }),
+        (fd) => {
+          const st = fstatSync(fd);
+          if (!st.isFile()) throw new BeneathError(where, "not a regular file (refused)");
+          if (st.size > maxBytes)
+            throw new BeneathError(where, `larger than ${maxBytes} bytes (refused)`);
+          const buf = Buffer.alloc(st.size);
+          let off = 0;
+          while (off < st.size) {
+            const n = readSync(fd, buf, off, st.size - off, off);
+            if (n === 0) break;
+            off += n;
+          }
+          return buf.subarray(0, off);
+        },
+      ),
+    );
+  } catch (err) {
+    if (err instanceof BeneathError) throw err;
+    throw new BeneathError(where, reasonOf(err), { cause: err });
+  }
+}
