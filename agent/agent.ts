@@ -62,6 +62,8 @@ export interface AgentOptions {
   restartBackoff?: BackoffOptions;
   installBackoff?: BackoffOptions;
   stopTimeoutMs?: number;
+  /** How long a converge pass waits for one instance's action before going on (default 15 s). */
+  actionBudgetMs?: number;
   /** Serve Prometheus metrics on this address (`/metrics`). */
   metrics?: { host: string; port: number };
   /**
@@ -207,6 +209,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     apiDir: paths.api,
     ...(realtime ? { realtime } : {}),
     wake: () => loop?.wake(),
+    ...(options.actionBudgetMs !== undefined ? { actionBudgetMs: options.actionBudgetMs } : {}),
   });
   if (journal.desired) await converger.apply(journal.desired);
   const link = new NodeLink({

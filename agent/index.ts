@@ -1,5 +1,6 @@
 export { type AgentOptions, type RunningAgent, startAgent } from "./agent.js";
 export { type BackoffOptions, backoffDelay } from "./backoff.js";
+export { type AgentConfigFile, agentConfigSchema } from "./config-schema.js";
 export {
   Converger,
   type ConvergerOptions,
@@ -25,6 +26,12 @@ export { REPORT_HEARTBEAT_MS, SyncLoop, type SyncLoopOptions } from "./converge/
 export { UsageMeter } from "./converge/usage-meter.js";
 export { type AgentPaths, agentPaths, checkTraversable, openAgentDataDir } from "./data-dir.js";
 export * from "./errors.js";
+export {
+  type Owner,
+  readFileBeneath,
+  type WriteBeneathOptions,
+  writeFileBeneath,
+} from "./files/write-beneath.js";
 export { loadOrCreateIdentity } from "./identity.js";
 export {
   InstanceRuntime,
@@ -40,12 +47,6 @@ export {
 } from "./instances/render.js";
 export { instanceVars, renderRequests } from "./instances/render-requests.js";
 export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
-export {
-  type Owner,
-  readFileBeneath,
-  type WriteBeneathOptions,
-  writeFileBeneath,
-} from "./files/write-beneath.js";
 export {
   LocalApi,
   type LocalApiInstance,
@@ -95,6 +96,11 @@ export {
   type SelfRepair,
 } from "./promises/promise-checker.js";
 export { type InstanceRealtimeView, instanceRealtimeOf } from "./rt/instance-realtime.js";
+export {
+  type BuildAccount,
+  buildAccountPattern,
+  listBuildAccounts,
+} from "./software/build-account.js";
 export type {
   FetchSpec,
   FileSpec,
@@ -115,15 +121,14 @@ export {
   removeInterruptedInstalls,
   softwareId,
 } from "./software/install.js";
-export { parseDescriptor, validateParameters } from "./software/parse-descriptor.js";
-export { type BuildAccount, buildAccountPattern, listBuildAccounts } from "./software/build-account.js";
 export { normaliseInstalledTree } from "./software/normalise-tree.js";
-export { type SourceAccess } from "./software/source.js";
+export { parseDescriptor, validateParameters } from "./software/parse-descriptor.js";
 export {
   DEFAULT_INSTALL_BACKOFF,
   type InstallFailure,
   SoftwareStore,
 } from "./software/software-store.js";
+export type { SourceAccess } from "./software/source.js";
 export {
   DEFAULT_LOG_ROTATION,
   type LogRotation,

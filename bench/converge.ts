@@ -31,10 +31,7 @@ if (!Number.isInteger(instances) || instances < 1 || instances > 254)
   throw new RangeError("--instances must be 1..254");
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
-const accounts = [
-  ...Array.from({ length: instances }, (_, i) => `outpost-p${i + 1}`),
-  "outpost-build",
-];
+const accounts = Array.from({ length: instances }, (_, i) => `outpost-p${i + 1}`);
 const taken = accounts.filter((a) => {
   try {
     resolveUser(a);

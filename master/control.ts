@@ -1,5 +1,10 @@
 import type { Logger } from "pino";
-import type { InstanceReport, NodeRequest, ReplyBody } from "../protocol/index.js";
+import {
+  type InstanceReport,
+  type NodeRequest,
+  type ReplyBody,
+  validateInstanceReports,
+} from "../protocol/index.js";
 import { UnknownNodeError } from "./errors.js";
 import type { TelemetryIngest } from "./ingest.js";
 import type { MasterMetrics } from "./metrics.js";
@@ -84,21 +89,27 @@ export class ControlHandler {
         };
       }
       case "report": {
+        // Each instance on its own: one invalid instance is dropped, never the report.
+        const { valid, rejected } = validateInstanceReports(request.instances);
+        if (rejected.length > 0) {
+          this.metrics.instanceReportsRejected.inc(rejected.length);
+          this.logger.warn({ node: name, rejected }, "report.instances_rejected");
+        }
         // Usage first: the final figures of an instance reported destroyed still count.
         const foreignUsage = await this.store.addUsage(name, request.usage, at);
-        const ignored = await this.store.applyReport(name, request.instances, at);
-        for (const r of request.instances)
+        const ignored = await this.store.applyReport(name, valid, at);
+        for (const r of valid)
           if (r.requests !== undefined && !ignored.includes(r.name))
             await this.orchestrator.apply(name, r.name, r.requests, at);
         this.onReport?.(
           name,
-          request.instances.filter((r) => !ignored.includes(r.name)),
+          valid.filter((r) => !ignored.includes(r.name)),
           at,
         );
         const unknown = [...new Set([...ignored, ...foreignUsage])];
         if (unknown.length > 0)
           this.logger.warn({ node: name, instances: unknown }, "report.unknown_instances");
-        return { type: "ack" };
+        return rejected.length > 0 ? { type: "ack", rejected } : { type: "ack" };
       }
       case "telemetry": {
         const { v: _v, id: _id, type: _type, node: _node, ...chunk } = request;

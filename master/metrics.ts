@@ -16,6 +16,11 @@ export class MasterMetrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  readonly instanceReportsRejected = new Counter({
+    name: "outpost_master_instance_reports_rejected_total",
+    help: "Instances of node reports dropped as invalid (the rest of each report applied)",
+    registers: [this.registry],
+  });
   readonly denied = new Counter({
     name: "outpost_master_connections_denied_total",
     help: "CURVE handshakes refused because the node key is unknown",

@@ -49,6 +49,7 @@ export {
   readOnlineCpus,
   readRawCpuTopology,
 } from "./cpu-topology.js";
+export { isNativeSystemError, NativeAddonMissingError, type NativeSystemError } from "./errors.js";
 export {
   atFdcwd,
   mkdirat,
@@ -58,7 +59,6 @@ export {
   renameat,
   unlinkat,
 } from "./fd-at.js";
-export { isNativeSystemError, NativeAddonMissingError, type NativeSystemError } from "./errors.js";
 export {
   type KernelParameter,
   parseKernelCmdline,

@@ -40,6 +40,7 @@ export type {
   MasterReply,
   NodeRequest,
   PromiseResult,
+  RejectedInstance,
   Report,
   RequestBody,
   RequestedInstance,
@@ -52,7 +53,12 @@ export type {
 } from "./messages.js";
 export { PROTOCOL_VERSION } from "./messages.js";
 export { type ChunkToSend, type LossToSend, NodeLink, type NodeLinkOptions } from "./node-link.js";
-export { masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
+export {
+  instanceReportSchema,
+  masterReplySchemas,
+  nodeRequestSchemas,
+  REPORT_TEXT_MAX,
+} from "./schemas.js";
 export {
   ProtocolServer,
   type ProtocolServerOptions,
@@ -62,4 +68,9 @@ export {
   ZAP_DOMAIN,
 } from "./server.js";
 export { TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
-export { cborAjv, validateMasterReply, validateNodeRequest } from "./validate.js";
+export {
+  cborAjv,
+  validateInstanceReports,
+  validateMasterReply,
+  validateNodeRequest,
+} from "./validate.js";

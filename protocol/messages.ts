@@ -197,6 +197,14 @@ export interface Ack extends ReplyBase {
   /** Set when acking a loss event. */
   lossId?: number;
   duplicate?: boolean;
+  /** Set when acking a report: the instances the master dropped as invalid, and why. */
+  rejected?: RejectedInstance[];
+}
+
+/** An instance of a report the master dropped; the rest of the report was applied. */
+export interface RejectedInstance {
+  name: string;
+  reason: string;
 }
 
 export interface ErrorReply extends ReplyBase {

@@ -24,6 +24,7 @@ import {
   type MasterReply,
   type NodeRequest,
   PROTOCOL_VERSION,
+  type RejectedInstance,
   type Report,
   type RequestBody,
   type TelemetryChunk,
@@ -144,9 +145,13 @@ export class NodeLink {
     return (await this.request({ type: "sync" })) as DesiredState;
   }
 
-  /** Instance status, promise results, connection parameters and usage. */
-  async report(body: RequestBody<Report>): Promise<void> {
-    await this.request({ ...body, type: "report" });
+  /**
+   * Instance status, promise results, connection parameters and usage; resolves with
+   * the instances the master dropped as invalid (the rest were applied).
+   */
+  async report(body: RequestBody<Report>): Promise<RejectedInstance[]> {
+    const ack = (await this.request({ ...body, type: "report" })) as Ack;
+    return ack.rejected ?? [];
   }
 
   /**

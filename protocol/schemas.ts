@@ -3,6 +3,9 @@
  * understands). Byte strings use the `bytes` keyword defined in validate.ts: CBOR
  * carries them natively and JSON Schema has no type for them.
  */
+/** Longest text a report may carry in one field (promise messages, connection values). */
+export const REPORT_TEXT_MAX = 4096;
+
 const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const u32 = { type: "integer", minimum: 0, maximum: 0xffffffff } as const;
 const name = { type: "string", minLength: 1, maxLength: 128 } as const;
@@ -18,7 +21,7 @@ const stringMap = {
   type: "object",
   maxProperties: 256,
   propertyNames: { maxLength: 128 },
-  additionalProperties: { type: "string", maxLength: 4096 },
+  additionalProperties: { type: "string", maxLength: REPORT_TEXT_MAX },
 } as const;
 
 function request(type: string, properties: Record<string, object>, required: string[]) {
@@ -61,7 +64,7 @@ const promiseResult = {
   properties: {
     name,
     ok: { type: "boolean" },
-    message: { type: "string", maxLength: 4096 },
+    message: { type: "string", maxLength: REPORT_TEXT_MAX },
     checkedAt: u53,
   },
 } as const;
@@ -79,7 +82,8 @@ const instanceRequestSpec = {
   properties: { name: requestName, software: softwareUrl, parameters: stringMap },
 } as const;
 
-const instanceReport = {
+/** One instance of a report: the master checks each on its own (see validateInstanceReports). */
+export const instanceReportSchema = {
   type: "object",
   additionalProperties: false,
   required: ["name", "status", "promises", "connection"],
@@ -114,7 +118,7 @@ const usageReport = {
 export const reportSchema = request(
   "report",
   {
-    instances: { type: "array", maxItems: 4096, items: instanceReport },
+    instances: { type: "array", maxItems: 4096, items: { type: "object" } },
     usage: { type: "array", maxItems: 65536, items: usageReport },
   },
   ["instances", "usage"],
@@ -208,7 +212,21 @@ export const desiredSchema = reply(
 
 export const ackSchema = reply(
   "ack",
-  { chunkId: u53, lossId: u53, duplicate: { type: "boolean" } },
+  {
+    chunkId: u53,
+    lossId: u53,
+    duplicate: { type: "boolean" },
+    rejected: {
+      type: "array",
+      maxItems: 4096,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "reason"],
+        properties: { name: { type: "string", maxLength: 256 }, reason: shortText },
+      },
+    },
+  },
   [],
 );
 

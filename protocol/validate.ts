@@ -1,7 +1,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { MessageInvalidError } from "./errors.js";
-import { type MasterReply, type NodeRequest, PROTOCOL_VERSION } from "./messages.js";
-import { masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
+import {
+  type InstanceReport,
+  type MasterReply,
+  type NodeRequest,
+  PROTOCOL_VERSION,
+  type RejectedInstance,
+} from "./messages.js";
+import { instanceReportSchema, masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
 
 /**
  * An ajv instance that knows the `bytes` keyword: a CBOR byte string (Uint8Array) of at
@@ -38,6 +44,7 @@ function compileAll<K extends string>(schemas: Record<K, object>): Map<string, V
 }
 
 const requestValidators = compileAll(nodeRequestSchemas);
+const instanceReportValidator = ajv.compile(instanceReportSchema);
 const replyValidators = compileAll(masterReplySchemas);
 
 /** A node request, checked against its schema; anything else throws MessageInvalidError. */
@@ -48,6 +55,29 @@ export function validateNodeRequest(value: unknown): NodeRequest {
 /** A master reply, checked against its schema; anything else throws MessageInvalidError. */
 export function validateMasterReply(value: unknown): MasterReply {
   return check<MasterReply>(value, replyValidators, "reply");
+}
+
+/**
+ * A report's instances, each checked on its own: one invalid instance (an oversized
+ * message, a bad field) is rejected with its reason while the others are kept, so one
+ * instance can never silence the node's whole report.
+ */
+export function validateInstanceReports(values: readonly unknown[]): {
+  valid: InstanceReport[];
+  rejected: RejectedInstance[];
+} {
+  const valid: InstanceReport[] = [];
+  const rejected: RejectedInstance[] = [];
+  for (const [i, value] of values.entries()) {
+    if (instanceReportValidator(value)) {
+      valid.push(value as InstanceReport);
+      continue;
+    }
+    const rawName = (value as { name?: unknown }).name;
+    const name = typeof rawName === "string" ? rawName.slice(0, 256) : `instances[${i}]`;
+    rejected.push({ name, reason: formatError(instanceReportValidator.errors?.[0]).slice(0, 256) });
+  }
+  return { valid, rejected };
 }
 
 function check<T>(value: unknown, validators: Map<string, ValidateFunction>, what: string): T {

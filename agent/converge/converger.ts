@@ -25,6 +25,7 @@ import { BackgroundInstalls } from "./background-installs.js";
 import { instanceReport } from "./instance-report.js";
 import type { Journal } from "./journal.js";
 import { type DesiredView, instanceKey, planInstances } from "./plan.js";
+import { boundReport } from "./report-bounds.js";
 import { requestsReadiness } from "./requests-readiness.js";
 import { UsageMeter } from "./usage-meter.js";
 
@@ -48,7 +49,11 @@ export interface ConvergerOptions {
   apiDir?: string;
   /** Something changed (an install finished, a promise flipped): run a pass soon. */
   wake: () => void;
+  /** How long a pass waits for its instances' actions (default 15 s); see apply. */
+  actionBudgetMs?: number;
 }
+
+const DEFAULT_ACTION_BUDGET_MS = 15_000;
 
 interface Running {
   runtime: InstanceRuntime;
@@ -89,6 +94,8 @@ export class Converger {
   private readonly partitions = new Map<number, Partition>();
   private readonly pendingUsage: UsageReport[] = [];
   private readonly requests = new Map<string, Requests>();
+  /** Actions still running, by instance: a pass leaves those instances alone. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private desired: DesiredSnapshot = { software: [], instances: [] };
 
   constructor(private readonly options: ConvergerOptions) {
@@ -117,37 +124,63 @@ export class Converger {
       if (!this.running.has(name) && !desired.instances.some((i) => i.name === name))
         actual.push({ name, key: "" });
     const byName = new Map(desired.instances.map((i) => [i.name, i]));
-    await Promise.all(
-      planInstances(views, actual).map(async (action) => {
-        try {
-          switch (action.kind) {
-            case "start":
-              await this.start(byName.get(action.name) as DesiredInstance);
-              break;
-            case "stop":
-              await this.stop(action.name);
-              break;
-            case "destroy":
-              await this.destroy(action.name, byName.get(action.name));
-              break;
-            case "keep":
-              // The periodic full pass repairs drift: files rewritten as rendered.
-              if (!full) return;
-              await this.running.get(action.name)?.runtime.rewriteFiles();
-              break;
-            default:
-              return;
+    const slow = new Set<string>();
+    const tasks = planInstances(views, actual)
+      // An instance whose last action still runs is left to it: never two at once.
+      .filter((action) => !this.inFlight.has(action.name))
+      .map((action) => {
+        const task = this.act(action, byName.get(action.name), full).finally(() => {
+          this.inFlight.delete(action.name);
+          if (slow.has(action.name)) {
+            this.options.logger.info({ instance: action.name }, "instance.slow_action_done");
+            this.options.wake();
           }
-          this.errors.delete(action.name);
-        } catch (err) {
-          const message = (err as Error).message;
-          // Retried every pass; logged when it starts failing or fails differently.
-          if (this.errors.get(action.name) !== message)
-            this.options.logger.warn({ instance: action.name, err }, "instance.failed");
-          this.errors.set(action.name, message);
-        }
-      }),
-    );
+        });
+        this.inFlight.set(action.name, task);
+        return { name: action.name, task };
+      });
+    // A pass waits for its actions only so long: one instance stuck in a stop or a
+    // write never holds back the reports and actions of the others.
+    await this.withinBudget(tasks.map((t) => t.task));
+    for (const { name } of tasks)
+      if (this.inFlight.has(name)) {
+        slow.add(name);
+        this.options.logger.warn({ instance: name }, "instance.slow_action");
+      }
+  }
+
+  private async act(
+    action: ReturnType<typeof planInstances>[number],
+    desired: DesiredInstance | undefined,
+    full: boolean,
+  ): Promise<void> {
+    try {
+      switch (action.kind) {
+        case "start":
+          await this.start(desired as DesiredInstance);
+          break;
+        case "stop":
+          await this.stop(action.name);
+          break;
+        case "destroy":
+          await this.destroy(action.name, desired);
+          break;
+        case "keep":
+          // The periodic full pass repairs drift: files rewritten as rendered.
+          if (!full) return;
+          await this.running.get(action.name)?.runtime.rewriteFiles();
+          break;
+        default:
+          return;
+      }
+      this.errors.delete(action.name);
+    } catch (err) {
+      const message = (err as Error).message;
+      // Retried every pass; logged when it starts failing or fails differently.
+      if (this.errors.get(action.name) !== message)
+        this.options.logger.warn({ instance: action.name, err }, "instance.failed");
+      this.errors.set(action.name, message);
+    }
   }
 
   /** Instance status, promises, connection parameters and due usage figures. */
@@ -155,26 +188,28 @@ export class Converger {
     const now = Date.now();
     const instances = this.desired.instances.map((d) => {
       const running = this.running.get(d.name)?.runtime;
-      return instanceReport(
-        d,
-        {
-          destroying: this.options.journal.get(d.name)?.phase === "destroying",
-          error: this.errors.get(d.name) ?? this.installs.error(d.software),
-          softwareInstalled: this.options.software.get(d.software) !== undefined,
-          ...(this.requests.has(d.name) ? { requests: this.requests.get(d.name) } : {}),
-          ...(running
-            ? {
-                running: {
-                  status: running.status(),
-                  ready: running.ready(),
-                  promises: running.promiseResults(),
-                  publish: running.publish(),
-                  backlog: running.backlog(),
-                },
-              }
-            : {}),
-        },
-        now,
+      return boundReport(
+        instanceReport(
+          d,
+          {
+            destroying: this.options.journal.get(d.name)?.phase === "destroying",
+            error: this.errors.get(d.name) ?? this.installs.error(d.software),
+            softwareInstalled: this.options.software.get(d.software) !== undefined,
+            ...(this.requests.has(d.name) ? { requests: this.requests.get(d.name) } : {}),
+            ...(running
+              ? {
+                  running: {
+                    status: running.status(),
+                    ready: running.ready(),
+                    promises: running.promiseResults(),
+                    publish: running.publish(),
+                    backlog: running.backlog(),
+                  },
+                }
+              : {}),
+          },
+          now,
+        ),
       );
     });
     const destroyed = instances.filter((i) => i.status === "destroyed").map((i) => i.name);
@@ -192,30 +227,43 @@ export class Converger {
    */
   async acknowledged(batch: ReportBatch): Promise<void> {
     this.pendingUsage.splice(0, batch.usage.length);
-    for (const name of batch.destroyed) {
-      const entry = this.options.journal.get(name);
-      if (!entry) continue;
-      this.options.journal.update(name, { finalReportAcked: true });
-      this.options.journal.nextEpoch(entry.partition);
-      await resetPartition(this.partition(entry.partition));
-      this.partitions.delete(entry.partition);
-      this.options.journal.delete(name);
-      this.requests.delete(name);
-      this.options.logger.info(
-        { instance: name, partition: entry.partition },
-        "instance.destroyed",
-      );
-    }
+    // One still stopping is finished by the destroy the pass after its stop plans.
+    for (const name of batch.destroyed) if (!this.inFlight.has(name)) await this.forget(name);
+  }
+
+  /** Frees a destroyed instance's partition (files, cgroup) and drops its journal entry. */
+  private async forget(name: string): Promise<void> {
+    const entry = this.options.journal.get(name);
+    if (!entry) return;
+    this.options.journal.update(name, { finalReportAcked: true });
+    this.options.journal.nextEpoch(entry.partition);
+    await resetPartition(this.partition(entry.partition));
+    this.partitions.delete(entry.partition);
+    this.options.journal.delete(name);
+    this.requests.delete(name);
+    this.options.logger.info({ instance: name, partition: entry.partition }, "instance.destroyed");
+  }
+
+  /** Waits for `tasks`, or for one action budget if they take longer. */
+  private async withinBudget(tasks: Iterable<Promise<void>>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((r) => {
+      timer = setTimeout(r, this.options.actionBudgetMs ?? DEFAULT_ACTION_BUDGET_MS);
+    });
+    await Promise.race([Promise.all(tasks), budget]);
+    clearTimeout(timer);
   }
 
   /** Agent shutdown: workloads keep running and are adopted by the next start. */
   async detach(): Promise<void> {
+    await this.withinBudget(this.inFlight.values());
     await Promise.all([...this.running.values()].map((r) => r.runtime.detach()));
     this.running.clear();
   }
 
   /** Every process of every instance stopped (tests, uninstall). */
   async stopAll(): Promise<void> {
+    await this.withinBudget(this.inFlight.values());
     await Promise.all([...this.running.values()].map((r) => r.runtime.stop()));
     for (const name of this.running.keys()) await this.options.realtime?.release(name);
     this.running.clear();
@@ -402,7 +450,7 @@ export class Converger {
     if (!d) {
       // The master forgot it (it saw our destroyed report): nothing more to report.
       const left = this.options.journal.get(name);
-      if (left) await this.acknowledged({ instances: [], usage: [], destroyed: [name] });
+      if (left) await this.forget(name);
     }
   }
 }

@@ -1,11 +1,15 @@
 import type { Logger } from "pino";
 import type { BufferBacklog, Hello, NodeLink, RequestBody } from "../../protocol/index.js";
+import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import type { AgentMetrics } from "../metrics.js";
 import type { Converger, DesiredSnapshot } from "./converger.js";
 import type { Journal } from "./journal.js";
 
 /** An unchanged report is sent again after this long. */
 export const REPORT_HEARTBEAT_MS = 30_000;
+
+/** After a refused or failed report, the next waits this long (doubling per failure). */
+export const REPORT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
 
 export interface SyncLoopOptions {
   link: NodeLink;
@@ -39,6 +43,9 @@ export class SyncLoop {
   private lastUsage = Date.now();
   private lastReport = "";
   private lastReportAt = 0;
+  private reportFailures = 0;
+  private nextReportAt = 0;
+  private lastRejected = "";
   private readonly done: Promise<void>;
   /** Passes completed; `online` says whether the last one reached the master. */
   passes = 0;
@@ -115,7 +122,7 @@ export class SyncLoop {
   }
 
   private async report(): Promise<void> {
-    if (!this.online) return;
+    if (!this.online || Date.now() < this.nextReportAt) return;
     const { link, converger, logger } = this.options;
     const batch = converger.report();
     // An unchanged report (check times aside) is resent only as a heartbeat: an idle
@@ -134,11 +141,24 @@ export class SyncLoop {
     )
       return;
     try {
-      await link.report({ instances: batch.instances, usage: batch.usage });
+      const rejected = await link.report({ instances: batch.instances, usage: batch.usage });
+      const said = JSON.stringify(rejected);
+      if (rejected.length > 0 && said !== this.lastRejected)
+        logger.error({ rejected }, "report.instances_rejected");
+      this.lastRejected = said;
       this.lastReport = fingerprint;
       this.lastReportAt = Date.now();
+      this.reportFailures = 0;
+      this.nextReportAt = 0;
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, "report.failed");
+      // A refused report is retried with backoff, never once per wake-up.
+      this.reportFailures++;
+      const delay = backoffDelay(REPORT_BACKOFF, this.reportFailures);
+      this.nextReportAt = Date.now() + delay * (0.5 + Math.random() / 2);
+      logger.warn(
+        { err: (err as Error).message, failures: this.reportFailures, retryInMs: delay },
+        "report.failed",
+      );
       return;
     }
     try {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  constants as fs,
   fchmodSync,
   fchownSync,
+  constants as fs,
   fstatSync,
   fsyncSync,
   readSync,

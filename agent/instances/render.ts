@@ -157,7 +157,9 @@ export function renderInstance(
       probe = { kind: "http", url: render(p.http, `${where}.http`) };
     } else if (p.file !== undefined) {
       const path = render(p.file, `${where}.file`);
-      probe = { kind: "file", path: isAbsolute(path) ? path : join(partition.path, path) };
+      probe = isAbsolute(path)
+        ? { kind: "file", path }
+        : { kind: "file", path: join(partition.path, path), within: partition.path };
     } else {
       probe = {
         kind: "command",

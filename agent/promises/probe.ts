@@ -1,13 +1,19 @@
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, constants as fs } from "node:fs";
 import { connect } from "node:net";
+import { relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Cgroup, spawn } from "../../native/index.js";
+import { atFdcwd, type Cgroup, oPath, openat2, spawn } from "../../native/index.js";
 
 /** A rendered promise check, ready to run. */
 export type Probe =
   | { kind: "tcp"; host: string; port: number }
   | { kind: "http"; url: string }
-  | { kind: "file"; path: string }
+  | {
+      kind: "file";
+      path: string;
+      /** Looked up below this directory only (the partition's): links may not lead out. */
+      within?: string;
+    }
   | {
       kind: "command";
       argv: readonly string[];
@@ -119,6 +125,28 @@ async function command(
   return { ok: false, message: `command ${file}: ${how}${tail ? `: ${tail}` : ""}` };
 }
 
+/**
+ * Whether `path` exists. Below a partition it is looked up as the partition could see
+ * it, fd-relative with O_PATH: a link out of the partition counts as missing, so root's
+ * lookup tells the partition nothing about the rest of the box, and nothing is opened.
+ */
+function fileExists(path: string, within: string | undefined): boolean {
+  if (within === undefined) return existsSync(path);
+  try {
+    const root = openat2(atFdcwd(), within, oPath() | fs.O_DIRECTORY);
+    try {
+      closeSync(
+        openat2(root, relative(within, path), oPath(), { resolve: ["beneath", "noMagiclinks"] }),
+      );
+      return true;
+    } finally {
+      closeSync(root);
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** Runs one check, never throwing: every failure is an outcome with a message. */
 export async function runProbe(probe: Probe, timeoutMs: number): Promise<ProbeOutcome> {
   switch (probe.kind) {
@@ -127,7 +155,7 @@ export async function runProbe(probe: Probe, timeoutMs: number): Promise<ProbeOu
     case "http":
       return http(probe.url, timeoutMs);
     case "file":
-      return existsSync(probe.path)
+      return fileExists(probe.path, probe.within)
         ? { ok: true }
         : { ok: false, message: `file ${probe.path}: missing` };
     case "command":

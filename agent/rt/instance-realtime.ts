@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ProfileName } from "../../realtime/index.js";
 import { Journal } from "../converge/journal.js";
-import { RealtimeSetupError } from "../errors.js";
 import { agentPaths } from "../data-dir.js";
+import { RealtimeSetupError } from "../errors.js";
 import { installedDescriptor } from "../software/install.js";
 
 /** What an RT instance holds on this node, read from the agent's data directory. */
@@ -38,7 +38,9 @@ export function instanceRealtimeOf(dataDir: string, name: string): InstanceRealt
     entry.softwareId ?? "",
   );
   if (!descriptor)
-    throw new RealtimeSetupError(`instance ${name}: its release is not installed (${paths.records})`);
+    throw new RealtimeSetupError(
+      `instance ${name}: its release is not installed (${paths.records})`,
+    );
   const rt = (descriptor.instance?.processes ?? []).find((p) => p.realtime !== undefined);
   const held = journal.names().flatMap((n) => {
     const e = journal.get(n);

@@ -199,7 +199,8 @@ async function build(
       mode: 0o644,
       ...(account ? { owner: { uid: account.uid, gid: account.gid } } : {}),
     });
-    if (source.extract) extracts.push({ file: join(paths.work, name), where: `build.fetch[${i}] extract` });
+    if (source.extract)
+      extracts.push({ file: join(paths.work, name), where: `build.fetch[${i}] extract` });
   }
   for (const { file, where } of extracts) await run(["tar", "-xf", file, "-C", paths.work], where);
   for (const [i, step] of (descriptor.build?.steps ?? []).entries()) {

@@ -50,7 +50,9 @@ export async function readFileAsUser(path: string, options: ReadAsUserOptions): 
     if (stderr.length < 4096) stderr += chunk.toString("utf8");
   });
   const drained = Promise.all(
-    [child.stdout, child.stderr].map((s) => new Promise<void>((r) => (s ? s.once("close", r) : r()))),
+    [child.stdout, child.stderr].map(
+      (s) => new Promise<void>((r) => (s ? s.once("close", r) : r())),
+    ),
   );
   const timer = setTimeout(() => kill(`no end after ${options.timeoutMs} ms`), options.timeoutMs);
   try {

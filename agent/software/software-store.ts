@@ -1,7 +1,7 @@
 import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import { FetchError } from "../errors.js";
-import { listBuildAccounts } from "./build-account.js";
 import { removeSystemUser } from "../partitions/system-user.js";
+import { listBuildAccounts } from "./build-account.js";
 import {
   type InstalledSoftware,
   type InstallOptions,

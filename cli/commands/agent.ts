@@ -27,16 +27,59 @@ function partitionCount(text: string): number {
   return n;
 }
 
-interface StartOptions {
-  data: string;
-  master: string;
-  masterKey: string;
+interface StartFlags {
+  config?: string;
+  data?: string;
+  master?: string;
+  masterKey?: string;
   name?: string;
-  partitions: number;
-  syncInterval: number;
+  partitions?: number;
+  syncInterval?: number;
   metrics?: { host: string; port: number };
   board?: string;
   ota?: string;
+  fileRoot?: string[];
+}
+
+/** Flags over `--config FILE` over defaults; the three required settings checked last. */
+async function startSettings(flags: StartFlags) {
+  let file: import("../../agent/index.js").AgentConfigFile = {};
+  if (flags.config !== undefined) {
+    const [{ loadConfigFile }, { agentConfigSchema }] = await Promise.all([
+      import("../config/index.js"),
+      import("../../agent/index.js"),
+    ]);
+    file = loadConfigFile(flags.config, agentConfigSchema);
+  }
+  const from = flags.config !== undefined ? ` (flag or '${flags.config}')` : "";
+  const data = flags.data ?? file.data;
+  const master = flags.master ?? file.master;
+  const masterKey = flags.masterKey ?? file["master-key"];
+  if (data === undefined) throw new UsageError(`--data is required${from}`);
+  if (master === undefined) throw new UsageError(`--master is required${from}`);
+  if (masterKey === undefined) throw new UsageError(`--master-key is required${from}`);
+  const metrics =
+    flags.metrics ?? (file.metrics !== undefined ? hostPort(file.metrics) : undefined);
+  const name = flags.name ?? file.name;
+  const board = flags.board ?? file.board;
+  const ota = flags.ota ?? file.ota;
+  return {
+    data,
+    master,
+    masterKey,
+    partitions: flags.partitions ?? file.partitions ?? 4,
+    syncInterval: flags.syncInterval ?? file["sync-interval"] ?? 5,
+    fileRoots: [...(file["file-root"] ?? []), ...(flags.fileRoot ?? [])],
+    ...(name !== undefined ? { name } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(board !== undefined ? { board } : {}),
+    ...(ota !== undefined ? { ota } : {}),
+  };
+}
+
+function absoluteDir(text: string, previous: string[] = []): string[] {
+  if (!text.startsWith("/")) throw new InvalidArgumentError("expected an absolute directory.");
+  return [...previous, text];
 }
 
 /** `--ota FILE`, validated at the edge (E_CONFIG naming file, line and key). */
@@ -57,12 +100,21 @@ export const registerAgent: RegisterCommand = (program, context) => {
     .description(
       "run the node agent: sync with the master, install, run and check instances; runs until SIGINT or SIGTERM, which leave the workloads running",
     )
-    .requiredOption("--data <dir>", "data directory: key, journal, software, partitions")
-    .requiredOption("--master <endpoint>", "the master's node endpoint, tcp://HOST:PORT")
-    .requiredOption("--master-key <key>", "the master's public key (Z85, `outpost master key`)")
+    .option(
+      "--config <file>",
+      "settings as YAML, keys named like these flags (data, master, master-key, file-root …); flags win",
+    )
+    .option("--data <dir>", "data directory: key, journal, software, partitions (required)")
+    .option("--master <endpoint>", "the master's node endpoint, tcp://HOST:PORT (required)")
+    .option("--master-key <key>", "the master's public key (Z85, `outpost master key`; required)")
     .option("--name <name>", "the name this node was added under (checked against the master's)")
-    .option("--partitions <n>", "how many partitions to offer", partitionCount, 4)
-    .option("--sync-interval <seconds>", "pause between converge passes", seconds, 5)
+    .option("--partitions <n>", "how many partitions to offer (default 4)", partitionCount)
+    .option("--sync-interval <seconds>", "pause between converge passes (default 5)", seconds)
+    .option(
+      "--file-root <dir>",
+      "a directory whose files any release's build.fetch may name as file: sources (repeatable); a release may always fetch from its own descriptor's directory",
+      absoluteDir,
+    )
     .option(
       "--metrics <host:port>",
       "serve Prometheus metrics on /metrics (keep it on loopback)",
@@ -73,7 +125,8 @@ export const registerAgent: RegisterCommand = (program, context) => {
       "--ota <file>",
       "A/B update settings of an Outpost image (/etc/outpost/ota.json): commit a trial boot once healthy, else fall back",
     )
-    .action(async (options: StartOptions) => {
+    .action(async (flags: StartFlags) => {
+      const options = await startSettings(flags);
       if (!/^tcp:\/\/[^\s/]+:\d{1,5}$/.test(options.master)) {
         throw new UsageError(`--master: expected tcp://HOST:PORT, got '${options.master}'`);
       }

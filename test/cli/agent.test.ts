@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isKeyText, publicKeyOf } from "../../protocol/index.js";
@@ -53,4 +53,32 @@ describe("outpost agent key / start", function () {
       assert.equal(result.stderr.trim().split("\n").length, 1);
     });
   }
+
+  it("start --config: refuses an unknown key naming file, line and a did-you-mean", () => {
+    const config = join(dir, "agent.yaml");
+    writeFileSync(
+      config,
+      `data: ${dir}\nmaster: tcp://127.0.0.1:1\nmaster-key: "${key}"\nfile-roots: [/srv]\n`,
+    );
+    const result = runOutpost(["agent", "start", "--config", config]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /agent\.yaml:4:1: file-roots: unknown key; did you mean 'file-root'\?/,
+    );
+  });
+
+  it("start --config: a setting missing from both the file and the flags is named", () => {
+    const config = join(dir, "partial.yaml");
+    writeFileSync(config, `data: ${dir}\nfile-root: [/srv/releases]\n`);
+    const result = runOutpost(["agent", "start", "--config", config]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /--master is required \(flag or '.*partial\.yaml'\)/);
+  });
+
+  it("start refuses a --file-root that is not absolute", () => {
+    const result = runOutpost(["agent", "start", "--data", dir, "--file-root", "rel/dir"]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /--file-root.*absolute directory/);
+  });
 });

@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
+import { listBuildAccounts, removeCgroupTree, removeSystemUser } from "../../agent/index.js";
 import type { InstanceView } from "../../master/index.js";
 import { Cgroup, resolveUser, type WatchedProcess } from "../../native/index.js";
 import {
@@ -27,7 +27,7 @@ import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
-const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
+const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3"];
 
 describe("e2e: master + agent processes on loopback with the example release", function () {
   this.timeout(120_000);
@@ -132,19 +132,16 @@ describe("e2e: master + agent processes on loopback with the example release", f
     const e1Pids = serverPid(1);
     cli("supply", slowUrl, "--node", "n1");
     cli("request", slowUrl, "s1", "--param", "port=7600");
-    const software = join(agentData, "software");
-    await eventually("build started", 30_000, () =>
-      readdirSync(software).some((e) => e.endsWith(".build")) ? true : undefined,
-    );
+    const builds = join(agentData, "builds");
+    const working = () => readdirSync(builds).filter((e) => !e.endsWith(".log"));
+    await eventually("build started", 30_000, () => (working().length > 0 ? true : undefined));
     agent?.kill("SIGKILL");
     await agent?.exited;
     agent = startAgent();
     const s1 = await ready("s1");
     assert.deepEqual(s1.connection, { url: `tcp://127.0.1.${s1.partition + 1}:7600` });
-    assert.deepEqual(
-      readdirSync(software).filter((e) => e.endsWith(".build")),
-      [],
-    );
+    assert.deepEqual(working(), []);
+    assert.deepEqual(listBuildAccounts("outpost-b"), [], "the killed build's account was removed");
     assert.deepEqual(serverPid(1), e1Pids, "e1 was adopted, not restarted");
   });
 

@@ -18,7 +18,7 @@ import { accountExists } from "../helpers/e2e-stack.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
-const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-build"];
+const ACCOUNTS = ["outpost-p1", "outpost-p2"];
 /** Debian's chromium (.ci/debian-packages); playwright-core ships no browser. */
 const CHROMIUM = "/usr/bin/chromium";
 /** Headless as root, offline: nothing reaches past loopback. */

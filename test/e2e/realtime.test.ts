@@ -33,7 +33,7 @@ import {
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
-const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3", "outpost-build"];
+const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3"];
 
 function allowedCpus(pid: number): number[] {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

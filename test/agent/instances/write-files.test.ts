@@ -123,10 +123,10 @@ describe("instance files (written fd-relative into the partition, owned by its u
       ]),
       { code: "E_AGENT_FILE", message: /symbolic link .*refused/ },
     );
-    assert.throws(
-      () => writeFileBeneath(partition.path, "../escape", "x", { mode: 0o600 }),
-      { code: "E_AGENT_PATH", message: /not a plain relative path/ },
-    );
+    assert.throws(() => writeFileBeneath(partition.path, "../escape", "x", { mode: 0o600 }), {
+      code: "E_AGENT_PATH",
+      message: /not a plain relative path/,
+    });
     assert.ok(!existsSync(join(tmp, "partitions", "escape")));
   });
 });

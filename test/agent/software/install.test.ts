@@ -184,7 +184,11 @@ describe("software install (real build as an unprivileged user)", function () {
     for (let i = 0; i < 50 && processesRunning("61.2345").length > 0; i++)
       await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(processesRunning("61.2345"), [], "the background sleep was killed too");
-    assert.deepEqual(listBuildAccounts(prefix), [], "its account is gone, so none of its processes is left");
+    assert.deepEqual(
+      listBuildAccounts(prefix),
+      [],
+      "its account is gone, so none of its processes is left",
+    );
     assert.deepEqual(softwareEntries(), []);
   });
 

@@ -1,0 +1,57 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { loadOrCreateIdentity, type RunningAgent, startAgent } from "../../../agent/index.js";
+import { generateKeyPair, type NodeRequest, ProtocolServer } from "../../../protocol/index.js";
+import { until } from "../../helpers/until.js";
+
+describe("sync loop against a master that refuses every report", function () {
+  this.timeout(30_000);
+  let tmp: string;
+  let server: ProtocolServer;
+  let agent: RunningAgent | undefined;
+  const seen: NodeRequest["type"][] = [];
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "outpost-sync-loop-"));
+    const nodeKey = loadOrCreateIdentity(join(tmp, "agent")).publicKey;
+    const keyPair = generateKeyPair();
+    server = await ProtocolServer.listen({
+      endpoint: "tcp://127.0.0.1:*",
+      keyPair,
+      authorize: (key) => key === nodeKey,
+      handle: async (request) => {
+        seen.push(request.type);
+        if (request.type === "hello") return { type: "welcome", name: "n1" };
+        if (request.type === "sync") return { type: "desired", software: [], instances: [] };
+        throw Object.assign(new Error("refused for the test"), { code: "E_TEST_REFUSED" });
+      },
+    });
+    agent = await startAgent({
+      data: join(tmp, "agent"),
+      master: server.endpoint,
+      masterKey: keyPair.publicKey,
+      partitions: 1,
+      agentVersion: "0.0.0-test",
+      logger: pino({ level: "silent" }),
+      isolated: false,
+      syncIntervalMs: 50,
+    });
+  });
+
+  after(async () => {
+    await agent?.shutdown();
+    await server?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("retries a refused report with backoff, not once per pass", async () => {
+    await until(() => seen.filter((t) => t === "sync").length >= 40, 20_000, "40 syncs");
+    const reports = seen.filter((t) => t === "report").length;
+    // 40 passes at 50 ms take ~2 s: backoff from 1 s (jittered) allows 2–4 tries, not 40.
+    assert.ok(reports >= 1, "it did try");
+    assert.ok(reports <= 4, `${reports} report attempts in 40 passes`);
+  });
+});
