@@ -1,7 +1,7 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { Cgroup, readCpuTopology, resolveUser } from "../native/index.js";
+import { Cgroup, type CgroupLimits, readCpuTopology, resolveUser } from "../native/index.js";
 import type { OtaConfig } from "../ota/index.js";
 import { NodeLink, TelemetrySink } from "../protocol/index.js";
 import { KnobJournal } from "../realtime/index.js";
@@ -48,6 +48,8 @@ export interface AgentOptions {
    * for the build and removed after it (default `outpost-b`).
    */
   buildAccountPrefix?: string;
+  /** Limits of each build's group (default: 4096 tasks, half the memory up to 4 GiB). */
+  buildLimits?: CgroupLimits;
   /** The unprivileged account descriptors and `file:` sources are read as (default `nobody`). */
   readerUser?: string;
   /**
@@ -105,6 +107,11 @@ function openRealtime(
     others: buildGroup ? [buildGroup] : [],
     logger,
   });
+}
+
+/** A build may not fork-bomb or eat the box: what `buildLimits` defaults to. */
+function defaultBuildLimits(): CgroupLimits {
+  return { pidsMax: 4096, memoryMax: Math.min(4 * 1024 ** 3, Math.floor(totalmem() / 2)) };
 }
 
 /** The reader account must exist and must not be root: it is what keeps reads unprivileged. */
@@ -176,7 +183,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ...(reader ? { reader } : {}),
     },
     ...(isolated ? { buildAccountPrefix: options.buildAccountPrefix ?? "outpost-b" } : {}),
-    ...(buildCgroup ? { buildCgroup } : {}),
+    ...(buildCgroup
+      ? { buildCgroup, buildLimits: options.buildLimits ?? defaultBuildLimits() }
+      : {}),
     logger,
     ...(options.installBackoff ? { backoff: options.installBackoff } : {}),
   });

@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import type { CliIo } from "./io.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, type LogFormat, type Logger } from "./logger.js";
 import { packageInfo } from "./package-info.js";
 
 /** What every command receives: its streams and a logger built from the global options. */
@@ -23,6 +23,12 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[]): C
     .addOption(
       new Option("--log-level <level>", "log verbosity").choices(LOG_LEVELS).default("info"),
     )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "log lines: pretty (one short line per event) or json (one NDJSON event per line); default pretty on a terminal, json when piped",
+      ).choices(["pretty", "json"]),
+    )
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -35,8 +41,12 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[]): C
   const context: CommandContext = {
     io,
     logger() {
-      const level = program.opts<{ logLevel: (typeof LOG_LEVELS)[number] }>().logLevel;
-      logger ??= createLogger({ level, pretty: io.isTty });
+      const { logLevel, logFormat } = program.opts<{
+        logLevel: (typeof LOG_LEVELS)[number];
+        logFormat?: LogFormat;
+      }>();
+      const pretty = logFormat === undefined ? io.isTty : logFormat === "pretty";
+      logger ??= createLogger({ level: logLevel, pretty });
       return logger;
     },
   };

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import type { Cgroup } from "../../native/index.js";
+import type { Cgroup, CgroupLimits } from "../../native/index.js";
 import { BuildFailedError, DescriptorError } from "../errors.js";
 import { writeFileBeneath } from "../files/write-beneath.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
@@ -55,6 +55,8 @@ export interface InstallOptions {
   buildAccountPrefix?: string;
   /** Group each install's build runs in (a child per install); absent in laptop mode. */
   buildCgroup?: Cgroup;
+  /** Limits of each install's build group (default: none beyond its parent's). */
+  buildLimits?: CgroupLimits;
   /** Who may read which `file:` URL (see SourceAccess). */
   access: SourceAccess;
   /** Per build command (default 30 minutes). */
@@ -108,6 +110,7 @@ export async function installSoftware(
   const group = options.buildCgroup ? openOrCreateChild(options.buildCgroup, id) : undefined;
   let account: BuildAccount | undefined;
   try {
+    if (group && options.buildLimits) group.setLimits(options.buildLimits);
     account = options.buildAccountPrefix
       ? openBuildAccount(`${options.buildAccountPrefix}${id.slice(0, 12)}`)
       : undefined;

@@ -31,10 +31,33 @@ describe("createLogger", () => {
     assert.equal(event.level, 30);
   });
 
-  it("writes human-readable lines when pretty", () => {
+  it("writes one short line per event when pretty: time, level, event, the plain fields", () => {
     const text = stripVTControlCharacters(logTo(true));
-    assert.match(text, /INFO.*chunk\.sealed/);
-    assert.match(text, /chunk: 7/);
+    assert.match(text, /^\[\d\d:\d\d:\d\d\] INFO: chunk\.sealed chunk=7\n$/);
     assert.throws(() => JSON.parse(text));
+  });
+
+  it("keeps a pretty line short: an error's first line, at most six fields, long values cut", () => {
+    const file = join(dir, "log");
+    const fd = openSync(file, "w");
+    const logger = createLogger({ level: "info", pretty: true, fd });
+    logger.warn(
+      {
+        err: new Error("boom\nstack"),
+        a: 1,
+        b: 2,
+        c: 3,
+        d: 4,
+        e: 5,
+        f: 6,
+        g: 7,
+        long: "x".repeat(200),
+      },
+      "instance.failed",
+    );
+    closeSync(fd);
+    const text = stripVTControlCharacters(readFileSync(file, "utf8"));
+    assert.equal(text.trim().split("\n").length, 1);
+    assert.match(text, /WARN: instance\.failed err=boom a=1 b=2 c=3 d=4 e=5\n$/);
   });
 });

@@ -57,7 +57,7 @@ name: attacker
 version: 1.0.0
 build:
   steps:
-    - run: ["sh", "-c", "id -u > {{software}}/built-by; for i in $(seq 100); do ${attack.replaceAll('"', '\\"')}; ls ${join(node.agentData, "builds")} >/dev/null 2>&1 && echo LISTED; sleep 0.05; done > {{software}}/attempts 2>&1; true"]
+    - run: ["sh", "-c", "id -u > {{software}}/built-by; p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/pids$p/pids.max > {{software}}/pids-max; for i in $(seq 100); do ${attack.replaceAll('"', '\\"')}; ls ${join(node.agentData, "builds")} >/dev/null 2>&1 && echo LISTED; sleep 0.05; done > {{software}}/attempts 2>&1; true"]
 instance:
   processes:
     - { name: idle, command: ["/bin/sleep", "3600"], restart: always }
@@ -89,6 +89,11 @@ instance:
       readFileSync(join(t, "built-by"), "utf8").trim(),
     );
     assert.notEqual(uids[0], uids[1], "each build had an account of its own");
+    assert.equal(
+      readFileSync(join(attackerTree, "pids-max"), "utf8").trim(),
+      "4096",
+      "its group's limit",
+    );
     assert.ok(!uids.includes("0"));
     assert.ok(a.status === "running");
     assert.ok(!existsSync(join(node.agentData, "builds", id)), "the work directory is gone");
