@@ -110,6 +110,7 @@ export type {
   RestartPolicy,
   SoftwareDescriptor,
 } from "./software/descriptor.js";
+export { descriptorReference, undocumentedKeys } from "./software/descriptor-reference.js";
 export { descriptorSchema } from "./software/descriptor-schema.js";
 export {
   type InstalledSoftware,

@@ -2,7 +2,7 @@ import type { CommandModule } from "./commands/index.js";
 import type { RegisterCommand } from "./program.js";
 
 /** Global options that take a value, so the word after them is not a command name. */
-const OPTIONS_WITH_VALUE = new Set(["--log-level"]);
+const OPTIONS_WITH_VALUE = new Set(["--log-level", "--log-format"]);
 
 /** The first word of the command line that is not a global option or its value. */
 export function commandWord(argv: readonly string[]): string | undefined {

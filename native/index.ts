@@ -89,6 +89,7 @@ export {
   type LatencyProbeResult,
   probeLatency,
 } from "./latency-probe.js";
+export { packageRoot } from "./load-addon.js";
 export { type MlockAllOptions, mlockAll, munlockAll } from "./mlock.js";
 export { getRlimit, RLIMIT_NAMES, type Rlimit, type RlimitName, setRlimit } from "./rlimit.js";
 export {

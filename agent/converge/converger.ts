@@ -19,6 +19,7 @@ import {
   resetPartition,
 } from "../partitions/partitions.js";
 import type { RealtimeInstances } from "../rt/realtime-instances.js";
+import { checkRenderedCommands } from "../software/command-check.js";
 import type { InstalledSoftware } from "../software/install.js";
 import type { SoftwareStore } from "../software/software-store.js";
 import { BackgroundInstalls } from "./background-installs.js";
@@ -342,6 +343,7 @@ export class Converger {
     const partition = this.partition(number);
     // Rendered first: bad new parameters leave the running configuration alone.
     const rendered = renderInstance(d.name, sw, partition, d.parameters, connections);
+    checkRenderedCommands(sw.url, rendered.processes);
     const previous = this.running.get(d.name);
     if (previous) {
       await previous.runtime.stop();

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { packageRoot } from "../../native/index.js";
 import type { InstanceRequestSpec } from "../../protocol/index.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import type { InstalledSoftware } from "../software/install.js";
@@ -22,7 +24,17 @@ export function instanceVars(
       number: partition.number,
     },
     params: params as TemplateVars,
+    outpost: outpostRuntime(),
   };
+}
+
+/**
+ * `{{outpost.node}}` and `{{outpost.cli}}`: the agent's own Node.js and `outpost`
+ * command, so a release that runs Outpost's tools (the collector) need not be told
+ * where a checkout or an image keeps them.
+ */
+export function outpostRuntime(): { node: string; cli: string } {
+  return { node: process.execPath, cli: join(packageRoot(), "dist", "cli", "main.js") };
 }
 
 /**

@@ -9,6 +9,7 @@ import { DescriptorError } from "../errors.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import { durationMs } from "../promises/duration.js";
 import type { Probe } from "../promises/probe.js";
+import { PROCESS_PATH } from "../software/command-check.js";
 import type { RestartPolicy } from "../software/descriptor.js";
 import type { InstalledSoftware } from "../software/install.js";
 import { validateParameters } from "../software/parse-descriptor.js";
@@ -50,7 +51,6 @@ export interface RenderedInstance {
   publish: Record<string, string>;
 }
 
-const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 const DEFAULT_INTERVAL_MS = 10_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 
@@ -131,7 +131,7 @@ export function renderInstance(
       ...string[],
     ];
     const env: Record<string, string> = {
-      PATH: DEFAULT_PATH,
+      PATH: PROCESS_PATH,
       HOME: partition.path,
       LANG: "C.UTF-8",
     };
@@ -165,7 +165,7 @@ export function renderInstance(
         kind: "command",
         argv: (p.command ?? []).map((a, j) => render(a, `${where}.command[${j}]`)),
         cwd: partition.path,
-        env: { PATH: DEFAULT_PATH, HOME: partition.path, LANG: "C.UTF-8" },
+        env: { PATH: PROCESS_PATH, HOME: partition.path, LANG: "C.UTF-8" },
       };
     }
     return { name: p.name, probe, intervalMs, timeoutMs };

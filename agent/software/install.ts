@@ -1,14 +1,25 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import type { Cgroup, CgroupLimits } from "../../native/index.js";
 import { BuildFailedError, DescriptorError } from "../errors.js";
 import { writeFileBeneath } from "../files/write-beneath.js";
+import { outpostRuntime } from "../instances/render-requests.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
 import { renderTemplate } from "../template.js";
 import { type BuildAccount, openBuildAccount } from "./build-account.js";
 import { logTail, runBuildStep } from "./build-step.js";
+import { installTimeCommandProblems, PROCESS_PATH } from "./command-check.js";
 import type { SoftwareDescriptor } from "./descriptor.js";
 import { normaliseInstalledTree } from "./normalise-tree.js";
 import { parseDescriptor } from "./parse-descriptor.js";
@@ -63,8 +74,6 @@ export interface InstallOptions {
   stepTimeoutMs?: number;
   logger: Logger;
 }
-
-const BUILD_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 /** `<id>`: 20 hex digits of sha256(url, content). */
 export function softwareId(url: string, content: Buffer | string): string {
@@ -123,10 +132,26 @@ export async function installSoftware(
     await build(url, descriptor, { ...paths, ...(group ? { group } : {}) }, options, account);
     // Nothing of the build may run on while its tree is handed over.
     await group?.kill();
+    if ((descriptor.build?.steps ?? []).length === 0) {
+      // No steps: what was fetched and unpacked is the release, as it stands.
+      rmSync(paths.dir, { recursive: true, force: true });
+      renameSync(paths.work, paths.dir);
+    }
     rmSync(paths.work, { recursive: true, force: true });
     const refused = account ? normaliseInstalledTree(paths.dir, account.uid) : [];
     if (refused.length > 0)
       throw new BuildFailedError(url, "hand-over of the tree", "refused", refused.join("\n"));
+    const missing = installTimeCommandProblems(descriptor, {
+      software: paths.dir,
+      outpost: outpostRuntime(),
+    });
+    if (missing.length > 0)
+      throw new BuildFailedError(
+        url,
+        "the check of its commands",
+        "a process's program is missing from the installed tree",
+        missing.join("\n"),
+      );
     const installedAt = Date.now();
     const record: InstalledRecord = { url, id, installedAt, descriptor: text.toString("utf8") };
     writeFileBeneath(options.records, `${id}.json`, `${JSON.stringify(record)}\n`, {
@@ -158,7 +183,7 @@ async function build(
   account: BuildAccount | undefined,
 ): Promise<void> {
   const env = {
-    PATH: BUILD_PATH,
+    PATH: PROCESS_PATH,
     HOME: paths.work,
     TMPDIR: paths.work,
     LANG: "C.UTF-8",
@@ -205,7 +230,12 @@ async function build(
     if (source.extract)
       extracts.push({ file: join(paths.work, name), where: `build.fetch[${i}] extract` });
   }
-  for (const { file, where } of extracts) await run(["tar", "-xf", file, "-C", paths.work], where);
+  for (const { file, where } of extracts) {
+    await run(["tar", "-xf", file, "-C", paths.work], where);
+    // Unpacked: the archive itself is not part of the release (unless the archive put a
+    // directory of that name in its place).
+    if (lstatSync(file, { throwIfNoEntry: false })?.isDirectory() === false) rmSync(file);
+  }
   for (const [i, step] of (descriptor.build?.steps ?? []).entries()) {
     const where = `build.steps[${i}]`;
     await run(

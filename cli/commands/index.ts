@@ -19,6 +19,7 @@ export const commands: readonly CommandModule[] = [
   { name: "sim", load: async () => (await import("./sim.js")).registerSim },
   { name: "master", load: async () => (await import("./master.js")).registerMaster },
   { name: "node", load: async () => (await import("./node.js")).registerNode },
+  { name: "release", load: async () => (await import("./release.js")).registerRelease },
   { name: "supply", load: async () => (await import("./supply.js")).registerSupply },
   { name: "request", load: async () => (await import("./request.js")).registerRequest },
   { name: "show", load: async () => (await import("./show.js")).registerShow },

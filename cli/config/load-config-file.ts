@@ -5,7 +5,14 @@ import { ConfigError, type ConfigIssue } from "./config-error.js";
 import { didYouMean } from "./did-you-mean.js";
 import { formatKeyPath, parseJsonPointer } from "./key-path.js";
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  verbose: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: object): ValidateFunction {

@@ -111,7 +111,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if (!existsSync(cli))
       throw new Error(`${cli} is missing: run \`npm install\` (it builds dist/)`);
     await master.store.supply(NODE, release, Date.now());
-    const parameters = { node: process.execPath, cli, modbus };
+    const parameters = { modbus };
     await waitFor("the agent's hello", 30_000, async () => {
       const node = await master.store.getNode(NODE);
       return (node?.partitions ?? 0) > 0;

@@ -110,8 +110,6 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
       name: "collector",
       software: release,
       parameters: {
-        node: process.execPath,
-        cli: join(repoRoot, "dist", "cli", "main.js"),
         modbus: `127.0.0.1:${sim.modbus?.port}`,
         interval: "200ms",
       },

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -227,5 +228,50 @@ describe("software install (real build as an unprivileged user)", function () {
     const sw = await store.ensure(url);
     rmSync(url);
     assert.equal((await store.ensure(url)).dir, sw.dir);
+  });
+
+  it("installs what a release without build steps fetched and unpacked, as it stands", async () => {
+    const dir = join(releases, "unpack-only");
+    const payload = join(tmp, "payload");
+    mkdirSync(join(payload, "bin"), { recursive: true });
+    writeFileSync(join(payload, "bin", "hello"), "#!/bin/sh\necho hello\n", { mode: 0o755 });
+    writeFileSync(join(payload, "README"), "docs\n");
+    mkdirSync(dir, { recursive: true });
+    execFileSync("tar", ["-czf", join(dir, "hello.tar.gz"), "-C", payload, "bin", "README"]);
+    writeFileSync(join(dir, "notes.txt"), "kept as fetched\n");
+    const sha = (f: string) => createHash("sha256").update(readFileSync(join(dir, f))).digest("hex");
+    const url = join(dir, "software.yaml");
+    writeFileSync(
+      url,
+      `apiVersion: outpost/v1
+name: unpack-only
+version: 1.0.0
+build:
+  fetch:
+    - { url: ./hello.tar.gz, sha256: ${sha("hello.tar.gz")}, extract: true }
+    - { url: ./notes.txt, sha256: ${sha("notes.txt")} }
+instance:
+  processes:
+    - { name: hello, command: ["{{software}}/bin/hello"] }
+`,
+    );
+    const sw = await installSoftware(url, opts());
+    assert.deepEqual(readdirSync(sw.dir).sort(), ["README", "bin", "notes.txt"]);
+    assert.equal(statSync(join(sw.dir, "bin", "hello")).uid, 0);
+    assert.equal(statSync(sw.dir).mode & 0o777, 0o755);
+  });
+
+  it("fails an install whose process program is not in the installed tree, naming it", async () => {
+    const url = release("missing-program", (t) =>
+      t.replace("{{software}}/bin/echo-server", "{{software}}/bin/echo-srv"),
+    );
+    await assert.rejects(installSoftware(url, opts()), (err) => {
+      assert.ok(err instanceof BuildFailedError);
+      assert.equal(err.code, "E_AGENT_BUILD");
+      assert.match(err.message, /a process's program is missing/);
+      assert.match(err.logTail, /instance\.processes\[0\]\.command\[0\]: '.*\/bin\/echo-srv' does not exist/);
+      return true;
+    });
+    assert.deepEqual(softwareEntries(), []);
   });
 });
