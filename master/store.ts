@@ -135,8 +135,9 @@ export interface MasterStore {
   /**
    * Creates an instance, placed by `place` over the nodes' capacity read in the same
    * transaction (two requests can never get the same partition or core). Requesting an
-   * existing instance again with the same software updates its parameters and sets it
-   * `started`, keeping its placement; other software, or another node, is a conflict.
+   * existing instance again updates its parameters and sets it `started`, keeping its
+   * placement; with other software it switches to that (which must be supplied to its
+   * node), in the same partition; another node is a conflict.
    */
   requestInstance(request: InstanceRequest, place: Placer, at: number): Promise<InstanceRecord>;
   getInstance(name: string): Promise<InstanceRecord | undefined>;

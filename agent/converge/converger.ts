@@ -4,6 +4,7 @@ import type {
   DesiredInstance,
   InstanceReport,
   InstanceRequestSpec,
+  PromiseResult,
   UsageReport,
 } from "../../protocol/index.js";
 import type { BackoffOptions } from "../backoff.js";
@@ -56,9 +57,31 @@ export interface ConvergerOptions {
 
 const DEFAULT_ACTION_BUDGET_MS = 15_000;
 
+/** Pseudo-promise naming both releases while an instance moves from one to another. */
+export const SWITCH_PROMISE = "switch";
+
+function switchPromise(
+  from: InstalledSoftware,
+  to: string,
+  installed: InstalledSoftware | undefined,
+  now: number,
+): PromiseResult {
+  const target = installed
+    ? `${installed.descriptor.name} ${installed.descriptor.version} (${to}), installed, starting`
+    : `${to}, installing`;
+  return {
+    name: SWITCH_PROMISE,
+    ok: true,
+    message: `running ${from.descriptor.name} ${from.descriptor.version} (${from.url}); switching to ${target}`,
+    checkedAt: now,
+  };
+}
+
 interface Running {
   runtime: InstanceRuntime;
   key: string;
+  /** The release it runs (while it switches to another, the desired one differs). */
+  software: InstalledSoftware;
   usage?: UsageMeter;
 }
 
@@ -188,7 +211,19 @@ export class Converger {
   report(): ReportBatch {
     const now = Date.now();
     const instances = this.desired.instances.map((d) => {
-      const running = this.running.get(d.name)?.runtime;
+      const current = this.running.get(d.name);
+      const running = current?.runtime;
+      const switching =
+        current && current.software.url !== d.software
+          ? [
+              switchPromise(
+                current.software,
+                d.software,
+                this.options.software.get(d.software),
+                now,
+              ),
+            ]
+          : [];
       return boundReport(
         instanceReport(
           d,
@@ -202,7 +237,7 @@ export class Converger {
                   running: {
                     status: running.status(),
                     ready: running.ready(),
-                    promises: running.promiseResults(),
+                    promises: [...switching, ...running.failures(), ...running.promiseResults()],
                     publish: running.publish(),
                     backlog: running.backlog(),
                   },
@@ -390,7 +425,7 @@ export class Converger {
       },
     });
     const usage = partition.cgroup ? new UsageMeter(d.name, partition.cgroup) : undefined;
-    this.running.set(d.name, { runtime, key, ...(usage ? { usage } : {}) });
+    this.running.set(d.name, { runtime, key, software: sw, ...(usage ? { usage } : {}) });
     try {
       await runtime.start(adoptable);
     } catch (err) {

@@ -11,6 +11,7 @@ import { PromiseChecker } from "../promises/promise-checker.js";
 import { grantableRlimits } from "../rt/grantable-rlimits.js";
 import { checkRealtime } from "../rt/rt-check.js";
 import { ensureRtRuntime } from "../rt/rt-runtime.js";
+import { logTail } from "../software/build-step.js";
 import { DEFAULT_LOG_ROTATION, type LogRotation, rotateLog } from "../supervisor/log-rotation.js";
 import type { ProcessIdentity } from "../supervisor/process-identity.js";
 import { SupervisedProcess } from "../supervisor/supervised-process.js";
@@ -56,6 +57,9 @@ export interface InstanceRealtime {
   /** What the machine holds for it (IRQs moved, PM QoS), shown by the promise. */
   notes: readonly string[];
 }
+
+/** Pseudo-promises `process:NAME` carry a process that cannot start or crash-loops. */
+export const PROCESS_PROMISE_PREFIX = "process:";
 
 /** The promise an RT instance gets from the agent itself. */
 export const REALTIME_PROMISE = "realtime";
@@ -204,8 +208,37 @@ export class InstanceRuntime {
    */
   status(): InstanceStatus {
     if (this.processes.some((p) => p.state === "exited" && p.lastExit?.code !== 0)) return "failed";
+    if (this.failures().length > 0) return "failed";
     if (this.processes.some((p) => p.state === "backoff")) return "starting";
     return "running";
+  }
+
+  /**
+   * Each process that cannot start or is in a crash loop, as a failed pseudo-promise
+   * `process:NAME` whose message says what, the last exit and the last lines of its log:
+   * what the master shows without anyone reading the agent's log.
+   */
+  failures(now = Date.now()): PromiseResult[] {
+    const out: PromiseResult[] = [];
+    for (const p of this.processes) {
+      const failure = p.failure(now);
+      if (!failure) continue;
+      const exit = failure.lastExit
+        ? failure.lastExit.signal !== null
+          ? `; last killed by signal ${failure.lastExit.signal}`
+          : failure.lastExit.code !== null
+            ? `; last exit status ${failure.lastExit.code}`
+            : ""
+        : "";
+      const tail = logTail(p.launch.logFile, 5);
+      out.push({
+        name: `${PROCESS_PROMISE_PREFIX}${p.name}`,
+        ok: false,
+        message: `${failure.code}: ${failure.message}${exit}${tail ? `; log: ${tail.replaceAll("\n", " | ")}` : ""}`,
+        checkedAt: now,
+      });
+    }
+    return out;
   }
 
   /** Latest results; after a self-repair, failing ones say how many were spent. */

@@ -46,6 +46,20 @@ export interface SupervisionOptions {
 
 export type ProcessState = "running" | "backoff" | "exited" | "stopped";
 
+/** Failures within this window… */
+export const CRASH_WINDOW_MS = 60_000;
+/** …this many of them make a crash loop. */
+export const CRASH_LIMIT = 5;
+
+/** Why a process counts as failed now; see SupervisedProcess.failure. */
+export interface ProcessFailure {
+  process: string;
+  /** The start's errno code (`ENOENT`…) or `E_AGENT_CRASH_LOOP`. */
+  code: string;
+  message: string;
+  lastExit?: ExitStatus;
+}
+
 /**
  * One supervised process: started through the native spawn (partition user, cgroup, RT
  * settings), watched through its pidfd, restarted by policy with exponential backoff,
@@ -65,6 +79,8 @@ export class SupervisedProcess {
   lastError: Error | undefined;
   /** Starts made after the first one. */
   restarts = 0;
+  /** When recent runs ended badly or starts failed (pruned to CRASH_WINDOW_MS). */
+  private readonly failureTimes: number[] = [];
 
   constructor(
     readonly launch: ProcessLaunch,
@@ -132,6 +148,33 @@ export class SupervisedProcess {
     this.setState("stopped");
   }
 
+  /**
+   * Why this process counts as failed now: its last start failed (execve, user, cgroup,
+   * rlimit), or it ended badly CRASH_LIMIT times within CRASH_WINDOW_MS. A process that
+   * has then run for the whole window is no longer failed.
+   */
+  failure(now = Date.now()): ProcessFailure | undefined {
+    while ((this.failureTimes[0] ?? now) < now - CRASH_WINDOW_MS) this.failureTimes.shift();
+    const lastExit = this.lastExit ? { lastExit: this.lastExit } : {};
+    if (this.lastError && this.currentState !== "running" && this.currentState !== "stopped") {
+      const e = this.lastError as NodeJS.ErrnoException;
+      return {
+        process: this.name,
+        code: typeof e.code === "string" ? e.code : "E_AGENT_START",
+        message: `cannot start: ${e.message}`,
+        ...lastExit,
+      };
+    }
+    if (this.failureTimes.length >= CRASH_LIMIT)
+      return {
+        process: this.name,
+        code: "E_AGENT_CRASH_LOOP",
+        message: `ended ${this.failureTimes.length} times within ${CRASH_WINDOW_MS / 1000} s`,
+        ...lastExit,
+      };
+    return undefined;
+  }
+
   /** Stops supervising and leaves the process running (agent shutdown or upgrade). */
   detach(): void {
     this.stopping = true;
@@ -192,6 +235,7 @@ export class SupervisedProcess {
     if (this.stopping) return;
     const ranMs = this.startedAt > 0 ? Date.now() - this.startedAt : 0;
     this.failures = ranMs >= this.options.stableMs ? 1 : this.failures + 1;
+    if (status.code !== 0) this.failureTimes.push(Date.now());
     this.options.logger.warn({ process: this.name, ...status, ranMs }, "process.exited");
     // A TypeError is a launch the native layer refuses outright: retrying cannot help.
     if (!shouldRestart(this.options.restart, status) || this.lastError instanceof TypeError) {

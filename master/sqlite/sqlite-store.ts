@@ -141,9 +141,13 @@ export class SqliteStore implements MasterStore {
         const existing = this.instanceRow(request.name);
         if (existing) {
           if (existing.software !== request.software) {
-            throw new ConflictError(
-              `instance '${request.name}' already exists with software ${existing.software}`,
-            );
+            // A switch: the node installs the new release beside the old one and moves
+            // the instance to it in the same partition, its data kept.
+            const node = readCapacity(this.db).find((n) => n.name === existing.node);
+            if (!node?.software.includes(request.software))
+              throw new ConflictError(
+                `instance '${request.name}' runs ${existing.software}; to switch it to ${request.software}, supply that to node '${existing.node}' first`,
+              );
           }
           if (request.node && request.node !== existing.node) {
             throw new ConflictError(
@@ -160,9 +164,9 @@ export class SqliteStore implements MasterStore {
           }
           this.db
             .prepare(
-              "UPDATE instances SET parameters = ?, requested_state = 'started', updated_at = ? WHERE name = ?",
+              "UPDATE instances SET software = ?, parameters = ?, requested_state = 'started', updated_at = ? WHERE name = ?",
             )
-            .run(JSON.stringify(request.parameters), at, request.name);
+            .run(request.software, JSON.stringify(request.parameters), at, request.name);
           return this.instanceRow(request.name) as InstanceRecord;
         }
         if (request.node) this.nodeRow(request.node);

@@ -21,6 +21,7 @@ import {
   type RunningAgent,
   removeCgroupTree,
   removeSystemUser,
+  softwareId,
   startAgent,
 } from "../../agent/index.js";
 import {
@@ -329,6 +330,47 @@ describe("node agent with a real master on loopback", function () {
         : undefined,
     );
     assert.equal(await canConnect(`127.0.1.${child.partition + 1}`, 7400), false);
+  });
+
+  it("switches an instance to another release: installed beside, same partition, data kept, both named meanwhile", async () => {
+    await client.request({ name: "sw", software: echoUrl, parameters: { port: "7400" } });
+    const before = await ready("sw");
+    const dir = join(agentData, "partitions", `p${before.partition + 1}`);
+    writeFileSync(join(dir, "state.db"), "kept\n");
+    // v2: another URL, a build that takes a moment so the switch can be seen.
+    mkdirSync(join(tmp, "echo2"));
+    copyFileSync(join(fixture, "echo.tar.gz"), join(tmp, "echo2", "echo.tar.gz"));
+    const v2 = join(tmp, "echo2", "software.yaml");
+    writeFileSync(
+      v2,
+      readFileSync(echoUrl, "utf8")
+        .replace("version: 1.0.0", "version: 2.0.0")
+        .replace(
+          'run: ["make", "install", "PREFIX={{software}}"]',
+          'run: ["sh", "-c", "sleep 2 && make install PREFIX={{software}}"]',
+        ),
+    );
+    await client.supply("n1", v2);
+    await client.request({ name: "sw", software: v2, parameters: { port: "7400" } });
+    const switching = await eventually("the switch reported", 10_000, async () =>
+      (await show("sw"))?.promises.find((p) => p.name === "switch"),
+    );
+    assert.match(
+      switching.message ?? "",
+      /^running echo 1\.0\.0 \(.*echo\/software\.yaml\); switching to .*echo2\/software\.yaml/,
+    );
+    const after = await eventually("switched", 20_000, async () => {
+      const i = await show("sw");
+      return i?.status === "running" && i.promises.every((p) => p.ok && p.name !== "switch")
+        ? i
+        : undefined;
+    });
+    assert.equal(after.software, v2);
+    assert.equal(after.partition, before.partition);
+    assert.equal(readFileSync(join(dir, "state.db"), "utf8"), "kept\n", "its data was kept");
+    const running = agent?.converger.runtime("sw")?.processes[0]?.launch.command ?? "";
+    assert.ok(running.includes(softwareId(v2, readFileSync(v2))), "runs the new release's tree");
+    await client.destroy("sw");
   });
 
   it("a restarted agent re-adopts running workloads, also with the master offline", async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -136,5 +136,58 @@ describe("instance runtime (laptop-mode partition, real processes)", function ()
         `^main SCHED_FIFO 10 on cpu ${core}; no other partition may use cpu ${core}; no IRQ to move`,
       ),
     );
+  });
+
+  function oneProcess(name: string, command: string, args: string[]): InstanceRuntime {
+    return new InstanceRuntime({
+      name,
+      partition,
+      rendered: {
+        parameters: {},
+        files: [],
+        processes: [
+          {
+            name: "main",
+            command,
+            args,
+            env: { PATH: "/usr/bin:/bin" },
+            restart: "always",
+            limits: {},
+          },
+        ],
+        promises: [],
+        publish: {},
+      },
+      logger,
+      backoff: { initialMs: 20, maxMs: 20 },
+      stopTimeoutMs: 500,
+      stableMs: 10_000,
+      selfRepair: { afterFailures: 3, maxRepairs: 1 },
+      onChange: () => {},
+    });
+  }
+
+  it("says a process that cannot start is failed, with the errno and the log's last lines", async () => {
+    const script = join(tmp, "not-a-program");
+    writeFileSync(script, "no shebang, no ELF\n", { mode: 0o755 });
+    runtime = oneProcess("nostart", script, []);
+    await runtime.start();
+    await until(() => runtime?.status() === "failed", 5000, "failed");
+    const [failure] = runtime.failures();
+    assert.equal(failure?.name, "process:main");
+    assert.equal(failure?.ok, false);
+    assert.match(failure?.message ?? "", /^ENOEXEC: cannot start: ENOEXEC: .*execve/);
+  });
+
+  it("says a crash-looping process is failed after 5 exits in a minute, with its last status and log", async () => {
+    runtime = oneProcess("crashy", "sh", ["-c", "echo boom-$$ >&2; exit 3"]);
+    await runtime.start();
+    await until(() => runtime?.status() === "failed", 5000, "failed");
+    const [failure] = runtime.failures();
+    assert.match(
+      failure?.message ?? "",
+      /^E_AGENT_CRASH_LOOP: ended \d+ times within 60 s; last exit status 3; log: .*boom-\d+$/,
+    );
+    assert.equal(runtime.failures(Date.now() + 61_000).length, 0, "a minute later it is not");
   });
 });

@@ -239,7 +239,10 @@ describe("software install (real build as an unprivileged user)", function () {
     mkdirSync(dir, { recursive: true });
     execFileSync("tar", ["-czf", join(dir, "hello.tar.gz"), "-C", payload, "bin", "README"]);
     writeFileSync(join(dir, "notes.txt"), "kept as fetched\n");
-    const sha = (f: string) => createHash("sha256").update(readFileSync(join(dir, f))).digest("hex");
+    const sha = (f: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(dir, f)))
+        .digest("hex");
     const url = join(dir, "software.yaml");
     writeFileSync(
       url,
@@ -269,7 +272,10 @@ instance:
       assert.ok(err instanceof BuildFailedError);
       assert.equal(err.code, "E_AGENT_BUILD");
       assert.match(err.message, /a process's program is missing/);
-      assert.match(err.logTail, /instance\.processes\[0\]\.command\[0\]: '.*\/bin\/echo-srv' does not exist/);
+      assert.match(
+        err.logTail,
+        /instance\.processes\[0\]\.command\[0\]: '.*\/bin\/echo-srv' does not exist/,
+      );
       return true;
     });
     assert.deepEqual(softwareEntries(), []);

@@ -95,10 +95,9 @@ export function instanceCases(c: StoreCase): void {
       assert.equal(await c.store.getInstance("x"), undefined);
     });
 
-    it("re-requesting an instance updates its parameters and keeps its place; other software conflicts", async () => {
+    it("re-requesting an instance updates its parameters and keeps its place; other software switches it there, if supplied", async () => {
       await c.node("gw-1");
       await c.store.supply("gw-1", echo, 1);
-      await c.store.supply("gw-1", kv, 1);
       const first = await c.store.requestInstance(
         { name: "e", software: echo, parameters: { a: "1" }, cores: 0 },
         placeInstance,
@@ -119,7 +118,17 @@ export function instanceCases(c: StoreCase): void {
           placeInstance,
           4,
         ),
-        { code: "E_MASTER_CONFLICT" },
+        { code: "E_MASTER_CONFLICT", message: /supply that to node 'gw-1' first/ },
+      );
+      await c.store.supply("gw-1", kv, 5);
+      const switched = await c.store.requestInstance(
+        { name: "e", software: kv, parameters: { b: "1" }, cores: 0 },
+        placeInstance,
+        6,
+      );
+      assert.deepEqual(
+        [switched.software, switched.node, switched.partition, switched.parameters],
+        [kv, "gw-1", first.partition, { b: "1" }],
       );
       assert.equal((await c.store.listInstances()).length, 1);
     });
