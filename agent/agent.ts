@@ -8,13 +8,14 @@ import { KnobJournal } from "../realtime/index.js";
 import type { BackoffOptions } from "./backoff.js";
 import { watchTrialBoot } from "./boot-trial.js";
 import { Converger } from "./converge/converger.js";
-import { Journal } from "./converge/journal.js";
+import { type AgentNaming, Journal } from "./converge/journal.js";
 import { SyncLoop } from "./converge/sync-loop.js";
 import { checkTraversable, openAgentDataDir } from "./data-dir.js";
 import { AgentConfigError } from "./errors.js";
 import { loadOrCreateIdentity } from "./identity.js";
 import { TelemetryRelay } from "./local-api/telemetry-relay.js";
 import type { AgentMetrics } from "./metrics.js";
+import { buildsGroupName, partitionsGroupName, recordNaming } from "./naming.js";
 import { moveIntoAgentLeaf } from "./partitions/agent-leaf.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
@@ -37,11 +38,15 @@ export interface AgentOptions {
   /** Default: isolated when running as root, laptop mode otherwise. */
   isolated?: boolean;
   /**
-   * Group under which the agent makes `outpost-partitions` (one group per partition) and
-   * `outpost-builds` (default: the agent's own group).
+   * Group under which the agent makes `<prefix>partitions` (one group per partition) and
+   * `<prefix>builds` (default: the agent's own group).
    */
   cgroupParent?: Cgroup;
-  /** Partition accounts are `<userPrefix>N` (default `outpost-p`). */
+  /**
+   * Partition accounts are `<userPrefix>N` (default `<prefix>p`, where the prefix is
+   * `outpost-` for /var/lib/outpost and derived from the data directory otherwise: see
+   * naming.ts).
+   */
   userPrefix?: string;
   /**
    * Each install builds as an account of its own, `<buildAccountPrefix><12 hex>`, made
@@ -134,8 +139,13 @@ export interface RunningAgent {
   converger: Converger;
   /** Stops the agent and leaves every workload running (an upgrade or restart adopts them). */
   close(): Promise<void>;
-  /** Stops the agent and every workload. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops the agent and every workload; with `removeGroups` also removes its partition
+   * and build groups, leaving no trace in the cgroup tree (the demo's stop).
+   */
+  shutdown(options?: { removeGroups?: boolean }): Promise<void>;
+  /** What this agent named on the box (accounts, groups). */
+  naming: AgentNaming;
 }
 
 /**
@@ -154,18 +164,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   if (isolated) checkTraversable(paths.dir);
   const own = isolated ? (options.cgroupParent ?? moveIntoAgentLeaf(Cgroup.own())) : undefined;
+  const journal = Journal.open(join(paths.dir, "journal.json"));
+  const naming = recordNaming(journal, paths.dir, own?.dirs);
   const partitionOptions: PartitionOptions = {
     root: paths.partitions,
     logRoot: paths.logs,
-    userPrefix: options.userPrefix ?? "outpost-p",
+    userPrefix: options.userPrefix ?? `${naming.prefix}p`,
     isolated,
-    ...(own ? { cgroupParent: openOrCreateChild(own, "outpost-partitions") } : {}),
+    ...(own ? { cgroupParent: openOrCreateChild(own, partitionsGroupName(naming.prefix)) } : {}),
   };
   let buildCgroup: Cgroup | undefined;
   if (own) {
     // Builds a killed agent left behind are killed: their installs start over.
-    await removeCgroupTree(openOrCreateChild(own, "outpost-builds"));
-    buildCgroup = openOrCreateChild(own, "outpost-builds");
+    await removeCgroupTree(openOrCreateChild(own, buildsGroupName(naming.prefix)));
+    buildCgroup = openOrCreateChild(own, buildsGroupName(naming.prefix));
   }
   ensurePartitions(partitionOptions, options.partitions);
   const realtime =
@@ -182,14 +194,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       forbidden: [paths.dir],
       ...(reader ? { reader } : {}),
     },
-    ...(isolated ? { buildAccountPrefix: options.buildAccountPrefix ?? "outpost-b" } : {}),
+    ...(isolated ? { buildAccountPrefix: options.buildAccountPrefix ?? `${naming.prefix}b` } : {}),
     ...(buildCgroup
       ? { buildCgroup, buildLimits: options.buildLimits ?? defaultBuildLimits() }
       : {}),
     logger,
     ...(options.installBackoff ? { backoff: options.installBackoff } : {}),
   });
-  const journal = Journal.open(join(paths.dir, "journal.json"));
   let loop: SyncLoop | undefined;
   // What partitions forward through their local API goes out on a link of its own: a
   // backlog draining never queues ahead of sync and report. Made before the converger:
@@ -302,11 +313,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await closeTelemetry();
       logger.info({}, "agent.stopped");
     },
-    shutdown: async () => {
+    shutdown: async (how = {}) => {
       await stopLoop();
       await converger.stopAll();
       await closeTelemetry();
+      if (how.removeGroups) {
+        for (const group of [partitionOptions.cgroupParent, buildCgroup])
+          if (group) await removeCgroupTree(group);
+      }
       logger.info({}, "agent.stopped");
     },
+    naming,
   };
 }

@@ -13,7 +13,7 @@ export {
   instanceReport,
   REQUESTS_PROMISE,
 } from "./converge/instance-report.js";
-export { Journal, type JournalEntry } from "./converge/journal.js";
+export { type AgentNaming, Journal, type JournalEntry } from "./converge/journal.js";
 export {
   type ActualView,
   type DesiredView,
@@ -71,6 +71,12 @@ export {
   type TelemetryUplink,
 } from "./local-api/telemetry-relay.js";
 export type { AgentMetrics, AgentMetricsSource } from "./metrics.js";
+export {
+  buildsGroupName,
+  DEFAULT_DATA_DIR,
+  derivedPrefix,
+  partitionsGroupName,
+} from "./naming.js";
 export { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
 export {
   MAX_PARTITIONS,
@@ -149,3 +155,4 @@ export {
   type SupervisionOptions,
 } from "./supervisor/supervised-process.js";
 export { renderTemplate, type TemplateVars } from "./template.js";
+export { agentAccounts, type Uninstalled, uninstallAgent } from "./uninstall.js";

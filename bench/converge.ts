@@ -5,9 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { loadOrCreateIdentity, removeCgroupTree, removeSystemUser } from "../agent/index.js";
+import { loadOrCreateIdentity, removeCgroupTree, uninstallAgent } from "../agent/index.js";
 import { MasterClient, openDataDir, startMaster } from "../master/index.js";
-import { Cgroup, resolveUser, spawn, type WatchedProcess } from "../native/index.js";
+import { Cgroup, spawn, type WatchedProcess } from "../native/index.js";
 import { report } from "./report.js";
 
 /**
@@ -31,18 +31,6 @@ if (!Number.isInteger(instances) || instances < 1 || instances > 254)
   throw new RangeError("--instances must be 1..254");
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
-const accounts = Array.from({ length: instances }, (_, i) => `outpost-p${i + 1}`);
-const taken = accounts.filter((a) => {
-  try {
-    resolveUser(a);
-    return true;
-  } catch {
-    return false;
-  }
-});
-if (taken.length > 0)
-  throw new Error(`accounts ${taken.join(", ")} exist already; the bench would delete them`);
-
 const RELEASE = `apiVersion: outpost/v1
 name: tiny
 version: 1.0.0
@@ -219,8 +207,9 @@ try {
 } finally {
   agent?.kill("SIGKILL");
   await agent?.exited;
+  // Its accounts and groups are named after its own data directory: never another's.
+  await uninstallAgent(join(tmp, "agent"));
   await removeCgroupTree(group);
   await master.close();
-  for (const a of accounts) removeSystemUser(a);
   rmSync(tmp, { recursive: true, force: true });
 }

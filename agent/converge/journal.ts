@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import type { CgroupDirs } from "../../native/index.js";
 import type { DesiredInstance, RequestedState } from "../../protocol/index.js";
 import { AgentDataDirError } from "../errors.js";
 import { writeFileBeneath } from "../files/write-beneath.js";
@@ -38,6 +39,16 @@ interface JournalFile {
   desired?: { software: string[]; instances: DesiredInstance[] };
   /** Per partition number: how many times it was reset for a new instance (see epoch()). */
   epochs?: Record<string, number>;
+  /** What this agent named on the box: kept so every start and `uninstall` use the same. */
+  naming?: AgentNaming;
+}
+
+/** The names an agent gives its accounts and groups, and where its groups were made. */
+export interface AgentNaming {
+  /** Accounts `<prefix>pN` and `<prefix>b<hex>`, groups `<prefix>partitions`, `<prefix>builds`. */
+  prefix: string;
+  /** Every directory set the agent's own group had at a start (`uninstall` looks there). */
+  cgroupParents: CgroupDirs[];
 }
 
 /**
@@ -99,6 +110,16 @@ export class Journal {
   /** Journaled before the partition is reset: a crash in between only skips an epoch. */
   nextEpoch(number: number): void {
     this.data.epochs = { ...this.data.epochs, [String(number)]: this.epoch(number) + 1 };
+    this.save();
+  }
+
+  get naming(): AgentNaming | undefined {
+    return this.data.naming;
+  }
+
+  setNaming(naming: AgentNaming): void {
+    if (JSON.stringify(naming) === JSON.stringify(this.data.naming)) return;
+    this.data.naming = naming;
     this.save();
   }
 

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { chownSync } from "node:fs";
+import { prefixPattern } from "../naming.js";
 import { ensureSystemUser, removeSystemUser } from "../partitions/system-user.js";
 
 /** The account one install's fetch and build run as, and nothing else does. */
@@ -15,7 +16,7 @@ export interface BuildAccount {
 
 /** Build account names: `<prefix>` then 12 hex digits of the install id. */
 export function buildAccountPattern(prefix: string): RegExp {
-  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}[0-9a-f]{12}$`);
+  return prefixPattern(prefix, "[0-9a-f]{12}");
 }
 
 /**

@@ -157,6 +157,27 @@ export const registerAgent: RegisterCommand = (program, context) => {
     });
 
   agent
+    .command("uninstall")
+    .description(
+      "remove one agent's traces: its groups (killing what runs in them), the machine settings it held, its partition and build accounts, and its data directory; stop the agent first",
+    )
+    .requiredOption("--data <dir>", "the agent's data directory")
+    .option("--json", "print what was removed as JSON")
+    .action(async (options: { data: string; json?: boolean }) => {
+      const { uninstallAgent } = await import("../../agent/index.js");
+      const done = await uninstallAgent(options.data);
+      if (options.json) {
+        context.io.stdout.write(`${JSON.stringify(done)}\n`);
+        return;
+      }
+      context.io.stdout.write(
+        `removed ${done.dataDir}, ${done.accounts.length} account(s) (${done.accounts.join(", ") || "none"}), ${done.groups.length} group(s) (${done.groups.join(", ") || "none"})\n`,
+      );
+      for (const failure of done.knobFailures)
+        context.io.stderr.write(`could not restore a machine setting: ${failure}\n`);
+    });
+
+  agent
     .command("key")
     .description("print this node's public key (Z85), creating the key pair on first use")
     .requiredOption("--data <dir>", "the agent's data directory")

@@ -18,30 +18,49 @@ export const registerDemo: RegisterCommand = (program, context) => {
       "--flaky [UP/DOWN]",
       "put a link between agent and master that is up UP seconds, then down DOWN seconds, on a cycle (default 30/20)",
     )
-    .action(async (options: { dir?: string; http: string; flaky?: boolean | string }) => {
-      const dir =
-        options.dir ?? (process.getuid?.() === 0 ? "/var/lib/outpost-demo" : "outpost-demo");
-      const { parseHttpAddress } = await import("../../master/index.js");
-      try {
-        parseHttpAddress(options.http);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const { runDemo } = await import("../demo/run-demo.js");
-      await runDemo({
-        dir,
-        http: options.http,
-        ...(options.flaky !== undefined ? { flaky: flakyCycle(options.flaky) } : {}),
-        logger: context.logger(),
-        until: Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]).then(() => {}),
-        ready: (info) => {
+    .option(
+      "--reset",
+      "remove the demo's state, accounts and groups (what earlier runs left), then exit",
+    )
+    .action(
+      async (options: {
+        dir?: string;
+        http: string;
+        flaky?: boolean | string;
+        reset?: boolean;
+      }) => {
+        const dir =
+          options.dir ?? (process.getuid?.() === 0 ? "/var/lib/outpost-demo" : "outpost-demo");
+        if (options.reset) {
+          const { resetDemo } = await import("../demo/run-demo.js");
+          const done = await resetDemo(dir);
           context.io.stdout.write(
-            `Outpost demo running (state in ${info.dir}, turbine simulator on ${info.modbus}).\n` +
-              `Status page: ${info.statusUrl}\nCtrl-C stops everything.\n`,
+            `Outpost demo reset: removed ${dir}, ${done.accounts.length} account(s), ${done.groups.length} group(s).\n`,
           );
-        },
-      });
-    });
+          return;
+        }
+        const { parseHttpAddress } = await import("../../master/index.js");
+        try {
+          parseHttpAddress(options.http);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const { runDemo } = await import("../demo/run-demo.js");
+        await runDemo({
+          dir,
+          http: options.http,
+          ...(options.flaky !== undefined ? { flaky: flakyCycle(options.flaky) } : {}),
+          logger: context.logger(),
+          until: Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]).then(() => {}),
+          ready: (info) => {
+            context.io.stdout.write(
+              `Outpost demo running (state in ${info.dir}, turbine simulator on ${info.modbus}).\n` +
+                `Status page: ${info.statusUrl}\nCtrl-C stops everything.\n`,
+            );
+          },
+        });
+      },
+    );
 };
 
 /** `--flaky` alone, or `--flaky UP/DOWN` in whole seconds. */

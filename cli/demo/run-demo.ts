@@ -1,7 +1,13 @@
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { checkTraversable, loadOrCreateIdentity, startAgent } from "../../agent/index.js";
+import {
+  checkTraversable,
+  loadOrCreateIdentity,
+  startAgent,
+  type Uninstalled,
+  uninstallAgent,
+} from "../../agent/index.js";
 import { chunkReadings, startTurbineSim } from "../../collector/index.js";
 import { openDataDir, placeInstance, startMaster } from "../../master/index.js";
 import { packageInfo } from "../package-info.js";
@@ -36,6 +42,16 @@ const INSTANCE = "collector";
  * through the master into a partition, whose records the agent forwards back to the
  * master. A second run reuses DIR: same keys, node and instance.
  */
+/**
+ * `outpost demo --reset`: the demo's agent uninstalled (groups, accounts, machine
+ * settings) and its state directory removed.
+ */
+export async function resetDemo(dir: string): Promise<Uninstalled> {
+  const done = await uninstallAgent(join(resolve(dir), "agent"));
+  rmSync(resolve(dir), { recursive: true, force: true });
+  return done;
+}
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const dir = resolve(options.dir);
   if (process.getuid?.() === 0) {
@@ -104,7 +120,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       syncIntervalMs: 1000,
       logger,
     });
-    stops.push(() => agent.shutdown());
+    // Stopped, the demo leaves no group behind; its accounts stay for the next run
+    // (`outpost demo --reset` removes them too).
+    stops.push(() => agent.shutdown({ removeGroups: true }));
 
     const release = join(packageInfo.root, "collector", "release", "software.yaml");
     const cli = join(packageInfo.root, "dist", "cli", "main.js");
@@ -116,7 +134,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const node = await master.store.getNode(NODE);
       return (node?.partitions ?? 0) > 0;
     });
-    // Requesting it again updates a kept instance to this run's simulator address.
+    // Requesting it again updates a kept instance to this run's simulator address and,
+    // from another checkout, switches it to that checkout's release with its buffer kept.
     await master.store.requestInstance(
       { name: INSTANCE, software: release, parameters, node: NODE, cores: 0 },
       placeInstance,

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import {
   loadOrCreateIdentity,
+  partitionsGroupName,
   type RunningAgent,
   removeCgroupTree,
   removeSystemUser,
@@ -155,7 +156,7 @@ describe("node agent with a real master on loopback", function () {
     const procs = readFileSync(
       join(
         parent.dirs.v1.cpu ?? parent.path,
-        "outpost-partitions",
+        partitionsGroupName(agent?.naming.prefix ?? ""),
         "p1",
         "proc-server",
         "cgroup.procs",
@@ -294,7 +295,11 @@ describe("node agent with a real master on loopback", function () {
       !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"),
     );
     assert.deepEqual(readdirSync(join(agentData, "partitions", p)), []);
-    assert.ok(!existsSync(join(parent.dirs.v1.cpu ?? parent.path, "outpost-partitions", p)));
+    assert.ok(
+      !existsSync(
+        join(parent.dirs.v1.cpu ?? parent.path, partitionsGroupName(agent?.naming.prefix ?? ""), p),
+      ),
+    );
     assert.equal(await canConnect(`127.0.1.${e2.partition + 1}`, 7200), false);
     for (const name of ["bad-params", "bad-sha", "bad-desc"]) await client.destroy(name);
   });

@@ -13,7 +13,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listBuildAccounts, removeCgroupTree, removeSystemUser } from "../../agent/index.js";
+import {
+  agentAccounts,
+  derivedPrefix,
+  listBuildAccounts,
+  partitionsGroupName,
+  removeCgroupTree,
+  uninstallAgent,
+} from "../../agent/index.js";
 import type { InstanceView } from "../../master/index.js";
 import { Cgroup, resolveUser, type WatchedProcess } from "../../native/index.js";
 import {
@@ -27,7 +34,6 @@ import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
-const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3"];
 
 describe("e2e: master + agent processes on loopback with the example release", function () {
   this.timeout(120_000);
@@ -38,6 +44,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
   let env: NodeJS.ProcessEnv;
   let agent: WatchedProcess | undefined;
   let agentData: string;
+  let prefix: string;
   let echoUrl: string;
   let slowUrl: string;
 
@@ -69,17 +76,17 @@ describe("e2e: master + agent processes on loopback with the example release", f
 
   function serverPid(partition: number): number[] {
     const dir = group.dirs.v1.cpu ?? group.path;
-    const procs = join(dir, "outpost-partitions", `p${partition}`, "proc-server", "cgroup.procs");
+    const procs = join(
+      dir,
+      partitionsGroupName(prefix),
+      `p${partition}`,
+      "proc-server",
+      "cgroup.procs",
+    );
     return readFileSync(procs, "utf8").split("\n").filter(Boolean).map(Number);
   }
 
   before(async () => {
-    const taken = ACCOUNTS.filter(accountExists);
-    assert.deepEqual(
-      taken,
-      [],
-      "this box already has agent accounts; the e2e test would delete them",
-    );
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-agent-"));
     chmodSync(tmp, 0o711);
     for (const name of ["echo", "slow"]) {
@@ -99,6 +106,12 @@ describe("e2e: master + agent processes on loopback with the example release", f
     group = Cgroup.own().createChild(`outpost-test-e2e-agent-${process.pid}`);
     ({ master, started, env } = await startMaster(join(tmp, "master")));
     agentData = join(tmp, "agent");
+    prefix = derivedPrefix(agentData);
+    assert.deepEqual(
+      [1, 2, 3].map((n) => `${prefix}p${n}`).filter(accountExists),
+      [],
+      "this box already has this agent's accounts",
+    );
     const key = cli("agent", "key", "--data", agentData).trim();
     cli("node", "add", "n1", "--key", key);
     agent = startAgent();
@@ -112,12 +125,15 @@ describe("e2e: master + agent processes on loopback with the example release", f
     agent?.kill("SIGKILL");
     await agent?.exited;
     await stopMaster(master);
+    const left = await uninstallAgent(agentData);
     if (group) await removeCgroupTree(group);
-    for (const name of ACCOUNTS) removeSystemUser(name);
     rmSync(tmp, { recursive: true, force: true });
+    assert.equal(left.prefix, prefix);
+    assert.ok(left.groups.some((g) => g.endsWith(partitionsGroupName(prefix))));
+    assert.deepEqual(agentAccounts(prefix), [], "uninstall removed every account");
   });
 
-  it("supply + request reach running with green promises and connection parameters; the workload runs as outpost-p1 in its partition's cgroup", async () => {
+  it("supply + request reach running with green promises and connection parameters; the workload runs as the agent's p1 account in its partition's cgroup", async () => {
     cli("request", echoUrl, "e1", "--param", "port=7500");
     const e1 = await ready("e1");
     assert.equal(e1.state, "ready");
@@ -125,7 +141,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
     const [pid] = serverPid(1);
     assert.ok(pid);
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-    assert.equal(uid, resolveUser("outpost-p1").uid);
+    assert.equal(uid, resolveUser(`${prefix}p1`).uid);
   });
 
   it("kill -9 of the agent during an install: the next start rebuilds from scratch and running workloads are not restarted", async () => {
@@ -141,7 +157,7 @@ describe("e2e: master + agent processes on loopback with the example release", f
     const s1 = await ready("s1");
     assert.deepEqual(s1.connection, { url: `tcp://127.0.1.${s1.partition + 1}:7600` });
     assert.deepEqual(working(), []);
-    assert.deepEqual(listBuildAccounts("outpost-b"), [], "the killed build's account was removed");
+    assert.deepEqual(listBuildAccounts(`${prefix}b`), [], "the killed build's account was removed");
     assert.deepEqual(serverPid(1), e1Pids, "e1 was adopted, not restarted");
   });
 

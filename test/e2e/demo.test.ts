@@ -11,14 +11,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
+import { removeCgroupTree, uninstallAgent } from "../../agent/index.js";
 import type { StatusSnapshot } from "../../master/index.js";
 import { Cgroup, spawn, type WatchedProcess } from "../../native/index.js";
-import { accountExists } from "../helpers/e2e-stack.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
-const ACCOUNTS = ["outpost-p1", "outpost-p2"];
 /** Debian's chromium (.ci/debian-packages); playwright-core ships no browser. */
 const CHROMIUM = "/usr/bin/chromium";
 /** Headless as root, offline: nothing reaches past loopback. */
@@ -80,11 +78,6 @@ describe("e2e: `outpost demo`, the README's main job", function () {
   }
 
   before(() => {
-    assert.deepEqual(
-      ACCOUNTS.filter(accountExists),
-      [],
-      "this box already has agent accounts; the demo test would delete them",
-    );
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-demo-"));
     chmodSync(tmp, 0o711);
     group = Cgroup.own().createChild(`outpost-test-e2e-demo-${process.pid}`);
@@ -94,7 +87,7 @@ describe("e2e: `outpost demo`, the README's main job", function () {
     demo?.kill("SIGKILL");
     await demo?.exited;
     if (group) await removeCgroupTree(group);
-    for (const name of ACCOUNTS) removeSystemUser(name);
+    if (tmp) await uninstallAgent(join(tmp, "state", "agent"));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -156,21 +149,25 @@ describe("e2e: `outpost demo`, the README's main job", function () {
     }
   });
 
-  it("stops everything on SIGINT, exiting 0", async () => {
+  it("stops everything on SIGINT, exiting 0, and leaves no group behind", async () => {
     const s = await status(running);
     assert.ok((s.telemetry.nodes.demo?.records ?? 0) > 0);
+    const root = group.dirs.v1.cpu ?? group.path;
+    const procFiles = () =>
+      readdirSync(root, { recursive: true, encoding: "utf8" })
+        .filter((p) => p.endsWith("cgroup.procs"))
+        .map((p) => join(root, p));
+    const collector = procFiles().find((p) => p.includes("proc-collector"));
+    assert.ok(collector, "the collector runs in its own group");
+    assert.notEqual(readFileSync(collector, "utf8").trim(), "");
     demo?.kill("SIGINT");
     assert.equal((await demo?.exited)?.code, 0);
-    const root = group.dirs.v1.cpu ?? group.path;
-    const groups = readdirSync(root, { recursive: true, encoding: "utf8" })
-      .filter((p) => p.endsWith("cgroup.procs"))
-      .map((p) => join(root, p));
-    assert.ok(
-      groups.some((p) => p.includes("proc-collector")),
-      "the collector ran in its own group",
+    assert.deepEqual(procFiles(), [join(root, "cgroup.procs")], "no group of the demo is left");
+    assert.equal(
+      readFileSync(join(root, "cgroup.procs"), "utf8").trim(),
+      "",
+      "nothing left running",
     );
-    for (const procs of [join(root, "cgroup.procs"), ...groups])
-      assert.equal(readFileSync(procs, "utf8").trim(), "", `nothing left running in ${procs}`);
     await assert.rejects(fetch(running.url), "the status page is gone");
   });
 

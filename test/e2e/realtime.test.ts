@@ -13,7 +13,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeCgroupTree, removeSystemUser } from "../../agent/index.js";
+import {
+  agentAccounts,
+  derivedPrefix,
+  partitionsGroupName,
+  removeCgroupTree,
+  uninstallAgent,
+} from "../../agent/index.js";
 import type { InstanceView } from "../../master/index.js";
 import {
   Cgroup,
@@ -22,9 +28,8 @@ import {
   readCpuTopology,
   type WatchedProcess,
 } from "../../native/index.js";
-import { irqAffinityPath, KnobJournal, listIrqs } from "../../realtime/index.js";
+import { irqAffinityPath, listIrqs } from "../../realtime/index.js";
 import {
-  accountExists,
   type StartedMaster,
   startAgentProcess,
   startMaster,
@@ -32,8 +37,6 @@ import {
 } from "../helpers/e2e-stack.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
-
-const ACCOUNTS = ["outpost-p1", "outpost-p2", "outpost-p3"];
 
 function allowedCpus(pid: number): number[] {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -96,7 +99,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     const dir = group.dirs.v1.cpuset ?? group.path;
     const file = join(
       dir,
-      "outpost-partitions",
+      partitionsGroupName(derivedPrefix(agentData)),
       `p${partition}`,
       `proc-${process}`,
       "cgroup.procs",
@@ -114,7 +117,6 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
       topology.cores.length >= 2,
       "needs two whole cores, one for the PLC and one for housekeeping (CI machines have 2)",
     );
-    assert.deepEqual(ACCOUNTS.filter(accountExists), [], "this box already has agent accounts");
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-rt-"));
     chmodSync(tmp, 0o711);
     for (const [name, files] of [
@@ -136,6 +138,11 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     if (free !== undefined) group.setLimits({ rtRuntimeUs: free });
     ({ master, started, env } = await startMaster(join(tmp, "master")));
     agentData = join(tmp, "agent");
+    assert.deepEqual(
+      agentAccounts(derivedPrefix(agentData)),
+      [],
+      "this box already has this agent's accounts",
+    );
     const key = cli("agent", "key", "--data", agentData).trim();
     cli("node", "add", "n1", "--key", key);
     agent = startAgent();
@@ -151,12 +158,13 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     agent?.kill("SIGKILL");
     await agent?.exited;
     await stopMaster(master);
-    // The agent was killed: what it journaled is put back as its next start would.
+    // The agent was killed: uninstall puts back what it journaled, removes its groups
+    // and accounts.
     if (agentData) {
-      new KnobJournal(join(agentData, "realtime", "knobs.json")).recover();
+      const left = await uninstallAgent(agentData);
+      assert.deepEqual(left.knobFailures, []);
     }
     if (group) await removeCgroupTree(group);
-    for (const name of ACCOUNTS) removeSystemUser(name);
     if (tmp && !process.env.KEEP) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -191,7 +199,10 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     );
 
     // No process of any other partition (nor of builds) may run on the RT core.
-    const cpusetRoot = join(group.dirs.v1.cpuset ?? group.path, "outpost-partitions");
+    const cpusetRoot = join(
+      group.dirs.v1.cpuset ?? group.path,
+      partitionsGroupName(derivedPrefix(agentData)),
+    );
     const others = pidsBelow(cpusetRoot, `p${partition}/proc-cycle`);
     assert.ok(others.includes(webPid));
     for (const pid of others) {

@@ -17,6 +17,7 @@ import { pino } from "pino";
 import {
   listBuildAccounts,
   loadOrCreateIdentity,
+  partitionsGroupName,
   type RunningAgent,
   removeCgroupTree,
   removeSystemUser,
@@ -199,7 +200,8 @@ export class HostileNode {
         const where = readCgroupMembership(Number(entry));
         // The hierarchy that limits it: v1 pids on hybrid hosts, the unified one on pure v2.
         const path = where.v1.pids ?? where.unified ?? "";
-        if (!path.includes(`/outpost-partitions/p${partition}`)) out.push(Number(entry));
+        const group = partitionsGroupName(this.agent?.naming.prefix ?? "");
+        if (!path.includes(`/${group}/p${partition}`)) out.push(Number(entry));
       } catch {
         // exited while we looked
       }

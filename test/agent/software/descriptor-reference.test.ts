@@ -22,8 +22,9 @@ describe("software release reference (docs/software-release.md)", () => {
     const row = (key: string) =>
       descriptorReference()
         .split("\n")
-        .find((l) => l.startsWith(`| \`${key}\` |`))
-        ?.split(" | ");
+        .find((l) => l.startsWith(`| \`${key}\` `))
+        ?.split(" | ")
+        .map((cell) => cell.trim());
     assert.deepEqual(row("instance.processes[].restart")?.slice(1, 3), [
       "`always` \\| `on-failure` \\| `never`",
       "`always`",
