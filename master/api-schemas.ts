@@ -38,5 +38,7 @@ export const requestInstanceBody = {
       additionalProperties: { type: "string", maxLength: 4096 },
     },
     cores: { type: "integer", minimum: 0, maximum: 4096 },
+    /** Keep a request no node can take now as `waiting` (default) instead of refusing it. */
+    wait: { type: "boolean" },
   },
 } as const;

@@ -1,5 +1,6 @@
 import { errorFromApi, MasterResponseError, MasterUnreachableError } from "./errors.js";
 import type { InstanceView } from "./instance-state.js";
+import type { NodePresence } from "./status/status-snapshot.js";
 import type { NodeRecord, StoredLoss, StoredUsage } from "./store.js";
 import type { SequenceGap } from "./telemetry-gaps.js";
 
@@ -43,8 +44,8 @@ export class MasterClient {
     return (await this.call<{ node: NodeRecord }>("POST", "/v1/nodes", { name, publicKey })).node;
   }
 
-  async listNodes(): Promise<NodeRecord[]> {
-    return (await this.call<{ nodes: NodeRecord[] }>("GET", "/v1/nodes")).nodes;
+  async listNodes(): Promise<NodePresence[]> {
+    return (await this.call<{ nodes: NodePresence[] }>("GET", "/v1/nodes")).nodes;
   }
 
   async supply(node: string, software: string): Promise<string[]> {
@@ -57,6 +58,8 @@ export class MasterClient {
     software: string;
     node?: string;
     parameters: Record<string, string>;
+    /** Keep it `waiting` when no node can take it now (the master's default). */
+    wait?: boolean;
   }): Promise<InstanceView> {
     return (await this.call<{ instance: InstanceView }>("POST", "/v1/instances", input)).instance;
   }

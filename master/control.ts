@@ -5,11 +5,12 @@ import {
   type ReplyBody,
   validateInstanceReports,
 } from "../protocol/index.js";
+import { placeInstance } from "./allocation.js";
 import { UnknownNodeError } from "./errors.js";
 import type { TelemetryIngest } from "./ingest.js";
 import type { MasterMetrics } from "./metrics.js";
 import { Orchestrator } from "./orchestration.js";
-import type { InstanceRecord, MasterStore } from "./store.js";
+import { type InstanceRecord, isPlaced, type MasterStore } from "./store.js";
 
 /**
  * Answers node requests: hello (registration facts), sync (desired state), report
@@ -60,13 +61,15 @@ export class ControlHandler {
           at,
         );
         this.logger.info({ node: name, agentVersion, arch, board, partitions }, "node.registered");
+        await this.placeWaiting(at);
         return { type: "welcome", name };
       }
       case "sync": {
-        const [software, instances] = await Promise.all([
+        const [software, listed] = await Promise.all([
           this.store.listSoftware(name),
           this.store.listInstances({ node: name }),
         ]);
+        const instances = listed.filter(isPlaced);
         // Children run on their parent's node, so this node's list holds them all.
         const children = new Map<string, InstanceRecord[]>();
         for (const i of instances)
@@ -106,6 +109,8 @@ export class ControlHandler {
           valid.filter((r) => !ignored.includes(r.name)),
           at,
         );
+        // A destroyed instance freed its partition: a waiting request may fit now.
+        if (valid.some((r) => r.status === "destroyed")) await this.placeWaiting(at);
         const unknown = [...new Set([...ignored, ...foreignUsage])];
         if (unknown.length > 0)
           this.logger.warn({ node: name, instances: unknown }, "report.unknown_instances");
@@ -127,6 +132,11 @@ export class ControlHandler {
         return { type: "ack", lossId: request.lossId, duplicate };
       }
     }
+  }
+
+  private async placeWaiting(at: number): Promise<void> {
+    const placed = await this.store.placeWaiting(placeInstance, at);
+    if (placed.length > 0) this.logger.info({ instances: placed }, "instance.placed");
   }
 
   lastSeen(node: string): number | undefined {

@@ -19,6 +19,8 @@ export interface HttpApiOptions {
   adminToken: string;
   metrics: MasterMetrics;
   logger: Logger;
+  /** When the control link last heard from a node (`online` in `GET /v1/nodes`). */
+  lastSeen: (node: string) => number | undefined;
   /** What the status page shows (`GET /v1/status`, `GET /v1/events`). */
   status: () => Promise<StatusSnapshot>;
 }
@@ -39,7 +41,7 @@ export class HttpApi {
   constructor(private readonly options: HttpApiOptions) {
     this.tokenDigest = digest(options.adminToken);
     this.routes = [
-      ...apiRoutes(options.store, options.metrics),
+      ...apiRoutes(options.store, options.metrics, options.lastSeen),
       {
         method: "GET",
         path: /^\/v1\/status$/,

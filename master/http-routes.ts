@@ -5,6 +5,7 @@ import { addNodeBody, NAME_RULE, requestInstanceBody, supplyBody } from "./api-s
 import { InvalidRequestError, NotFoundError } from "./errors.js";
 import { withState } from "./instance-state.js";
 import type { MasterMetrics } from "./metrics.js";
+import { withPresence } from "./status/status-snapshot.js";
 import type { InstanceRequest, MasterStore, StoredChunk, TelemetryQuery } from "./store.js";
 import { findGaps } from "./telemetry-gaps.js";
 
@@ -26,7 +27,11 @@ export interface Route {
  * The API's endpoints (all under the admin token, see http-api.ts). Bodies are checked
  * against api-schemas.ts; query parameters by hand, each error naming the field.
  */
-export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
+export function apiRoutes(
+  store: MasterStore,
+  metrics: MasterMetrics,
+  lastSeen: (node: string) => number | undefined,
+): Route[] {
   const now = Date.now;
   const addNode = compile(addNodeBody);
   const supply = compile(supplyBody);
@@ -35,7 +40,9 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
     {
       method: "GET",
       path: /^\/v1\/nodes$/,
-      handler: async () => ({ json: { nodes: await store.listNodes() } }),
+      handler: async () => ({
+        json: { nodes: withPresence(await store.listNodes(), lastSeen, now()) },
+      }),
     },
     {
       method: "POST",
@@ -66,6 +73,8 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
       handler: async ({ params, body }) => {
         const input = validated<{ software: string }>(supply, await body(), "supply");
         await store.supply(params[0] ?? "", input.software, now());
+        // A waiting request may have waited for exactly this release.
+        await store.placeWaiting(placeInstance, now());
         return { json: { node: params[0], software: await store.listSoftware(params[0] ?? "") } };
       },
     },
@@ -82,11 +91,9 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
       method: "POST",
       path: /^\/v1\/instances$/,
       handler: async ({ body }) => {
-        const input = validated<Partial<InstanceRequest> & { name: string; software: string }>(
-          request,
-          await body(),
-          "request",
-        );
+        const input = validated<
+          Partial<InstanceRequest> & { name: string; software: string; wait?: boolean }
+        >(request, await body(), "request");
         const instance = await store.requestInstance(
           {
             name: input.name,
@@ -97,8 +104,12 @@ export function apiRoutes(store: MasterStore, metrics: MasterMetrics): Route[] {
           },
           placeInstance,
           now(),
+          { wait: input.wait ?? true },
         );
-        return { status: 201, json: { instance: withState(instance) } };
+        return {
+          status: instance.status === "waiting" ? 202 : 201,
+          json: { instance: withState(instance) },
+        };
       },
     },
     {

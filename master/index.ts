@@ -21,7 +21,12 @@ export { MasterMetrics } from "./metrics.js";
 export { childName, Orchestrator } from "./orchestration.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
 export { STATUS_PAGE_HTML } from "./status/status-page.js";
-export { ONLINE_WITHIN_MS, type StatusSnapshot, statusSnapshot } from "./status/status-snapshot.js";
+export {
+  type NodePresence,
+  ONLINE_WITHIN_MS,
+  type StatusSnapshot,
+  statusSnapshot,
+} from "./status/status-snapshot.js";
 export {
   type SeriesView,
   type TagPoint,
@@ -30,4 +35,5 @@ export {
   TelemetryView,
 } from "./status/telemetry-view.js";
 export type * from "./store.js";
+export { isPlaced } from "./store.js";
 export { findGaps, type SequenceGap } from "./telemetry-gaps.js";

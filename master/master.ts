@@ -89,6 +89,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       adminToken: dataDir.adminToken,
       metrics,
       logger,
+      lastSeen: (n) => control.lastSeen(n),
       status: () => statusSnapshot(store, telemetry, (n) => control.lastSeen(n), Date.now()),
     });
     const address = await api.listen(host, port);

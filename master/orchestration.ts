@@ -97,7 +97,8 @@ export class Orchestrator {
       out[child.name.slice(prefix.length)] = {
         instance: child.name,
         ready: instanceState(child) === "ready",
-        status: child.status,
+        // A child is always placed on its parent's node, never kept waiting.
+        status: child.status === "waiting" ? "pending" : child.status,
         connection: child.connection,
       };
     }

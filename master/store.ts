@@ -37,12 +37,17 @@ export interface InstanceRecord {
   name: string;
   software: string;
   parameters: Record<string, string>;
-  node: string;
-  partition: number;
+  /** Null while `waiting` and not asked for on a given node. */
+  node: string | null;
+  /** Null while `waiting`. */
+  partition: number | null;
   cores: number[];
   requestedState: RequestedState;
-  /** `pending` until the node first reports on the instance. */
-  status: InstanceStatus | "pending";
+  /**
+   * `waiting` while no node can take it (its `placement` promise says why); `pending`
+   * once placed, until the node first reports on it.
+   */
+  status: InstanceStatus | "pending" | "waiting";
   promises: PromiseResult[];
   connection: Record<string, string>;
   /** The instance that requested this one (`requests:`), or null when an operator did. */
@@ -50,6 +55,13 @@ export interface InstanceRecord {
   createdAt: number;
   updatedAt: number;
   reportedAt: number | null;
+}
+
+/** An instance that has its place: a node and a partition. */
+export type PlacedInstance = InstanceRecord & { node: string; partition: number };
+
+export function isPlaced(i: InstanceRecord): i is PlacedInstance {
+  return i.node !== null && i.partition !== null;
 }
 
 export interface InstanceRequest {
@@ -137,9 +149,20 @@ export interface MasterStore {
    * transaction (two requests can never get the same partition or core). Requesting an
    * existing instance again updates its parameters and sets it `started`, keeping its
    * placement; with other software it switches to that (which must be supplied to its
-   * node), in the same partition; another node is a conflict.
+   * node), in the same partition; another node is a conflict. With `wait`, a request no
+   * node can take now is kept `waiting` (with the reason) instead of refused.
    */
-  requestInstance(request: InstanceRequest, place: Placer, at: number): Promise<InstanceRecord>;
+  requestInstance(
+    request: InstanceRequest,
+    place: Placer,
+    at: number,
+    options?: { wait?: boolean },
+  ): Promise<InstanceRecord>;
+  /**
+   * Places every `waiting` request that fits now, oldest first (called when capacity may
+   * have appeared: a hello, a destroy, a supply); returns the names placed.
+   */
+  placeWaiting(place: Placer, at: number): Promise<string[]>;
   getInstance(name: string): Promise<InstanceRecord | undefined>;
   /** Instances by name; `parent` lists the instances one instance requested. */
   listInstances(filter?: { node?: string; parent?: string }): Promise<InstanceRecord[]>;

@@ -1,4 +1,4 @@
-import type { NodeRecord } from "../../master/index.js";
+import type { NodePresence } from "../../master/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
@@ -36,19 +36,20 @@ export const registerNode: RegisterCommand = (program, context) => {
   );
 };
 
-function renderNodes(nodes: NodeRecord[]): string {
+function renderNodes(nodes: NodePresence[]): string {
   if (nodes.length === 0) return "no nodes";
   return table(
-    ["NAME", "KEY", "ARCH", "BOARD", "CPUS", "PARTITIONS", "RT CORES", "LAST SEEN"],
+    ["NAME", "ONLINE", "LAST SEEN", "KEY", "ARCH", "BOARD", "CPUS", "PARTITIONS", "RT CORES"],
     nodes.map((n) => [
       n.name,
+      n.online ? "yes" : "no",
+      formatTime(n.lastSeen),
       n.publicKey,
       n.arch ?? "-",
       n.board ?? "-",
       n.cpus === null ? "-" : String(n.cpus),
       String(n.partitions),
       n.isolatedCores.length > 0 ? n.isolatedCores.join(",") : "-",
-      formatTime(n.lastSeen),
     ]),
   );
 }

@@ -11,6 +11,10 @@ export const registerRequest: RegisterCommand = (program, context) => {
         "request an instance of a software release; without --node the master picks a node that has the software and a free partition",
       )
       .option("--node <name>", "place the instance on this node")
+      .option(
+        "--no-wait",
+        "refuse at once (E_MASTER_NO_CAPACITY) when no node can take it now, instead of keeping it waiting for a place",
+      )
       .option("--param <key=value>", "an instance parameter (repeatable)", collectParam, {}),
   ).action(
     async (
@@ -18,6 +22,7 @@ export const registerRequest: RegisterCommand = (program, context) => {
       instance: string,
       options: {
         node?: string;
+        wait: boolean;
         param: Record<string, string>;
         master?: string;
         tokenFile?: string;
@@ -27,8 +32,15 @@ export const registerRequest: RegisterCommand = (program, context) => {
         name: instance,
         software,
         parameters: options.param,
+        wait: options.wait,
         ...(options.node ? { node: options.node } : {}),
       });
+      if (placed.status === "waiting") {
+        context.io.stdout.write(
+          `requested ${placed.name}: waiting for a place (${placed.promises[0]?.message ?? "no node can take it yet"}); it is placed as soon as one is free\n`,
+        );
+        return;
+      }
       const cores = placed.cores.length > 0 ? `, cores ${placed.cores.join(",")}` : "";
       context.io.stdout.write(
         `requested ${placed.name} on ${placed.node}, partition ${placed.partition}${cores}\n`,

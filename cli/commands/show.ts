@@ -14,7 +14,9 @@ export const registerShow: RegisterCommand = (program, context) => {
         const lines = [
           `instance   ${i.name}`,
           `software   ${i.software}`,
-          `node       ${i.node} (partition ${i.partition}${i.cores.length > 0 ? `, cores ${i.cores.join(",")}` : ""})`,
+          i.partition === null
+            ? `node       ${i.node ?? "(none yet)"} (no partition yet)`
+            : `node       ${i.node} (partition ${i.partition}${i.cores.length > 0 ? `, cores ${i.cores.join(",")}` : ""})`,
           `wanted     ${i.requestedState}`,
           `state      ${i.state} (status ${i.status}, reported ${formatTime(i.reportedAt)})`,
         ];

@@ -87,6 +87,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE instances ADD COLUMN parent TEXT;
   CREATE INDEX instances_by_parent ON instances (parent);
   `,
+  `
+  CREATE TABLE waiting_requests (
+    name TEXT PRIMARY KEY,
+    software TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    node TEXT,
+    cores INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -39,6 +39,35 @@ export function toInstance(r: Row): InstanceRecord {
   };
 }
 
+/** The pseudo-promise that says why a `waiting` request is not placed yet. */
+export const PLACEMENT_PROMISE = "placement";
+
+export function toWaiting(r: Row): InstanceRecord {
+  return {
+    name: String(r.name),
+    software: String(r.software),
+    parameters: JSON.parse(String(r.parameters)) as Record<string, string>,
+    node: (r.node as string | null) ?? null,
+    partition: null,
+    cores: [],
+    requestedState: "started",
+    status: "waiting",
+    promises: [
+      {
+        name: PLACEMENT_PROMISE,
+        ok: false,
+        message: `waiting: ${String(r.reason)}`,
+        checkedAt: Number(r.updated_at),
+      },
+    ],
+    connection: {},
+    parent: null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    reportedAt: null,
+  };
+}
+
 export function toUsage(r: Row): StoredUsage {
   return {
     node: String(r.node),

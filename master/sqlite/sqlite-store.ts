@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, NoCapacityError, NotFoundError } from "../errors.js";
 import type {
   IngestResult,
   InstanceRecord,
@@ -16,7 +16,7 @@ import type {
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
 import { migrate } from "./migrations.js";
-import { type Row, toInstance, toNode, toUsage } from "./rows.js";
+import { type Row, toInstance, toNode, toUsage, toWaiting } from "./rows.js";
 import { selectChunks, selectLosses } from "./telemetry-queries.js";
 
 /**
@@ -135,6 +135,7 @@ export class SqliteStore implements MasterStore {
     request: InstanceRequest,
     place: Placer,
     at: number,
+    options: { wait?: boolean } = {},
   ): Promise<InstanceRecord> {
     return this.db
       .transaction(() => {
@@ -170,29 +171,87 @@ export class SqliteStore implements MasterStore {
           return this.instanceRow(request.name) as InstanceRecord;
         }
         if (request.node) this.nodeRow(request.node);
-        const placement = place(request, readCapacity(this.db));
-        this.db
-          .prepare(`INSERT INTO instances (name, software, parameters, node, partition, cores,
-            requested_state, status, parent, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?, ?)`)
-          .run(
-            request.name,
-            request.software,
-            JSON.stringify(request.parameters),
-            placement.node,
-            placement.partition,
-            JSON.stringify(placement.cores),
-            request.parent ?? null,
-            at,
-            at,
-          );
+        const waiting = this.waitingRow(request.name);
+        try {
+          this.place(request, place, waiting?.createdAt ?? at, at);
+        } catch (err) {
+          if (!(err instanceof NoCapacityError) || !(options.wait || waiting)) throw err;
+          this.db
+            .prepare(`INSERT INTO waiting_requests
+              (name, software, parameters, node, cores, reason, created_at, updated_at)
+              VALUES (@name, @software, @parameters, @node, @cores, @reason, @at, @at)
+              ON CONFLICT (name) DO UPDATE SET software = @software, parameters = @parameters,
+                node = @node, cores = @cores, reason = @reason, updated_at = @at`)
+            .run({
+              name: request.name,
+              software: request.software,
+              parameters: JSON.stringify(request.parameters),
+              node: request.node ?? null,
+              cores: request.cores,
+              reason: err.message,
+              at,
+            });
+          return this.waitingRow(request.name) as InstanceRecord;
+        }
         return this.instanceRow(request.name) as InstanceRecord;
       })
       .immediate();
   }
 
+  async placeWaiting(place: Placer, at: number): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const placed: string[] = [];
+        const rows = this.db
+          .prepare("SELECT * FROM waiting_requests ORDER BY created_at, name")
+          .all() as Row[];
+        for (const row of rows) {
+          const w = toWaiting(row);
+          const request: InstanceRequest = {
+            name: w.name,
+            software: w.software,
+            parameters: w.parameters,
+            cores: Number(row.cores),
+            ...(w.node !== null ? { node: w.node } : {}),
+          };
+          try {
+            this.place(request, place, w.createdAt, at);
+            placed.push(w.name);
+          } catch (err) {
+            if (!(err instanceof NoCapacityError)) throw err;
+            this.db
+              .prepare("UPDATE waiting_requests SET reason = ? WHERE name = ? AND reason <> ?")
+              .run(err.message, w.name, err.message);
+          }
+        }
+        return placed;
+      })
+      .immediate();
+  }
+
+  /** Places `request` (throws NoCapacityError if no node can take it) and forgets its wait. */
+  private place(request: InstanceRequest, place: Placer, createdAt: number, at: number): void {
+    const placement = place(request, readCapacity(this.db));
+    this.db
+      .prepare(`INSERT INTO instances (name, software, parameters, node, partition, cores,
+        requested_state, status, parent, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?, ?)`)
+      .run(
+        request.name,
+        request.software,
+        JSON.stringify(request.parameters),
+        placement.node,
+        placement.partition,
+        JSON.stringify(placement.cores),
+        request.parent ?? null,
+        createdAt,
+        at,
+      );
+    this.db.prepare("DELETE FROM waiting_requests WHERE name = ?").run(request.name);
+  }
+
   async getInstance(name: string): Promise<InstanceRecord | undefined> {
-    return this.instanceRow(name);
+    return this.instanceRow(name) ?? this.waitingRow(name);
   }
 
   async listInstances(filter: { node?: string; parent?: string } = {}): Promise<InstanceRecord[]> {
@@ -200,7 +259,13 @@ export class SqliteStore implements MasterStore {
       .prepare(`SELECT * FROM instances WHERE (@node IS NULL OR node = @node)
         AND (@parent IS NULL OR parent = @parent) ORDER BY name`)
       .all({ node: filter.node ?? null, parent: filter.parent ?? null });
-    return (rows as Row[]).map(toInstance);
+    const placed = (rows as Row[]).map(toInstance);
+    // Waiting requests have no node or parent yet: only the unfiltered list shows them.
+    if (filter.node !== undefined || filter.parent !== undefined) return placed;
+    const waiting = (this.db.prepare("SELECT * FROM waiting_requests").all() as Row[]).map(
+      toWaiting,
+    );
+    return [...placed, ...waiting].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async setRequestedState(
@@ -210,6 +275,15 @@ export class SqliteStore implements MasterStore {
   ): Promise<InstanceRecord> {
     return this.db
       .transaction(() => {
+        const waiting = this.waitingRow(name);
+        if (waiting) {
+          if (state !== "destroyed")
+            throw new ConflictError(
+              `instance '${name}' is waiting for a place (${waiting.promises[0]?.message}); destroy it or let it be placed`,
+            );
+          this.db.prepare("DELETE FROM waiting_requests WHERE name = ?").run(name);
+          return { ...waiting, requestedState: "destroyed" as const, updatedAt: at };
+        }
         const result = this.db
           .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
           .run(state, at, name);
@@ -320,6 +394,13 @@ export class SqliteStore implements MasterStore {
 
   private nodeRowOrUndefined(row: unknown): NodeRecord | undefined {
     return row ? toNode(row as Row) : undefined;
+  }
+
+  private waitingRow(name: string): InstanceRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM waiting_requests WHERE name = ?").get(name) as
+      | Row
+      | undefined;
+    return row ? toWaiting(row) : undefined;
   }
 
   private instanceRow(name: string): InstanceRecord | undefined {

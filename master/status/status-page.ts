@@ -71,7 +71,7 @@ function render(s) {
   }).join("");
   document.querySelector("#instances tbody").innerHTML = s.instances.map((i) =>
     "<tr data-instance=\\"" + text(i.name) + "\\"><td>" + text(i.name) + (i.parent ? " <span class=muted>(requested by " + text(i.parent) + ")</span>" : "") +
-    "</td><td>" + text(i.node) + "</td><td class=\\"" + stateClass(i.state) + "\\">" + text(i.state) + "</td><td>" +
+    "</td><td>" + text(i.node || "(waiting)") + "</td><td class=\\"" + stateClass(i.state) + "\\">" + text(i.state) + "</td><td>" +
     i.promises.map((p) => "<span class=\\"" + (p.ok ? "ok" : "bad") + "\\">" + text(p.name) + "</span>" +
       (p.message ? " <span class=muted>" + text(p.message) + "</span>" : "")).join("<br>") +
     "</td><td>" + Object.entries(i.connection).map(([k, v]) => "<code>" + text(k) + "=" + text(v) + "</code>").join("<br>") +

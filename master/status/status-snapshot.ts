@@ -5,9 +5,24 @@ import type { TelemetryStatus, TelemetryView } from "./telemetry-view.js";
 /** A node is online when it was heard from this recently (agents sync every few seconds). */
 export const ONLINE_WITHIN_MS = 20_000;
 
+/** A node as the API and the page show it: its record, when last heard from, online or not. */
+export type NodePresence = NodeRecord & { online: boolean };
+
+/** `lastSeen` (the control link's, unbatched) merged into the stored records. */
+export function withPresence(
+  nodes: readonly NodeRecord[],
+  lastSeen: (node: string) => number | undefined,
+  now: number,
+): NodePresence[] {
+  return nodes.map((n) => {
+    const seen = Math.max(n.lastSeen ?? 0, lastSeen(n.name) ?? 0);
+    return { ...n, lastSeen: seen || null, online: seen > 0 && now - seen < ONLINE_WITHIN_MS };
+  });
+}
+
 export interface StatusSnapshot {
   at: number;
-  nodes: (NodeRecord & { online: boolean })[];
+  nodes: NodePresence[];
   instances: InstanceView[];
   telemetry: TelemetryStatus;
 }
@@ -22,10 +37,7 @@ export async function statusSnapshot(
   const [nodes, instances] = await Promise.all([store.listNodes(), store.listInstances()]);
   return {
     at: now,
-    nodes: nodes.map((n) => {
-      const seen = Math.max(n.lastSeen ?? 0, lastSeen(n.name) ?? 0);
-      return { ...n, lastSeen: seen || null, online: seen > 0 && now - seen < ONLINE_WITHIN_MS };
-    }),
+    nodes: withPresence(nodes, lastSeen, now),
     instances: instances.map(withState),
     telemetry: telemetry.status(now),
   };

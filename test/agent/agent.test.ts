@@ -27,8 +27,10 @@ import {
 } from "../../agent/index.js";
 import {
   type InstanceRecord,
+  isPlaced,
   MasterClient,
   openDataDir,
+  type PlacedInstance,
   type RunningMaster,
   startMaster,
 } from "../../master/index.js";
@@ -96,10 +98,14 @@ describe("node agent with a real master on loopback", function () {
     }
   }
 
-  async function ready(name: string): Promise<InstanceRecord> {
+  async function ready(name: string): Promise<PlacedInstance> {
     return eventually(`${name} ready`, 20_000, async () => {
       const i = await show(name);
-      return i?.status === "running" && i.promises.length > 0 && i.promises.every((p) => p.ok)
+      return i &&
+        isPlaced(i) &&
+        i.status === "running" &&
+        i.promises.length > 0 &&
+        i.promises.every((p) => p.ok)
         ? i
         : undefined;
     });
@@ -366,7 +372,10 @@ describe("node agent with a real master on loopback", function () {
     );
     const after = await eventually("switched", 20_000, async () => {
       const i = await show("sw");
-      return i?.status === "running" && i.promises.every((p) => p.ok && p.name !== "switch")
+      return i &&
+        isPlaced(i) &&
+        i.status === "running" &&
+        i.promises.every((p) => p.ok && p.name !== "switch")
         ? i
         : undefined;
     });

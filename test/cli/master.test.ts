@@ -61,23 +61,38 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
 
     r = runOutpost(["node", "list", "--json", ...token], { env });
     assert.equal(r.status, 0, r.stderr);
-    const listed = JSON.parse(r.stdout) as { nodes: { name: string; publicKey: string }[] };
+    const listed = JSON.parse(r.stdout) as {
+      nodes: { name: string; publicKey: string; online: boolean }[];
+    };
     assert.deepEqual(
-      listed.nodes.map((n) => [n.name, n.publicKey]),
-      [["gw-1", keys.publicKey]],
+      listed.nodes.map((n) => [n.name, n.publicKey, n.online]),
+      [["gw-1", keys.publicKey, false]],
+      "never heard from: offline",
     );
+    r = runOutpost(["node", "list", ...token], { env });
+    assert.match(r.stdout, /^NAME +ONLINE +LAST SEEN +KEY/);
+    assert.match(r.stdout, /\ngw-1 +no +never +/);
 
     r = runOutpost(["supply", echo, "--node", "gw-1", ...token], { env });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `supplied ${echo} to gw-1\n`);
 
-    // The node has not said hello yet: it offers no partition, and the error says so.
-    r = runOutpost(["request", echo, "echo-1", "--param", "port=7000", ...token], { env });
+    // The node has not said hello yet: it offers no partition. With --no-wait the error
+    // says so; otherwise the request waits for a place, and shows why.
+    r = runOutpost(["request", echo, "echo-1", "--no-wait", "--param", "port=7000", ...token], {
+      env,
+    });
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
       /^outpost: no node can take instance 'echo-1': gw-1: no partitions \(has the node said hello\?\)\n$/,
     );
+    r = runOutpost(["request", echo, "echo-1", "--param", "port=7000", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^requested echo-1: waiting for a place \(waiting: no node can take/);
+    r = runOutpost(["show", "echo-1", ...token], { env });
+    assert.match(r.stdout, /^node +\(none yet\) \(no partition yet\)$/m);
+    assert.match(r.stdout, /^state +waiting/m);
 
     // The node (this process, over CURVE) says hello and forwards one chunk.
     link = new NodeLink({
@@ -94,6 +109,9 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
       partitions: 2,
       isolatedCores: [3],
     });
+    // The hello offered partitions: the waiting request was placed at once.
+    r = runOutpost(["show", "echo-1", "--json", ...token], { env });
+    assert.equal(JSON.parse(r.stdout).instance.status, "pending");
     await link.send({
       chunkId: 1,
       stream: "turbine",

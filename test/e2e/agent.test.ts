@@ -21,7 +21,7 @@ import {
   removeCgroupTree,
   uninstallAgent,
 } from "../../agent/index.js";
-import type { InstanceView } from "../../master/index.js";
+import { type InstanceView, isPlaced, type PlacedInstance } from "../../master/index.js";
 import { Cgroup, resolveUser, type WatchedProcess } from "../../native/index.js";
 import {
   accountExists,
@@ -60,10 +60,14 @@ describe("e2e: master + agent processes on loopback with the example release", f
     return (JSON.parse(result.stdout) as { instance: InstanceView }).instance;
   }
 
-  function ready(name: string): Promise<InstanceView> {
+  function ready(name: string): Promise<InstanceView & PlacedInstance> {
     return eventually(`${name} running with its promises green`, 60_000, () => {
       const i = show(name);
-      return i?.status === "running" && i.promises.length > 0 && i.promises.every((p) => p.ok)
+      return i &&
+        isPlaced(i) &&
+        i.status === "running" &&
+        i.promises.length > 0 &&
+        i.promises.every((p) => p.ok)
         ? i
         : undefined;
     });

@@ -20,7 +20,7 @@ import {
   removeCgroupTree,
   uninstallAgent,
 } from "../../agent/index.js";
-import type { InstanceView } from "../../master/index.js";
+import { type InstanceView, isPlaced } from "../../master/index.js";
 import {
   Cgroup,
   getScheduler,
@@ -181,7 +181,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     cli("request", plcUrl, "plc1");
     const plc = await eventually("plc1's realtime promise green", 90_000, () => {
       const i = show("plc1");
-      return i?.promises.find((p) => p.name === "realtime")?.ok ? i : undefined;
+      return i && isPlaced(i) && i.promises.find((p) => p.name === "realtime")?.ok ? i : undefined;
     });
     const partition = plc.partition + 1;
     const [cyclePid] = procsOf(partition, "cycle");
@@ -312,7 +312,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     cli("request", plcUrl, "plc2");
     const refused = await eventually("plc2 refused", 60_000, () => {
       const i = show("plc2");
-      return i?.status === "failed" ? i : undefined;
+      return i && isPlaced(i) && i.status === "failed" ? i : undefined;
     });
     assert.match(
       refused.promises[0]?.message ?? "",
@@ -350,7 +350,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     cli("request", sdrUrl, "sdr1");
     const sdr = await eventually("sdr1's realtime promise green", 90_000, () => {
       const i = show("sdr1");
-      return i?.promises.find((p) => p.name === "realtime")?.ok ? i : undefined;
+      return i && isPlaced(i) && i.promises.find((p) => p.name === "realtime")?.ok ? i : undefined;
     });
     assert.equal(readFileSync(throttle, "utf8").trim(), "-1", "RT throttling lifted");
     assert.equal(agentHoldsPmQos(), true, "the agent holds /dev/cpu_dma_latency open");

@@ -25,8 +25,10 @@ import {
 } from "../../agent/index.js";
 import {
   type InstanceRecord,
+  isPlaced,
   MasterClient,
   openDataDir,
+  type PlacedInstance,
   type RunningMaster,
   startMaster,
 } from "../../master/index.js";
@@ -139,20 +141,24 @@ export class HostileNode {
     }
   }
 
-  async ready(name: string, timeoutMs = 20_000): Promise<InstanceRecord> {
+  async ready(name: string, timeoutMs = 20_000): Promise<PlacedInstance> {
     return eventually(`${name} ready`, timeoutMs, async () => {
       const i = await this.show(name);
-      return i?.status === "running" && i.promises.length > 0 && i.promises.every((p) => p.ok)
+      return i &&
+        isPlaced(i) &&
+        i.status === "running" &&
+        i.promises.length > 0 &&
+        i.promises.every((p) => p.ok)
         ? i
         : undefined;
     });
   }
 
   /** Waits for `name` to be reported failed; returns the report. */
-  async failed(name: string, timeoutMs = 20_000): Promise<InstanceRecord> {
+  async failed(name: string, timeoutMs = 20_000): Promise<PlacedInstance> {
     return eventually(`${name} failed`, timeoutMs, async () => {
       const i = await this.show(name);
-      return i?.status === "failed" ? i : undefined;
+      return i && isPlaced(i) && i.status === "failed" ? i : undefined;
     });
   }
 
@@ -163,7 +169,7 @@ export class HostileNode {
   async stillConverging(withinMs = 5_000): Promise<void> {
     this.bystanderPort++;
     const record = await this.show("bystander");
-    assert.ok(record, "the bystander exists");
+    assert.ok(record && isPlaced(record), "the bystander exists");
     await this.client.request({
       name: "bystander",
       software: record.software,

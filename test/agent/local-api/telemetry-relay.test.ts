@@ -30,6 +30,7 @@ import {
 } from "../../../buffer/index.js";
 import { decodeRecord } from "../../../collector/index.js";
 import {
+  isPlaced,
   MasterClient,
   openDataDir,
   type RunningMaster,
@@ -191,7 +192,9 @@ describe("agent local API: telemetry relayed to the master", function () {
     const partitionOf = async (name: string) =>
       eventually(`${name} running`, 40_000, async () => {
         const { instance } = await client.show(name);
-        return instance.status === "running" ? instance.partition + 1 : undefined;
+        return instance.status === "running" && isPlaced(instance)
+          ? instance.partition + 1
+          : undefined;
       });
     socket = join(agentData, "api", `p${await partitionOf("e1")}.sock`);
     socket2 = join(agentData, "api", `p${await partitionOf("e2")}.sock`);
@@ -451,7 +454,9 @@ describe("agent local API: telemetry relayed to the master", function () {
     await client.request({ name: "e3", software: echoUrl, parameters: { port: "7302" } });
     const partition = await eventually("e3 running", 40_000, async () => {
       const { instance } = await client.show("e3");
-      return instance.status === "running" ? instance.partition + 1 : undefined;
+      return instance.status === "running" && isPlaced(instance)
+        ? instance.partition + 1
+        : undefined;
     });
     assert.equal(partition, 1, "e3 reuses e1's partition");
     // The same local id e1's buffer used, as a fresh buffer would send it.

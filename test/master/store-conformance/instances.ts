@@ -165,6 +165,68 @@ export function instanceCases(c: StoreCase): void {
       assert.deepEqual((await c.store.listInstances({ node: "gw-2" })).length, 0);
     });
 
+    it("keeps a request no node can take as waiting, with the reason and no place, and places it once one is free", async () => {
+      await c.node("gw-1", false);
+      await c.store.supply("gw-1", echo, 1);
+      const waiting = await c.store.requestInstance(
+        { name: "w", software: echo, parameters: { a: "1" }, node: "gw-1", cores: 0 },
+        placeInstance,
+        2,
+        { wait: true },
+      );
+      assert.deepEqual(
+        [waiting.status, waiting.node, waiting.partition],
+        ["waiting", "gw-1", null],
+      );
+      assert.match(
+        waiting.promises[0]?.message ?? "",
+        /waiting: .*gw-1: no partitions \(has the node said hello\?\)/,
+      );
+      assert.equal((await c.store.getInstance("w"))?.status, "waiting");
+      assert.deepEqual(
+        (await c.store.listInstances()).map((i) => i.name),
+        ["w"],
+        "listed with the others",
+      );
+      assert.deepEqual(await c.store.listInstances({ node: "gw-1" }), [], "never sent to a node");
+      assert.deepEqual(await c.store.placeWaiting(placeInstance, 3), [], "still no partition");
+      await c.store.registerNode("gw-1", { ...facts, partitions: 1 }, 4);
+      assert.deepEqual(await c.store.placeWaiting(placeInstance, 5), ["w"]);
+      const placed = await c.store.getInstance("w");
+      assert.deepEqual(
+        [placed?.status, placed?.node, placed?.partition, placed?.parameters],
+        ["pending", "gw-1", 0, { a: "1" }],
+      );
+      // Full again: without wait it is refused at once, with a code.
+      await assert.rejects(
+        c.store.requestInstance(
+          { name: "x", software: echo, parameters: {}, cores: 0 },
+          placeInstance,
+          6,
+        ),
+        { code: "E_MASTER_NO_CAPACITY" },
+      );
+      assert.equal(await c.store.getInstance("x"), undefined);
+      await c.store.requestInstance(
+        { name: "x", software: echo, parameters: {}, cores: 0 },
+        placeInstance,
+        7,
+        { wait: true },
+      );
+      await assert.rejects(c.store.setRequestedState("x", "stopped", 8), {
+        code: "E_MASTER_CONFLICT",
+      });
+      assert.equal(
+        (await c.store.setRequestedState("x", "destroyed", 9)).requestedState,
+        "destroyed",
+      );
+      assert.equal(
+        await c.store.getInstance("x"),
+        undefined,
+        "a waiting request is simply dropped",
+      );
+    });
+
     it("frees an instance's partition once the node reports it destroyed, not before", async () => {
       await c.node("gw-1");
       await c.store.supply("gw-1", echo, 1);
