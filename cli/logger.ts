@@ -1,3 +1,4 @@
+import { isatty } from "node:tty";
 import { type LevelWithSilent, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 
@@ -63,10 +64,11 @@ export function createLogger(options: LoggerOptions): Logger {
       pretty({
         destination: fd,
         sync: true,
-        colorize: true,
+        // Colours only for a terminal: `--log-format pretty` into a file stays plain text.
+        colorize: isatty(fd),
         translateTime: "HH:MM:ss",
         hideObject: true,
-        ignore: "pid,hostname",
+        ignore: "pid,hostname,name",
         messageKey: "event",
         messageFormat: (log) => eventLine(log),
       }),

@@ -5,11 +5,13 @@ import { join } from "node:path";
 import { Cgroup } from "../../native/index.js";
 import { irqAffinityPath, listIrqs } from "../../realtime/index.js";
 import { repoRoot } from "../helpers/run-outpost.js";
+import { assertNoRunningDemo } from "../helpers/running-demo.js";
 
 const affinities = () => listIrqs().map((irq) => readFileSync(irqAffinityPath(irq), "utf8"));
 
 describe("bench rt", function () {
   this.timeout(60_000);
+  before(assertNoRunningDemo);
 
   it("measures the probe on an isolated core and on a shared core under stress-ng, prints both and the ratio, and leaves no cgroup or IRQ change behind", () => {
     const irqsBefore = affinities();

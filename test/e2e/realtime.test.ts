@@ -36,6 +36,7 @@ import {
   stopMaster,
 } from "../helpers/e2e-stack.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
+import { assertNoRunningDemo } from "../helpers/running-demo.js";
 import { eventually } from "../helpers/until.js";
 
 function allowedCpus(pid: number): number[] {
@@ -113,6 +114,7 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
   }
 
   before(async () => {
+    assertNoRunningDemo();
     assert.ok(
       topology.cores.length >= 2,
       "needs two whole cores, one for the PLC and one for housekeeping (CI machines have 2)",

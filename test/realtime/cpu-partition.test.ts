@@ -10,12 +10,14 @@ import {
   isolateCpus,
   releaseRtPartition,
 } from "../../realtime/index.js";
+import { assertNoRunningDemo } from "../helpers/running-demo.js";
 
 const read = (dir: string | undefined, file: string) =>
   readFileSync(join(dir as string, file), "utf8").trim();
 
 describe("realtime cpu partitions on this machine's v1 cpuset (below the test's own cgroup)", function () {
   this.timeout(20_000);
+  before(assertNoRunningDemo);
   const made: Cgroup[] = [];
   afterEach(async () => {
     for (const g of made.splice(0).reverse()) await g.remove();

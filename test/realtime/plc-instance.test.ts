@@ -23,6 +23,7 @@ import {
   sharedCpus,
   steerIrqsOff,
 } from "../../realtime/index.js";
+import { assertNoRunningDemo } from "../helpers/running-demo.js";
 
 /** What the kernel lets a process run on, from /proc. */
 function allowedCpus(pid: number): number[] {
@@ -43,6 +44,7 @@ function procPolicy(pid: number): number {
 
 describe("realtime: a plc instance end to end, without the agent (planner, v1 partition, spawn, IRQs)", function () {
   this.timeout(20_000);
+  before(assertNoRunningDemo);
   const own = Cgroup.own();
   const made: Cgroup[] = [];
   const procs: WatchedProcess[] = [];
