@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { removeCgroupTree, uninstallAgent } from "../../agent/index.js";
-import type { StatusSnapshot } from "../../master/index.js";
-import { Cgroup, spawn, type WatchedProcess } from "../../native/index.js";
+import { Cgroup, type WatchedProcess } from "../../native/index.js";
+import { demoStatus, startDemoProcess } from "../helpers/e2e-stack.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
@@ -39,43 +39,20 @@ describe("e2e: `outpost demo`, the README's main job", function () {
   /** The running demo's status page, left running by the first test for the second. */
   let running: { url: string; token: string };
 
-  /** Starts the demo from the built CLI, as the README's command does; resolves with its status URL. */
+  /** Starts the demo from the built CLI, as the README's command does. */
   async function startDemo(...extra: string[]): Promise<{ url: string; token: string }> {
-    const out = join(tmp, `demo-${Date.now()}.out`);
-    demo = spawn({
-      command: process.execPath,
-      args: [
-        join(repoRoot, "dist", "cli", "main.js"),
-        "demo",
-        "--dir",
-        join(tmp, "state"),
-        "--http",
-        "127.0.0.1:0",
-        ...extra,
-      ],
-      cwd: repoRoot,
+    const started = await startDemoProcess({
+      root: repoRoot,
+      state: join(tmp, "state"),
       cgroup: group,
-      stdio: ["ignore", { file: out }, { file: join(tmp, "demo.log"), append: true }],
+      logDir: tmp,
+      extra,
     });
-    const url = await eventually(
-      "the status page URL",
-      60_000,
-      () => {
-        const m = /Status page: (http:\/\/[^#\s]+)#token=(\S+)/.exec(readFileSync(out, "utf8"));
-        return m ? { url: m[1] as string, token: m[2] as string } : undefined;
-      },
-      200,
-    );
-    return url;
+    demo = started.process;
+    return started;
   }
 
-  async function status(at: { url: string; token: string }): Promise<StatusSnapshot> {
-    const res = await fetch(`${at.url}v1/status`, {
-      headers: { authorization: `Bearer ${at.token}` },
-    });
-    assert.equal(res.status, 200);
-    return (await res.json()) as StatusSnapshot;
-  }
+  const status = demoStatus;
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-demo-"));

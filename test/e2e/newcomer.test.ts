@@ -21,9 +21,9 @@ import {
   removeCgroupTree,
   uninstallAgent,
 } from "../../agent/index.js";
-import type { InstanceView, StatusSnapshot } from "../../master/index.js";
+import type { InstanceView } from "../../master/index.js";
 import { Cgroup, spawn, type WatchedProcess } from "../../native/index.js";
-import { startMaster, stopMaster } from "../helpers/e2e-stack.js";
+import { demoStatus, startDemoProcess, startMaster, stopMaster } from "../helpers/e2e-stack.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
@@ -51,31 +51,12 @@ describe("e2e: what a newcomer meets first", function () {
 
   /** `outpost demo` from `root`'s built CLI, as the README runs it. */
   async function startDemo(root: string, state: string): Promise<{ url: string; token: string }> {
-    const out = join(tmp, `demo-${Date.now()}.out`);
-    demo = spawn({
-      command: process.execPath,
-      args: [join(root, "dist", "cli", "main.js"), "demo", "--dir", state, "--http", "127.0.0.1:0"],
-      cwd: root,
-      cgroup: group,
-      stdio: ["ignore", { file: out }, { file: join(tmp, "demo.log"), append: true }],
-    });
-    return eventually(
-      "the status page URL",
-      60_000,
-      () => {
-        const m = /Status page: (http:\/\/[^#\s]+)#token=(\S+)/.exec(readFileSync(out, "utf8"));
-        return m ? { url: m[1] as string, token: m[2] as string } : undefined;
-      },
-      200,
-    );
+    const started = await startDemoProcess({ root, state, cgroup: group, logDir: tmp });
+    demo = started.process;
+    return started;
   }
 
-  async function status(at: { url: string; token: string }): Promise<StatusSnapshot> {
-    const res = await fetch(`${at.url}v1/status`, {
-      headers: { authorization: `Bearer ${at.token}` },
-    });
-    return (await res.json()) as StatusSnapshot;
-  }
+  const status = demoStatus;
 
   async function stopDemo(): Promise<void> {
     demo?.kill("SIGINT");

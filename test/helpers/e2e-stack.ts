@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn as spawnNode } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { StatusSnapshot } from "../../master/index.js";
 import {
   type Cgroup,
   resolveUser,
@@ -89,4 +90,52 @@ export function startAgentProcess(
     cgroup,
     stdio: ["ignore", { file: log, append: true }, { file: log, append: true }],
   });
+}
+
+/** A running `outpost demo` process and its status page. */
+export interface DemoProcess {
+  process: WatchedProcess;
+  url: string;
+  token: string;
+}
+
+/**
+ * `outpost demo --dir STATE --http 127.0.0.1:0` from `root`'s built CLI, as the README
+ * runs it, in `cgroup`; resolved once it printed its status page URL. Its stdout goes to
+ * a file of its own in `logDir`, its log to `logDir/demo.log`.
+ */
+export async function startDemoProcess(options: {
+  root: string;
+  state: string;
+  cgroup: Cgroup;
+  logDir: string;
+  extra?: readonly string[];
+}): Promise<DemoProcess> {
+  const out = join(options.logDir, `demo-${Date.now()}.out`);
+  const child = spawn({
+    command: process.execPath,
+    args: [
+      join(options.root, "dist", "cli", "main.js"),
+      ...["demo", "--dir", options.state, "--http", "127.0.0.1:0", ...(options.extra ?? [])],
+    ],
+    cwd: options.root,
+    cgroup: options.cgroup,
+    stdio: ["ignore", { file: out }, { file: join(options.logDir, "demo.log"), append: true }],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const m = /Status page: (http:\/\/[^#\s]+)#token=(\S+)/.exec(readFileSync(out, "utf8"));
+    if (m) return { process: child, url: m[1] as string, token: m[2] as string };
+    if (Date.now() > deadline) throw new Error(`no status page URL from the demo: ${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The demo master's `/v1/status` document. */
+export async function demoStatus(at: { url: string; token: string }): Promise<StatusSnapshot> {
+  const res = await fetch(`${at.url}v1/status`, {
+    headers: { authorization: `Bearer ${at.token}` },
+  });
+  if (res.status !== 200) throw new Error(`GET ${at.url}v1/status: ${res.status}`);
+  return (await res.json()) as StatusSnapshot;
 }
