@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { commands } from "./commands/index.js";
+import { errorLine } from "./error-hints.js";
 import type { CliIo } from "./io.js";
 import { buildProgram } from "./program.js";
 import { selectCommands } from "./select-commands.js";
@@ -9,7 +10,8 @@ export const EXIT_USAGE = 2;
 
 /**
  * Runs one command line and returns the exit status. Errors become one line on stderr:
- * usage errors exit 2, failures with a stable `code` exit 1 with their message, and
+ * usage errors exit 2, failures with a stable `code` exit 1 with their message, the code
+ * and, where one is known, what to do (error-hints.ts), and
  * anything unexpected exits 1 naming it an internal error (stack with OUTPOST_DEBUG=1).
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -36,7 +38,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const line = err.message.split("\n")[0] ?? err.message;
-    return "code" in err && typeof err.code === "string" ? line : `internal error: ${line}`;
+    return "code" in err && typeof err.code === "string"
+      ? errorLine(line, err.code)
+      : `internal error: ${line}`;
   }
   return `internal error: ${String(err)}`;
 }
