@@ -7,11 +7,11 @@ export const ERROR_HINTS: Readonly<Record<string, string>> = {
     "is the master running? point --master (or OUTPOST_MASTER) at its HTTP address",
   E_MASTER_UNAUTHORIZED:
     "pass the master's admin.token with --token-file (or its content in OUTPOST_TOKEN)",
-  E_MASTER_NOT_FOUND: "check the name with `outpost node list` or the status page",
+  E_MASTER_NOT_FOUND: "check the name on the status page or with `outpost node list`",
   E_MASTER_NO_CAPACITY:
     "free a partition (`outpost destroy`), add a node, or request without --no-wait to queue it",
   E_MASTER_CONFLICT: "see `outpost show NAME` for what holds it",
-  E_CONFIG: "fix the file at that line; `outpost release check` does it for descriptors",
+  E_CONFIG: "fix that line of the file",
   E_AGENT_DATA_DIR: "fix the path or its mode, or choose another --data",
   E_AGENT_CONFIG: "fix the agent's settings (flags or --config)",
   E_NATIVE_MISSING: "run `npm install` (or `npm run build:native`) in the checkout",

@@ -76,7 +76,7 @@ describe("outpost buffer", function () {
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
-      /^outpost: stdin line 3: not valid JSON \(.*\); the records before it are pushed, nothing after it was read\n$/,
+      /^outpost: stdin line 3: not valid JSON \(.*\); the records before it are pushed, nothing after it was read \[E_BUFFER_INPUT\]\n$/,
     );
     assert.equal(r.stdout.trim().split("\n").at(-1), "2");
     assert.equal(runOutpost(["buffer", "cat", dir]).stdout, '{"ok":1}\n{"ok":2}\n');
@@ -93,7 +93,7 @@ describe("outpost buffer", function () {
     assert.equal(missing.status, 1);
     assert.equal(
       missing.stderr,
-      `outpost: ${join(work, "nothing-here")} is not a buffer directory (no streams/ in it)\n`,
+      `outpost: ${join(work, "nothing-here")} is not a buffer directory (no streams/ in it) [E_BUFFER_INPUT]\n`,
     );
   });
 });

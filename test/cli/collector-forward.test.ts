@@ -40,7 +40,7 @@ describe("outpost collector run: output.forward", function () {
     assert.ok(line?.startsWith(`outpost: ${file}:6:`), line);
     assert.ok(
       line?.endsWith(
-        ": output.forward: 'agent' needs OUTPOST_API (the agent's local API socket, set for the processes it runs)",
+        ": output.forward: 'agent' needs OUTPOST_API (the agent's local API socket, set for the processes it runs) [E_CONFIG]; fix that line of the file",
       ),
       line,
     );
@@ -50,9 +50,15 @@ describe("outpost collector run: output.forward", function () {
   it("other values and misspelt keys stay config errors", () => {
     const master = runOutpost(["collector", "run", "--config", config("forward: master")]);
     assert.equal(master.status, 1);
-    assert.match(master.stderr, /:6:\d+: output\.forward: must be one of: "agent"\n$/);
+    assert.match(
+      master.stderr,
+      /:6:\d+: output\.forward: must be one of: "agent" \[E_CONFIG\]; fix that line of the file\n$/,
+    );
     const typo = runOutpost(["collector", "run", "--config", config("forwrd: agent")]);
     assert.equal(typo.status, 1);
-    assert.match(typo.stderr, /:6:\d+: output\.forwrd: unknown key; did you mean 'forward'\?\n$/);
+    assert.match(
+      typo.stderr,
+      /:6:\d+: output\.forwrd: unknown key; did you mean 'forward'\? \[E_CONFIG\]; fix that line of the file\n$/,
+    );
   });
 });

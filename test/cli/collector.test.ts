@@ -159,7 +159,7 @@ output: { buffer: ${join(dir, "buffer")}, stream: telemetry }
       assert.equal(r.status, 1);
       assert.equal(
         r.stderr,
-        `outpost: ${file}:6:17: devices[0].tags[1].name: duplicate tag 'a' in device 'plc'\n`,
+        `outpost: ${file}:6:17: devices[0].tags[1].name: duplicate tag 'a' in device 'plc' [E_CONFIG]; fix that line of the file\n`,
       );
     });
   });
@@ -201,7 +201,10 @@ output: { buffer: ${join(dir, "buffer")}, stream: telemetry }
       const endpoint = `opc.tcp://127.0.0.1:${deadPort}`;
       const r = runOutpost(["collector", "browse", endpoint, "--data-dir", join(dir, "collector")]);
       assert.equal(r.status, 1);
-      assert.match(r.stderr, new RegExp(`^outpost: ${endpoint}: cannot connect \\(.+\\)\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^outpost: ${endpoint}: cannot connect \\(.+\\) \\[E_OPCUA_CONNECTION\\]\\n$`),
+      );
     });
 
     it("refuses an endpoint that is not opc.tcp:// (exit 2)", () => {

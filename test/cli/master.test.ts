@@ -85,7 +85,7 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
-      /^outpost: no node can take instance 'echo-1': gw-1: no partitions \(has the node said hello\?\)\n$/,
+      /^outpost: no node can take instance 'echo-1': gw-1: no partitions \(has the node said hello\?\) \[E_MASTER_NO_CAPACITY\]; free a partition/,
     );
     r = runOutpost(["request", echo, "echo-1", "--param", "port=7000", ...token], { env });
     assert.equal(r.status, 0, r.stderr);
@@ -172,7 +172,10 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
 
     r = runOutpost(["show", "nope", ...token], { env });
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "outpost: instance 'nope' does not exist\n");
+    assert.equal(
+      r.stderr,
+      "outpost: instance 'nope' does not exist [E_MASTER_NOT_FOUND]; check the name on the status page or with `outpost node list`\n",
+    );
   });
 
   it("takes the token from OUTPOST_TOKEN, and refuses a wrong one in one line", () => {
@@ -182,7 +185,10 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     assert.ok(Array.isArray((JSON.parse(r.stdout) as { nodes: unknown }).nodes));
     r = runOutpost(["node", "list"], { env: { ...env, OUTPOST_TOKEN: "wrong-token-value" } });
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "outpost: admin token missing or wrong\n");
+    assert.equal(
+      r.stderr,
+      "outpost: admin token missing or wrong [E_MASTER_UNAUTHORIZED]; pass the master's admin.token with --token-file (or its content in OUTPOST_TOKEN)\n",
+    );
   });
 
   it("refuses usage errors with exit 2: no token, a bad --param, a malformed --key, a bad --since", () => {
@@ -231,7 +237,10 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
       join(data, "admin.token"),
     ]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, `outpost: cannot reach the master at ${url} (ECONNREFUSED)\n`);
+    assert.equal(
+      r.stderr,
+      `outpost: cannot reach the master at ${url} (ECONNREFUSED) [E_MASTER_UNREACHABLE]; is the master running? point --master (or OUTPOST_MASTER) at its HTTP address\n`,
+    );
   });
 
   it("stops cleanly on SIGTERM", async () => {

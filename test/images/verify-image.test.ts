@@ -71,7 +71,10 @@ describe("outpost image verify", function () {
     closeSync(fd);
     const r = verify(bad);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^outpost: rootfs-a: sha256 is [0-9a-f]{64}, expected [0-9a-f]{64}\n$/);
+    assert.match(
+      r.stderr,
+      /^outpost: rootfs-a: sha256 is [0-9a-f]{64}, expected [0-9a-f]{64} \[E_IMAGE_HASH\]\n$/,
+    );
   });
 
   it("fails a tampered manifest: its signature no longer verifies", () => {
