@@ -73,7 +73,7 @@ export {
 export type { AgentMetrics, AgentMetricsSource } from "./metrics.js";
 export {
   buildsGroupName,
-  DEFAULT_DATA_DIR,
+  DEFAULT_DATA_DIRS,
   derivedPrefix,
   partitionsGroupName,
 } from "./naming.js";

@@ -3,18 +3,21 @@ import { resolve } from "node:path";
 import type { CgroupDirs } from "../native/index.js";
 import type { AgentNaming, Journal } from "./converge/journal.js";
 
-/** The production agent's data directory: its accounts and groups keep the `outpost-` names. */
-export const DEFAULT_DATA_DIR = "/var/lib/outpost";
+/**
+ * The production agent's data directories (an Outpost image's, on its data partition,
+ * and the plain one): their accounts and groups keep the `outpost-` names.
+ */
+export const DEFAULT_DATA_DIRS: readonly string[] = ["/var/lib/outpost/agent", "/var/lib/outpost"];
 
 /**
  * The name prefix of the agent whose data directory is `dataDir`: `outpost-` for the
- * default one, `o` + 6 hex of the directory's path + `-` for any other, so a demo, a
+ * production ones, `o` + 6 hex of the directory's path + `-` for any other, so a demo, a
  * test run and the production agent on one box never share an account or a group.
  * 8 characters leave room within the 32-character account name limit.
  */
 export function derivedPrefix(dataDir: string): string {
   const dir = resolve(dataDir);
-  if (dir === DEFAULT_DATA_DIR) return "outpost-";
+  if (DEFAULT_DATA_DIRS.includes(dir)) return "outpost-";
   return `o${createHash("sha256").update(dir).digest("hex").slice(0, 6)}-`;
 }
 
