@@ -64,7 +64,7 @@ describe("node agent with a real master on loopback", function () {
   let agent: RunningAgent | undefined;
   let parent: Cgroup;
   const userPrefix = `ota${randomBytes(3).toString("hex")}-`;
-  const buildUser = `otb${randomBytes(3).toString("hex")}`;
+  const buildPrefix = `otb${randomBytes(3).toString("hex")}`;
   let agentData: string;
   let echoUrl: string;
 
@@ -78,7 +78,7 @@ describe("node agent with a real master on loopback", function () {
       logger,
       cgroupParent: parent,
       userPrefix,
-      buildAccountPrefix: buildUser,
+      buildAccountPrefix: buildPrefix,
       syncIntervalMs: 200,
       restartBackoff: { initialMs: 1500, maxMs: 1500 },
       installBackoff: { initialMs: 60_000, maxMs: 60_000 },

@@ -48,7 +48,7 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
   let link: Awaited<ReturnType<typeof startFlakyLink>> | undefined;
   const flips: boolean[] = [];
   const userPrefix = `opf${randomBytes(3).toString("hex")}-`;
-  const buildUser = `opfb${randomBytes(3).toString("hex")}`;
+  const buildPrefix = `opfb${randomBytes(3).toString("hex")}`;
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-pipeline-"));
@@ -98,7 +98,7 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
       logger,
       cgroupParent: group,
       userPrefix,
-      buildAccountPrefix: buildUser,
+      buildAccountPrefix: buildPrefix,
       syncIntervalMs: 500,
     });
     const release = join(repoRoot, "collector", "release", "software.yaml");

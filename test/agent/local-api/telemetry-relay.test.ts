@@ -133,7 +133,7 @@ describe("agent local API: telemetry relayed to the master", function () {
   /** Partition 2's: `collector run` forwards its own buffer (own ids from 0) there. */
   let socket2: string;
   const userPrefix = `otr${randomBytes(3).toString("hex")}-`;
-  const buildUser = `otrb${randomBytes(3).toString("hex")}`;
+  const buildPrefix = `otrb${randomBytes(3).toString("hex")}`;
   // One forwarding buffer per instance: a second one would reuse its ids (see README).
   let partition1: { buffer: DiskBuffer; forwarder: Forwarder; sink: LocalApiSink } | undefined;
   let collector: ChildProcess | undefined;
@@ -177,7 +177,7 @@ describe("agent local API: telemetry relayed to the master", function () {
       logger,
       cgroupParent: parent,
       userPrefix,
-      buildAccountPrefix: buildUser,
+      buildAccountPrefix: buildPrefix,
       syncIntervalMs: 200,
       stopTimeoutMs: 2000,
       relayTimeoutMs: 1000,
