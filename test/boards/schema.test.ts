@@ -50,7 +50,7 @@ describe("boards: a bad board file is an error naming file, line and key", funct
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
-      `outpost: ${file}:${lineOf(file, /^arch:/)}:7: arch: must be one of: "x86_64", "aarch64", "armhf"\n`,
+      `outpost: ${file}:${lineOf(file, /^arch:/)}:7: arch: must be one of: "x86_64", "aarch64", "armhf" [E_CONFIG]; fix that line of the file\n`,
     );
   });
 
@@ -60,7 +60,7 @@ describe("boards: a bad board file is an error naming file, line and key", funct
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
-      `outpost: ${file}:${lineOf(file, /^qemuu:/)}:1: qemuu: unknown key; did you mean 'qemu'?\n`,
+      `outpost: ${file}:${lineOf(file, /^qemuu:/)}:1: qemuu: unknown key; did you mean 'qemu'? [E_CONFIG]; fix that line of the file\n`,
     );
   });
 
