@@ -72,9 +72,13 @@ function withFd<T>(fd: number, run: (fd: number) => T): T {
   }
 }
 
-/** The root itself is a path the agent made: only its last component may not be a link. */
+/**
+ * The root is a path the agent chose and whose parent no release or partition can write
+ * (the data dir, `partitions/pN`): it may be a link an operator made (`--data` on another
+ * disk). Below it, nothing is followed.
+ */
 function openRoot(root: string): number {
-  return openat2(atFdcwd(), root, fs.O_RDONLY | fs.O_DIRECTORY | fs.O_NOFOLLOW);
+  return openat2(atFdcwd(), root, fs.O_RDONLY | fs.O_DIRECTORY);
 }
 
 /**

@@ -1,5 +1,13 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Journal } from "../../../agent/index.js";
@@ -33,6 +41,13 @@ describe("agent journal", () => {
     assert.deepEqual(readdirSync(dir), ["journal.json"], "no temporary file left");
     again.delete("e1");
     assert.deepEqual(Journal.open(path).names(), []);
+  });
+
+  it("works in a data directory an operator reached through a symlink (--data on another disk)", () => {
+    mkdirSync(join(dir, "real"));
+    symlinkSync(join(dir, "real"), join(dir, "link"));
+    Journal.open(join(dir, "link", "journal.json")).setDesired({ software: [], instances: [] });
+    assert.deepEqual(readdirSync(join(dir, "real")), ["journal.json"]);
   });
 
   it("refuses a corrupt journal with a clear error instead of starting from nothing", () => {
