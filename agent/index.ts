@@ -28,7 +28,6 @@ export { type AgentPaths, agentPaths, checkTraversable, openAgentDataDir } from 
 export * from "./errors.js";
 export {
   type Owner,
-  readFileBeneath,
   type WriteBeneathOptions,
   writeFileBeneath,
 } from "./files/write-beneath.js";

@@ -5,7 +5,7 @@ import { Cgroup, type CgroupDirs, readCgroupLayout } from "../native/index.js";
 import { KnobJournal } from "../realtime/index.js";
 import { Journal } from "./converge/journal.js";
 import { buildsGroupName, derivedPrefix, partitionsGroupName, prefixPattern } from "./naming.js";
-import { removeCgroupTree } from "./partitions/cgroup-child.js";
+import { childOf, existsIn, removeCgroupTree } from "./partitions/cgroup-child.js";
 import { removeSystemUser } from "./partitions/system-user.js";
 
 /** What `uninstallAgent` took away. */
@@ -44,12 +44,8 @@ export async function uninstallAgent(dataDir: string): Promise<Uninstalled> {
   for (const parentDirs of parents) {
     const parent = new Cgroup(layout, parentDirs);
     for (const name of [partitionsGroupName(prefix), buildsGroupName(prefix)]) {
-      const dirs: CgroupDirs = { v1: {} };
-      if (parentDirs.unified !== undefined) dirs.unified = join(parentDirs.unified, name);
-      for (const [controller, path] of Object.entries(parentDirs.v1))
-        (dirs.v1 as Record<string, string>)[controller] = join(path, name);
-      const group = new Cgroup(layout, dirs);
-      if (![dirs.unified, ...Object.values(dirs.v1)].some((d) => d && existsSync(d))) continue;
+      const group = childOf(parent, name);
+      if (!existsIn(group)) continue;
       await removeCgroupTree(group);
       groups.push(join(parent.path, name));
     }

@@ -1,14 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  constants as fs,
-  fstatSync,
-  fsyncSync,
-  readSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fchmodSync, fchownSync, constants as fs, fsyncSync, writeSync } from "node:fs";
 import { posix } from "node:path";
 import {
   atFdcwd,
@@ -169,42 +160,6 @@ export function writeFileBeneath(
             throw err;
           }
           if (durable) fsyncSync(dirFd);
-        },
-      ),
-    );
-  } catch (err) {
-    if (err instanceof BeneathError) throw err;
-    throw new BeneathError(where, reasonOf(err), { cause: err });
-  }
-}
-
-/**
- * Reads `root/rel` if it is a regular file of at most `maxBytes`, resolved like
- * writeFileBeneath (no link, no way out) and opened O_NONBLOCK, so neither a link nor a
- * FIFO planted there can redirect or stall the reader.
- */
-export function readFileBeneath(root: string, rel: string, maxBytes: number): Buffer {
-  const parts = components(root, rel);
-  const where = posix.join(root, rel);
-  try {
-    return withFd(openRoot(root), (rootFd) =>
-      withFd(
-        openat2(rootFd, parts.join("/"), fs.O_RDONLY | fs.O_NOFOLLOW | fs.O_NONBLOCK, {
-          resolve: STRICT,
-        }),
-        (fd) => {
-          const st = fstatSync(fd);
-          if (!st.isFile()) throw new BeneathError(where, "not a regular file (refused)");
-          if (st.size > maxBytes)
-            throw new BeneathError(where, `larger than ${maxBytes} bytes (refused)`);
-          const buf = Buffer.alloc(st.size);
-          let off = 0;
-          while (off < st.size) {
-            const n = readSync(fd, buf, off, st.size - off, off);
-            if (n === 0) break;
-            off += n;
-          }
-          return buf.subarray(0, off);
         },
       ),
     );

@@ -44,6 +44,16 @@ function childNames(group: Cgroup): string[] {
   return [...names];
 }
 
+/** The group `name` below `parent`, whether it exists or not (see `existsIn`). */
+export function childOf(parent: Cgroup, name: string): Cgroup {
+  return new Cgroup(parent.layout, childDirsOf(parent.dirs, name));
+}
+
+/** Whether `group` has a directory in any of its hierarchies. */
+export function existsIn(group: Cgroup): boolean {
+  return dirsOf(group.dirs).some((d) => existsSync(d));
+}
+
 /** The groups directly below `group`, by name. */
 export function childGroups(group: Cgroup): { name: string; group: Cgroup }[] {
   return childNames(group)
