@@ -1,3 +1,4 @@
+import { statfsSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -13,12 +14,18 @@ import { SyncLoop } from "./converge/sync-loop.js";
 import { checkTraversable, openAgentDataDir } from "./data-dir.js";
 import { AgentConfigError } from "./errors.js";
 import { loadOrCreateIdentity } from "./identity.js";
+import { type AgentLimits, cgroupLimitsOf, type LimitSettings, resolveLimits } from "./limits.js";
 import { TelemetryRelay } from "./local-api/telemetry-relay.js";
 import type { AgentMetrics } from "./metrics.js";
 import { buildsGroupName, partitionsGroupName, recordNaming } from "./naming.js";
 import { moveIntoAgentLeaf } from "./partitions/agent-leaf.js";
+import { logAddressGuard } from "./partitions/bind-guard.js";
 import { openOrCreateChild, removeCgroupTree } from "./partitions/cgroup-child.js";
+import { DiskQuotas } from "./partitions/disk-quota.js";
+import type { WalkPace } from "./partitions/disk-usage.js";
 import { ensurePartitions, type PartitionOptions } from "./partitions/partitions.js";
+import { logSandbox } from "./partitions/sandbox.js";
+import { grantableRlimits } from "./rt/grantable-rlimits.js";
 import { NodeCores } from "./rt/node-cores.js";
 import { RealtimeInstances } from "./rt/realtime-instances.js";
 import { SoftwareStore } from "./software/software-store.js";
@@ -53,8 +60,17 @@ export interface AgentOptions {
    * for the build and removed after it (default `outpost-b`).
    */
   buildAccountPrefix?: string;
-  /** Limits of each build's group (default: 4096 tasks, half the memory up to 4 GiB). */
+  /**
+   * Default limits of every partition, build and command promise (`--limit`, `limits:`);
+   * what is not given takes its default (see limits.ts: defaultLimits).
+   */
+  limits?: LimitSettings;
+  /** Limits of each build's group, over `limits.build` (tests). */
   buildLimits?: CgroupLimits;
+  /** Where the data filesystem has no project quota: how often partitions are measured (default 30 s). */
+  diskIntervalMs?: number;
+  /** ... and how fast one walk may go (default 1000 entries, then a 50 ms pause). */
+  diskWalkPace?: WalkPace;
   /** The unprivileged account descriptors and `file:` sources are read as (default `nobody`). */
   readerUser?: string;
   /**
@@ -114,9 +130,27 @@ function openRealtime(
   });
 }
 
-/** A build may not fork-bomb or eat the box: what `buildLimits` defaults to. */
-function defaultBuildLimits(): CgroupLimits {
-  return { pidsMax: 4096, memoryMax: Math.min(4 * 1024 ** 3, Math.floor(totalmem() / 2)) };
+/**
+ * The operator's limits over this machine's defaults (shares of its memory, cores and
+ * data filesystem). Without CAP_SYS_RESOURCE (a container) no child's open files may
+ * exceed the agent's own hard limit: they are clamped to it, and logged.
+ */
+function limitsFor(options: AgentOptions, dataDir: string, logger: Logger): AgentLimits {
+  const fs = statfsSync(dataDir);
+  const limits = resolveLimits(options.limits, {
+    memoryBytes: totalmem(),
+    cpus: availableParallelism(),
+    diskBytes: fs.blocks * fs.bsize,
+    partitions: options.partitions,
+  });
+  for (const kind of ["instance", "build", "promise"] as const) {
+    const wanted = limits[kind].openFiles;
+    const granted = grantableRlimits({ nofile: { soft: wanted, hard: wanted } }).rlimits.nofile;
+    if (!granted || granted.hard >= wanted) continue;
+    limits[kind].openFiles = granted.hard;
+    logger.warn({ kind, wanted, granted: granted.hard }, "agent.open_files_clamped");
+  }
+  return limits;
 }
 
 /** The reader account must exist and must not be root: it is what keeps reads unprivileged. */
@@ -166,7 +200,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const own = isolated ? (options.cgroupParent ?? moveIntoAgentLeaf(Cgroup.own())) : undefined;
   const journal = Journal.open(join(paths.dir, "journal.json"));
   const naming = recordNaming(journal, paths.dir, own?.dirs);
+  const limits = limitsFor(options, paths.dir, logger);
+  logger.info({ limits }, "agent.limits");
+  logSandbox(logger);
   const partitionOptions: PartitionOptions = {
+    limits: { instance: limits.instance, promise: limits.promise },
     root: paths.partitions,
     logRoot: paths.logs,
     userPrefix: options.userPrefix ?? `${naming.prefix}p`,
@@ -179,7 +217,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await removeCgroupTree(openOrCreateChild(own, buildsGroupName(naming.prefix)));
     buildCgroup = openOrCreateChild(own, buildsGroupName(naming.prefix));
   }
-  ensurePartitions(partitionOptions, options.partitions);
+  const made = ensurePartitions(partitionOptions, options.partitions);
+  logAddressGuard(logger, made);
+  // Disk limits need root (project ids, reading every partition's files): none in laptop mode.
+  const disk = isolated
+    ? new DiskQuotas({
+        roots: { partitions: paths.partitions, logs: paths.logs },
+        prefix: naming.prefix,
+        bytes: limits.instance.disk,
+        ...(options.diskIntervalMs !== undefined ? { intervalMs: options.diskIntervalMs } : {}),
+        ...(options.diskWalkPace ? { pace: options.diskWalkPace } : {}),
+        logger,
+        onChange: () => loop?.wake(),
+      })
+    : undefined;
+  for (const p of made) {
+    disk?.prepare(p);
+    if (p.limitsError !== undefined)
+      logger.warn({ partition: p.number, error: p.limitsError }, "partition.limits_failed");
+  }
   const realtime =
     own && partitionOptions.cgroupParent
       ? openRealtime(paths.dir, own, partitionOptions.cgroupParent, buildCgroup, logger, options)
@@ -196,7 +252,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     ...(isolated ? { buildAccountPrefix: options.buildAccountPrefix ?? `${naming.prefix}b` } : {}),
     ...(buildCgroup
-      ? { buildCgroup, buildLimits: options.buildLimits ?? defaultBuildLimits() }
+      ? {
+          buildCgroup,
+          buildLimits: options.buildLimits ?? cgroupLimitsOf(limits.build),
+          buildOpenFiles: limits.build.openFiles,
+        }
       : {}),
     logger,
     ...(options.installBackoff ? { backoff: options.installBackoff } : {}),
@@ -230,7 +290,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(realtime ? { realtime } : {}),
     wake: () => loop?.wake(),
     ...(options.actionBudgetMs !== undefined ? { actionBudgetMs: options.actionBudgetMs } : {}),
+    ...(disk ? { disk } : {}),
   });
+  disk?.start();
   if (journal.desired) await converger.apply(journal.desired);
   const link = new NodeLink({
     endpoint: options.master,
@@ -293,6 +355,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
   const stopLoop = async (): Promise<void> => {
     trial?.stop();
+    await disk?.stop();
     await running.close();
     served?.server.closeAllConnections();
     await new Promise((r) => (served ? served.server.close(r) : r(undefined)));

@@ -1,3 +1,5 @@
+import { type LimitWords, limitsConfigSchema } from "./limit-settings.js";
+
 /**
  * `outpost agent start --config FILE`: the agent's settings as YAML, keys named like the
  * command's flags. A flag given on the command line wins over the file.
@@ -13,6 +15,8 @@ export interface AgentConfigFile {
   board?: string;
   ota?: string;
   "file-root"?: string[];
+  /** Default limits of partitions, builds and command promises (`--limit KIND.KEY=VALUE`). */
+  limits?: LimitWords;
 }
 
 const absolutePath = { type: "string", minLength: 1, pattern: "^/" } as const;
@@ -31,5 +35,6 @@ export const agentConfigSchema = {
     board: { type: "string", minLength: 1, maxLength: 256 },
     ota: { type: "string", minLength: 1 },
     "file-root": { type: "array", maxItems: 64, items: absolutePath },
+    limits: limitsConfigSchema,
   },
 } as const;

@@ -130,6 +130,21 @@ export class ParametersError extends AgentError {
 }
 
 /**
+ * A descriptor would expose a secret parameter (`x-outpost-secret`): in a command line,
+ * a promise's target, a file name or a file others may read. `issues` name each place.
+ */
+export class SecretExposedError extends AgentError {
+  override readonly code = "E_AGENT_SECRET";
+  constructor(
+    readonly url: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`software descriptor ${url}: ${issues.join("; ")}`);
+    this.name = "SecretExposedError";
+  }
+}
+
+/**
  * The agent's local API refused a request of a partition's LocalApiSink or answered
  * something unreadable; `status` is the HTTP status (0 when no answer was read).
  */
@@ -151,5 +166,39 @@ export class RealtimeSetupError extends AgentError {
   constructor(reason: string) {
     super(`real time: ${reason}`);
     this.name = "RealtimeSetupError";
+  }
+}
+
+/**
+ * A partition's files take more than its disk limit, as the agent measured them (where
+ * the data filesystem has no project quota): its instance is stopped until they no
+ * longer do. The message of the instance's failed `disk` promise.
+ */
+export class DiskQuotaExceededError extends AgentError {
+  override readonly code = "E_AGENT_DISK_QUOTA";
+  constructor(
+    readonly partition: number,
+    readonly used: { bytes: number; inodes: number },
+    readonly limit: { bytes: number; inodes: number },
+  ) {
+    const over =
+      used.bytes > limit.bytes
+        ? `${used.bytes} bytes on disk, over its limit of ${limit.bytes}`
+        : `${used.inodes} files and directories, over its limit of ${limit.inodes}`;
+    super(`partition ${partition} holds ${over}: instance stopped until its files are back under`);
+    this.name = "DiskQuotaExceededError";
+  }
+}
+
+/** A project id the agent would give a partition is someone else's (files or limits it did not set). */
+export class ProjectIdInUseError extends AgentError {
+  override readonly code = "E_AGENT_PROJECT_ID";
+  constructor(
+    readonly id: number,
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`project id ${id} for ${path} is in use (${reason}); not taken`);
+    this.name = "ProjectIdInUseError";
   }
 }

@@ -1,4 +1,11 @@
 export { type AgentOptions, type RunningAgent, startAgent } from "./agent.js";
+export {
+  type HostCheck,
+  type HostCheckStatus,
+  hostChecks,
+  hostVerdict,
+} from "./audit/audit-checks.js";
+export { type HostAuditInputs, readHostAuditInputs } from "./audit/audit-inputs.js";
 export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export { type AgentConfigFile, agentConfigSchema } from "./config-schema.js";
 export {
@@ -46,6 +53,21 @@ export {
 } from "./instances/render.js";
 export { instanceVars, renderRequests } from "./instances/render-requests.js";
 export { InstanceFileError, writeInstanceFiles } from "./instances/write-files.js";
+export {
+  type LimitWords,
+  limitSettingsOf,
+  limitsConfigSchema,
+  mergeLimitWords,
+  parseLimitFlag,
+} from "./limit-settings.js";
+export {
+  type AgentLimits,
+  defaultLimits,
+  type InstanceDefaultLimits,
+  type LimitSettings,
+  resolveLimits,
+  type WorkloadLimits,
+} from "./limits.js";
 export {
   LocalApi,
   type LocalApiInstance,
@@ -129,6 +151,15 @@ export {
 } from "./software/install.js";
 export { normaliseInstalledTree } from "./software/normalise-tree.js";
 export { parseDescriptor, validateParameters } from "./software/parse-descriptor.js";
+export {
+  reportedSecretKeys,
+  requestSecretKeys,
+  SECRET_KEYWORD,
+  type SecretKeys,
+  secretKeys,
+  secretParameters,
+  secretProblems,
+} from "./software/secret-parameters.js";
 export {
   DEFAULT_INSTALL_BACKOFF,
   type InstallFailure,

@@ -16,6 +16,11 @@ function lookup(vars: TemplateVars, path: string): string | undefined {
   return typeof value === "object" || value === undefined ? undefined : String(value);
 }
 
+/** The variables `text` uses, in order (`params.port`, `partition.address`). */
+export function templateVariables(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
 /**
  * Replaces each `{{a.b}}` with its variable. No logic, no escaping: descriptors are
  * declarative and their output goes to argv and files, never through a shell by us.

@@ -73,10 +73,21 @@ WantedBy=multi-user.target
 }
 
 /**
+ * /proc as every gateway mounts it: another account's processes are invisible
+ * (`hidepid=invisible`, the kernel's hidepid=2), so no partition can read another's
+ * command lines, environment or even pids. Root (the agent) sees all; no `gid=` is
+ * given, as no unprivileged service on the image needs to see other accounts'
+ * processes. `subset=pid` is not used: it hides /proc/sys, /proc/meminfo and the rest
+ * that the agent, Node and the partitions' tools read. systemd mounts /proc before
+ * fstab is read and systemd-remount-fs applies these options to it.
+ */
+export const PROC_FSTAB_LINE = "proc /proc proc defaults,hidepid=invisible 0 0";
+
+/**
  * Adds the Outpost system to a staged rootfs and fills the ESP: Node.js and the bundle
  * under /opt/outpost, the agent's unit (enabled), the master endpoint, the OTA settings
  * and release key, fstab by PARTLABEL (ESP, data partition for agent state and
- * buffers), DHCP on wired links, and GRUB with the A/B script. No node secret: the
+ * buffers) with /proc hiding other accounts' processes, DHCP on wired links, and GRUB with the A/B script. No node secret: the
  * agent makes its key pair on the data partition at first boot, systemd the machine id.
  */
 export async function applySystemOverlay(
@@ -148,6 +159,7 @@ export async function applySystemOverlay(
       "# Outpost: partitions by PARTLABEL, never by device order.",
       `PARTLABEL=${label("boot")} ${ESP_MOUNT} vfat umask=0077 0 2`,
       `PARTLABEL=${label("data")} ${AGENT_DATA_MOUNT} ext4 defaults 0 2`,
+      PROC_FSTAB_LINE,
       "",
     ].join("\n"),
   );

@@ -37,6 +37,12 @@ export const requestInstanceBody = {
       propertyNames: { minLength: 1, maxLength: 128 },
       additionalProperties: { type: "string", maxLength: 4096 },
     },
+    /** Parameter keys never shown, besides those the release marks `x-outpost-secret`. */
+    secrets: {
+      type: "array",
+      maxItems: 256,
+      items: { type: "string", minLength: 1, maxLength: 128 },
+    },
     cores: { type: "integer", minimum: 0, maximum: 4096 },
     /** Keep a request no node can take now as `waiting` (default) instead of refusing it. */
     wait: { type: "boolean" },

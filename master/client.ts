@@ -58,6 +58,8 @@ export class MasterClient {
     software: string;
     node?: string;
     parameters: Record<string, string>;
+    /** Parameter keys the master must never show, whatever the release says. */
+    secrets?: string[];
     /** Keep it `waiting` when no node can take it now (the master's default). */
     wait?: boolean;
   }): Promise<InstanceView> {

@@ -99,6 +99,7 @@ export function apiRoutes(
             name: input.name,
             software: input.software,
             parameters: input.parameters ?? {},
+            ...(input.secrets ? { secrets: input.secrets } : {}),
             cores: input.cores ?? 0,
             ...(input.node ? { node: input.node } : {}),
           },

@@ -19,6 +19,7 @@ export {
 } from "./master.js";
 export { MasterMetrics } from "./metrics.js";
 export { childName, Orchestrator } from "./orchestration.js";
+export { maskSecrets, SECRET_MASK } from "./secrets.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
 export { STATUS_PAGE_HTML } from "./status/status-page.js";
 export {

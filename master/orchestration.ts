@@ -17,11 +17,17 @@ function sameParameters(a: Record<string, string>, b: Record<string, string>): b
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
+/** Every key the parent marks secret is marked on the child already. */
+function secretsMarked(child: InstanceRecord, spec: InstanceRequestSpec): boolean {
+  return (spec.secrets ?? []).every((k) => child.secrets.requested.includes(k));
+}
+
 /**
  * SlapOS-style orchestration: instances request instances. The node renders a parent's
  * `requests:` and reports them; the master creates each child on the parent's node
  * (supplying its software there: children follow their parent), updates one whose
- * parameters changed and destroys children the parent no longer lists. A child that
+ * parameters changed and destroys children the parent no longer lists. A parameter
+ * that carries one of the parent's secrets is marked secret on the child. A child that
  * cannot be created is remembered with its reason, which the parent's node is told.
  */
 export class Orchestrator {
@@ -56,13 +62,22 @@ export class Orchestrator {
         existing &&
         existing.software === spec.software &&
         existing.requestedState === "started" &&
-        sameParameters(existing.parameters, spec.parameters)
+        sameParameters(existing.parameters, spec.parameters) &&
+        secretsMarked(existing, spec)
       )
         continue;
       try {
         await this.store.supply(node, spec.software, at);
         await this.store.requestInstance(
-          { name, software: spec.software, parameters: spec.parameters, node, cores: 0, parent },
+          {
+            name,
+            software: spec.software,
+            parameters: spec.parameters,
+            ...(spec.secrets ? { secrets: spec.secrets } : {}),
+            node,
+            cores: 0,
+            parent,
+          },
           placeInstance,
           at,
         );

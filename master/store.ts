@@ -1,5 +1,7 @@
 import type {
+  InstanceLimits,
   InstanceReport,
+  InstanceSecrets,
   InstanceStatus,
   PromiseResult,
   RequestedState,
@@ -52,9 +54,27 @@ export interface InstanceRecord {
   connection: Record<string, string>;
   /** The instance that requested this one (`requests:`), or null when an operator did. */
   parent: string | null;
+  /** Which keys are secret: the API never shows their values (see master/secrets.ts). */
+  secrets: SecretMarks;
+  /** What its node last reported holds for it (memory, tasks, CPU, files, disk); absent until then. */
+  limits?: InstanceLimits;
   createdAt: number;
   updatedAt: number;
   reportedAt: number | null;
+}
+
+/** What makes a parameter or connection value secret at the master. */
+export interface SecretMarks {
+  /**
+   * Parameter keys the requester marked secret (`outpost request --secret KEY`, or a
+   * parent whose own secret the parameter carries). Once marked, kept for the instance's life.
+   */
+  requested: string[];
+  /**
+   * The keys the node reported its release marks `x-outpost-secret`; null until the node
+   * has reported them (every parameter and connection value is masked meanwhile).
+   */
+  reported: InstanceSecrets | null;
 }
 
 /** An instance that has its place: a node and a partition. */
@@ -74,6 +94,8 @@ export interface InstanceRequest {
   cores: number;
   /** The requesting instance, when another instance asks for this one. */
   parent?: string;
+  /** Parameter keys whose values must never be shown (added to those marked before). */
+  secrets?: string[];
 }
 
 /** What the allocator sees of one node, read inside the placing transaction. */
@@ -149,7 +171,9 @@ export interface MasterStore {
    * transaction (two requests can never get the same partition or core). Requesting an
    * existing instance again updates its parameters and sets it `started`, keeping its
    * placement; with other software it switches to that (which must be supplied to its
-   * node), in the same partition; another node is a conflict. With `wait`, a request no
+   * node), in the same partition, and its reported secret keys are forgotten until the
+   * node reports the new release's; another node is a conflict. Secret marks of the
+   * request are added to the instance's. With `wait`, a request no
    * node can take now is kept `waiting` (with the reason) instead of refused.
    */
   requestInstance(
@@ -173,8 +197,8 @@ export interface MasterStore {
    */
   setRequestedState(name: string, state: RequestedState, at: number): Promise<InstanceRecord>;
   /**
-   * Applies a node's report on its instances. Instances not placed on that node are
-   * ignored and returned by name. An instance the node reports `destroyed` after it was
+   * Applies a node's report on its instances (its `secrets`, when present, replace the
+   * reported ones; its `limits`, when present, replace the last ones). Instances not placed on that node are ignored and returned by name. An instance the node reports `destroyed` after it was
    * requested destroyed is deleted, freeing its partition and cores.
    */
   applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]>;

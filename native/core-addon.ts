@@ -33,6 +33,10 @@ export interface NativeSpawnPlan {
   rlimits?: { resource: number; soft: number; hard: number }[];
   pdeathsig?: number;
   stdio: [NativeStdio, NativeStdio, NativeStdio];
+  /** prctl(PR_SET_NO_NEW_PRIVS) in the child, after the uid switch. */
+  noNewPrivs?: boolean;
+  /** A classic-BPF sock_filter program, installed last before execve. */
+  seccomp?: Uint8Array;
 }
 
 export interface NativeSpawned {
@@ -48,6 +52,28 @@ export interface NativeExitWatch {
   ref(): void;
   unref(): void;
   close(): void;
+}
+
+/** `struct fsxattr` (FS_IOC_FSGETXATTR). */
+export interface NativeFsXattr {
+  xflags: number;
+  extsize: number;
+  nextents: number;
+  projid: number;
+  cowextsize: number;
+}
+
+/** `struct if_dqblk` (Q_GETQUOTA): limits in 1 KiB blocks, `curspace` in bytes. */
+export interface NativeDqblk {
+  bhardlimit: number;
+  bsoftlimit: number;
+  curspace: number;
+  ihardlimit: number;
+  isoftlimit: number;
+  curinodes: number;
+  btime: number;
+  itime: number;
+  valid: number;
 }
 
 export interface CoreAddon {
@@ -79,6 +105,44 @@ export interface CoreAddon {
     | "RESOLVE_NO_MAGICLINKS"
     | "RESOLVE_NO_SYMLINKS"
     | "RESOLVE_BENEATH",
+    number
+  >;
+  bpfProgLoad(type: number, expectedAttachType: number, insns: Buffer, license: string): number;
+  bpfCgroupAttach(cgroupDir: string, progFd: number, attachType: number, flags: number): void;
+  bpfCgroupQuery(
+    cgroupDir: string,
+    attachType: number,
+    effective: boolean,
+  ): { flags: number; ids: number[] };
+  bpfConstants: Record<
+    | "PROG_TYPE_CGROUP_SOCK_ADDR"
+    | "CGROUP_INET4_BIND"
+    | "CGROUP_INET6_BIND"
+    | "F_ALLOW_OVERRIDE"
+    | "F_ALLOW_MULTI",
+    number
+  >;
+  fallocate(fd: number, mode: number, offset: number, length: number, path?: string): Promise<void>;
+  fileSpaceConstants: Record<
+    | "FALLOC_FL_KEEP_SIZE"
+    | "FALLOC_FL_PUNCH_HOLE"
+    | "FALLOC_FL_COLLAPSE_RANGE"
+    | "FALLOC_FL_ZERO_RANGE"
+    | "FALLOC_FL_INSERT_RANGE",
+    number
+  >;
+  fsGetXattr(fd: number, path: string): NativeFsXattr;
+  fsSetXattr(fd: number, path: string, attr: Omit<NativeFsXattr, "nextents">): void;
+  quotaGetState(fd: number, path: string): { flags: number };
+  quotaGetProject(fd: number, path: string, id: number): NativeDqblk;
+  quotaSetProject(
+    fd: number,
+    path: string,
+    id: number,
+    limits: Pick<NativeDqblk, "bhardlimit" | "bsoftlimit" | "ihardlimit" | "isoftlimit">,
+  ): void;
+  quotaConstants: Record<
+    "FS_XFLAG_PROJINHERIT" | "FS_QUOTA_PDQ_ACCT" | "FS_QUOTA_PDQ_ENFD" | "QIF_DQBLKSIZE",
     number
   >;
   ExitWatch: new (

@@ -1,6 +1,7 @@
 import { loadAddon } from "./load-addon.js";
 
 export { getAffinity, setAffinity } from "./affinity.js";
+export { attachSockAddrProgram, type SockAddrHook, sockAddrPrograms } from "./bpf.js";
 export {
   CgroupExistsError,
   CgroupParentMissingError,
@@ -59,6 +60,7 @@ export {
   renameat,
   unlinkat,
 } from "./fd-at.js";
+export { type FallocateFlag, fallocate } from "./file-space.js";
 export {
   type KernelParameter,
   parseKernelCmdline,
@@ -91,6 +93,17 @@ export {
 } from "./latency-probe.js";
 export { packageRoot } from "./load-addon.js";
 export { type MlockAllOptions, mlockAll, munlockAll } from "./mlock.js";
+export {
+  type FsProjectAttributes,
+  getProjectAttributes,
+  getProjectQuota,
+  type ProjectLimits,
+  type ProjectQuota,
+  type ProjectQuotaState,
+  projectQuotaState,
+  setProjectAttributes,
+  setProjectQuota,
+} from "./quota.js";
 export { getRlimit, RLIMIT_NAMES, type Rlimit, type RlimitName, setRlimit } from "./rlimit.js";
 export {
   getScheduler,
@@ -101,6 +114,21 @@ export {
   type SchedSettings,
   setScheduler,
 } from "./sched.js";
+export {
+  AUDIT_ARCH,
+  hostSeccompArch,
+  isKnownSyscall,
+  SECCOMP_ARCHES,
+  type SeccompArch,
+  SYSCALL_NAMES,
+  syscallTable,
+} from "./seccomp/arch.js";
+export {
+  buildSeccompFilter,
+  SECCOMP_MAX_INSTRUCTIONS,
+  type SeccompPolicy,
+  UnknownSyscallError,
+} from "./seccomp/filter.js";
 export { resolveCommand, type SpawnOptions, type StdioSpec, spawn } from "./spawn.js";
 export { readSystemInfo, type SystemInfo } from "./system-info.js";
 export { type ResolvedUser, resolveUser, UnknownUserError } from "./users.js";

@@ -42,6 +42,17 @@ export interface SpawnOptions {
   stdio?: readonly [StdioSpec, StdioSpec, StdioSpec];
   /** Let Node exit while the child runs. */
   unref?: boolean;
+  /**
+   * prctl(PR_SET_NO_NEW_PRIVS): execve can grant nothing more (setuid bits, file
+   * capabilities are ignored); inherited by every descendant, never cleared.
+   */
+  noNewPrivs?: boolean;
+  /**
+   * A seccomp filter (`buildSeccompFilter`), installed last before execve and inherited
+   * by every descendant. Without `noNewPrivs` the child needs CAP_SYS_ADMIN to install
+   * it (else EACCES, syscall `seccomp`).
+   */
+  seccomp?: Uint8Array;
 }
 
 function nodeLikeError(
@@ -157,6 +168,14 @@ export function planSpawn(options: SpawnOptions): NativeSpawnPlan {
   }
   if (options.parentDeathSignal !== undefined)
     plan.pdeathsig = signalNumber(options.parentDeathSignal);
+  if (options.noNewPrivs) plan.noNewPrivs = true;
+  if (options.seccomp !== undefined) {
+    const bytes = options.seccomp;
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("seccomp must be a Uint8Array");
+    if (bytes.length === 0 || bytes.length % 8 !== 0 || bytes.length > 4096 * 8)
+      throw new RangeError("seccomp must hold 1..4096 sock_filter instructions (8 bytes each)");
+    plan.seccomp = bytes;
+  }
   if (options.cgroup !== undefined) {
     const target = options.cgroup.spawnTarget();
     plan.cgroupProcs = target.cgroupProcs;
@@ -176,8 +195,9 @@ export function planSpawn(options: SpawnOptions): NativeSpawnPlan {
 /**
  * Starts a program with every attribute applied between fork and exec, in this order:
  * new session, cgroup, CPU affinity, scheduling, rlimits, groups/gid/uid, parent-death
- * signal, umask, cwd, stdio, execve. Throws (no child left behind) when any step fails:
- * an Error with the errno `code`, the failed `syscall` and, for files, `path`.
+ * signal, umask, cwd, stdio, no_new_privs, seccomp filter, execve. Throws (no child left
+ * behind) when any step fails: an Error with the errno `code`, the failed `syscall` and,
+ * for files, `path`.
  */
 export function spawn(options: SpawnOptions): WatchedProcess {
   const plan = planSpawn(options);

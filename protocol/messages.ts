@@ -56,6 +56,17 @@ export interface InstanceRequestSpec {
   /** The release's URL, resolved against the requesting descriptor's own URL. */
   software: string;
   parameters: Record<string, string>;
+  /** Parameters that carry a secret of the requesting instance: the master never shows them. */
+  secrets?: string[];
+}
+
+/** Keys whose values the master must never show (the release's `x-outpost-secret`). */
+export interface InstanceSecrets {
+  /** The release (URL) they were read from: the master takes them only for the instance's current one. */
+  software: string;
+  parameters: string[];
+  /** Connection keys whose `publish:` template uses a secret parameter. */
+  connection: string[];
 }
 
 export interface InstanceReport {
@@ -71,6 +82,35 @@ export interface InstanceReport {
   requests?: InstanceRequestSpec[];
   /** What the instance's buffer has not delivered yet, as its forwarder last told the agent. */
   buffer?: BufferBacklog;
+  /** The limits that hold for it on its node, once it has a partition there. */
+  limits?: InstanceLimits;
+  /**
+   * The keys its release marks secret, once the node knows the release (installed).
+   * Absent: not known yet, and the master masks every parameter and connection value.
+   */
+  secrets?: InstanceSecrets;
+}
+
+/**
+ * What an instance may use on its node: its partition's limits (every process and
+ * command check of it together), whether the release declared them or the node's
+ * defaults apply. An absent field is no limit.
+ */
+export interface InstanceLimits {
+  memoryBytes?: number;
+  /** Tasks (processes and threads). */
+  pids?: number;
+  /** CPU bandwidth, cores. */
+  cpu?: number;
+  /** RLIMIT_NOFILE of each process. */
+  openFiles?: number;
+  /** Space its files may take on the node's data filesystem. */
+  diskBytes?: number;
+  /**
+   * How `diskBytes` holds: `quota`, a project quota the kernel enforces (writes past it
+   * fail); `measured`, the node measures its files and stops it while they are over.
+   */
+  disk?: "quota" | "measured";
 }
 
 /** A partition buffer's undelivered data. */

@@ -75,11 +75,22 @@ const instanceStatus = {
 const requestName = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } as const;
 const softwareUrl = { type: "string", minLength: 1, maxLength: 2048 } as const;
 
+const secretKeys = {
+  type: "array",
+  maxItems: 256,
+  items: { type: "string", maxLength: 128 },
+} as const;
+
 const instanceRequestSpec = {
   type: "object",
   additionalProperties: false,
   required: ["name", "software", "parameters"],
-  properties: { name: requestName, software: softwareUrl, parameters: stringMap },
+  properties: {
+    name: requestName,
+    software: softwareUrl,
+    parameters: stringMap,
+    secrets: secretKeys,
+  },
 } as const;
 
 /** One instance of a report: the master checks each on its own (see validateInstanceReports). */
@@ -98,6 +109,24 @@ export const instanceReportSchema = {
       additionalProperties: false,
       required: ["records", "bytes", "oldestAgeMs", "peakRecords", "at"],
       properties: { records: u53, bytes: u53, oldestAgeMs: u53, peakRecords: u53, at: u53 },
+    },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        memoryBytes: u53,
+        pids: u53,
+        cpu: { type: "number", minimum: 0, maximum: 4096 },
+        openFiles: u53,
+        diskBytes: u53,
+        disk: { enum: ["quota", "measured"] },
+      },
+    },
+    secrets: {
+      type: "object",
+      additionalProperties: false,
+      required: ["software", "parameters", "connection"],
+      properties: { software: softwareUrl, parameters: secretKeys, connection: secretKeys },
     },
   },
 } as const;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type {
   DesiredInstance,
+  InstanceLimits,
   InstanceReport,
   InstanceRequestSpec,
   PromiseResult,
@@ -12,6 +13,8 @@ import { RealtimeSetupError } from "../errors.js";
 import { type InstanceRealtime, InstanceRuntime } from "../instances/instance-runtime.js";
 import { type RenderedInstance, renderInstance } from "../instances/render.js";
 import { renderRequests } from "../instances/render-requests.js";
+import { reportedLimits } from "../limits.js";
+import type { DiskQuotas } from "../partitions/disk-quota.js";
 import { partitionLayout } from "../partitions/partition-layout.js";
 import {
   ensurePartition,
@@ -22,6 +25,7 @@ import {
 import type { RealtimeInstances } from "../rt/realtime-instances.js";
 import { checkRenderedCommands } from "../software/command-check.js";
 import type { InstalledSoftware } from "../software/install.js";
+import { reportedSecretKeys } from "../software/secret-parameters.js";
 import type { SoftwareStore } from "../software/software-store.js";
 import { BackgroundInstalls } from "./background-installs.js";
 import { instanceReport } from "./instance-report.js";
@@ -53,6 +57,8 @@ export interface ConvergerOptions {
   wake: () => void;
   /** How long a pass waits for its instances' actions (default 15 s); see apply. */
   actionBudgetMs?: number;
+  /** Each partition's disk limit; an instance whose partition is over it is kept stopped. */
+  disk?: DiskQuotas;
 }
 
 const DEFAULT_ACTION_BUDGET_MS = 15_000;
@@ -135,6 +141,9 @@ export class Converger {
     const urls = new Set([...desired.software, ...desired.instances.map((i) => i.software)]);
     for (const url of urls) if (full || !this.options.software.get(url)) this.installs.start(url);
     const views: DesiredView[] = desired.instances.map((i) => {
+      // Over its disk limit (measured): stopped, and started again once back under.
+      if (i.state === "started" && this.diskExceeded(i.partition + 1))
+        return { name: i.name, state: "stopped", key: undefined };
       const sw = this.options.software.get(i.software);
       // Waiting for requested instances: a running instance keeps running meanwhile.
       const key =
@@ -224,13 +233,21 @@ export class Converger {
               ),
             ]
           : [];
+      const target = this.options.software.get(d.software);
+      const secrets = reportedSecretKeys(
+        d.software,
+        target?.descriptor,
+        current?.software.descriptor,
+      );
       return boundReport(
         instanceReport(
           d,
           {
             destroying: this.options.journal.get(d.name)?.phase === "destroying",
             error: this.errors.get(d.name) ?? this.installs.error(d.software),
-            softwareInstalled: this.options.software.get(d.software) !== undefined,
+            softwareInstalled: target !== undefined,
+            ...this.limitFacts(d.partition + 1),
+            ...(secrets ? { secrets } : {}),
             ...(this.requests.has(d.name) ? { requests: this.requests.get(d.name) } : {}),
             ...(running
               ? {
@@ -305,11 +322,6 @@ export class Converger {
     this.running.clear();
   }
 
-  /** Rotates every process log past its size (run each pass: one stat per process). */
-  rotateLogs(): void {
-    for (const r of this.running.values()) r.runtime.rotateLogs();
-  }
-
   /** Restarts of every supervised process (metrics). */
   restarts(): number {
     let n = 0;
@@ -321,10 +333,44 @@ export class Converger {
     return this.running.get(name)?.runtime;
   }
 
+  /** Why partition `number`'s instance must not run now (its files are over the disk limit). */
+  private diskExceeded(number: number): string | undefined {
+    const exceeded = this.options.disk?.exceeded(number);
+    return exceeded ? `${exceeded.code}: ${exceeded.message}` : undefined;
+  }
+
+  /** What the report says of an instance in partition `number`: its limits, its disk state. */
+  private limitFacts(number: number): { limits?: InstanceLimits; diskExceeded?: string } {
+    const limits = this.options.partitions.limits?.instance;
+    const disk = this.options.disk;
+    const exceeded = this.diskExceeded(number);
+    const known = this.partitions.get(number);
+    return {
+      ...(limits
+        ? {
+            limits: reportedLimits(limits, {
+              group:
+                this.options.partitions.cgroupParent !== undefined &&
+                known?.limitsError === undefined,
+              disk: disk?.modeOf(number) ?? "none",
+              ...(disk?.limit ? { diskBytes: disk.limit.bytes } : {}),
+            }),
+          }
+        : {}),
+      ...(exceeded !== undefined ? { diskExceeded: exceeded } : {}),
+    };
+  }
+
   private partition(number: number): Partition {
     let p = this.partitions.get(number);
     if (!p) {
       p = ensurePartition(this.options.partitions, number);
+      this.options.disk?.prepare(p);
+      if (p.limitsError !== undefined)
+        this.options.logger.warn(
+          { partition: number, error: p.limitsError },
+          "partition.limits_failed",
+        );
       this.partitions.set(number, p);
       // A partition made again after a reset starts on every CPU: back off the RT cores.
       this.options.realtime?.confine();

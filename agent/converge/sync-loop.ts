@@ -83,7 +83,6 @@ export class SyncLoop {
           logger.error({ err }, "converge.failed");
         }
       }
-      converger.rotateLogs();
       if (Date.now() - this.lastUsage >= this.options.usageIntervalMs) {
         converger.meterUsage();
         this.lastUsage = Date.now();

@@ -4,15 +4,18 @@ import type { Cgroup, CgroupLimits } from "../../native/index.js";
 import type { BufferBacklog, InstanceStatus, PromiseResult } from "../../protocol/index.js";
 import { isolateCpus } from "../../realtime/index.js";
 import type { BackoffOptions } from "../backoff.js";
+import { capToCeiling, cgroupLimitsOf, openFilesRlimit } from "../limits.js";
 import { LocalApi } from "../local-api/local-api.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
 import type { Partition } from "../partitions/partitions.js";
+import { partitionSandbox, type Sandbox } from "../partitions/sandbox.js";
 import { PromiseChecker } from "../promises/promise-checker.js";
 import { grantableRlimits } from "../rt/grantable-rlimits.js";
 import { checkRealtime } from "../rt/rt-check.js";
 import { ensureRtRuntime } from "../rt/rt-runtime.js";
 import { logTail } from "../software/build-step.js";
-import { DEFAULT_LOG_ROTATION, type LogRotation, rotateLog } from "../supervisor/log-rotation.js";
+import { DEFAULT_LOG_ROTATION, type LogRotation } from "../supervisor/log-rotation.js";
+import { LogWatcher } from "../supervisor/log-watcher.js";
 import type { ProcessIdentity } from "../supervisor/process-identity.js";
 import { SupervisedProcess } from "../supervisor/supervised-process.js";
 import type { RenderedInstance } from "./render.js";
@@ -88,12 +91,27 @@ export class InstanceRuntime {
   /** Found while starting (kernel partition refused, limits clamped), shown by the promise. */
   private readonly rtNotes: string[] = [];
   private readonly backlogSamples: { at: number; records: number }[] = [];
+  /** no_new_privs and the default seccomp filter plus the release's own denials. */
+  private readonly sandbox: Sandbox;
+  /** Rotates the processes' logs as soon as they cross their size, while the instance runs. */
+  private readonly logs: LogWatcher;
 
   constructor(private readonly options: InstanceRuntimeOptions) {
     this.logger = options.logger.child({ instance: options.name });
     this.published = { ...options.published };
+    this.sandbox = partitionSandbox(options.rendered.seccompDeny);
+    this.logs = new LogWatcher({
+      files: () => this.processes.map((p) => p.launch.logFile),
+      rotation: options.logRotation ?? DEFAULT_LOG_ROTATION,
+      logger: this.logger,
+    });
     const { partition, realtime } = options;
     const checkCpus: CgroupLimits = realtime ? { cpus: realtime.shared } : {};
+    // A command check gets the node's promise limits, within its partition's.
+    const checkLimits = partition.limits
+      ? capToCeiling(cgroupLimitsOf(partition.limits.promise), partition.limits.instance).limits
+      : {};
+    const checkFiles = partition.limits ? { openFiles: partition.limits.promise.openFiles } : {};
     const promises = options.rendered.promises.map((p) => ({
       name: p.name,
       intervalMs: p.intervalMs,
@@ -103,9 +121,13 @@ export class InstanceRuntime {
           ? {
               ...p.probe,
               ...(partition.isolated ? { user: partition.user } : {}),
-              ...this.groupFor(`promise-${p.name}`, checkCpus),
+              ...this.groupFor(`promise-${p.name}`, { ...checkLimits, ...checkCpus }),
+              ...checkFiles,
+              sandbox: this.sandbox,
             }
-          : p.probe,
+          : (p.probe.kind === "tcp" || p.probe.kind === "http") && partition.isolated
+            ? { ...p.probe, owner: { address: partition.address, uid: partition.uid } }
+            : p.probe,
     }));
     if (realtime) promises.push(this.realtimePromise(realtime));
     this.checker = new PromiseChecker(promises, {
@@ -132,8 +154,15 @@ export class InstanceRuntime {
     for (const spec of rendered.processes) {
       const slice = realtime?.slices[spec.name];
       const pinned = slice ? { cpus: slice } : {};
+      // What the release declares holds within the partition's limits, never above.
+      const declared = capToCeiling(spec.limits, partition.limits?.instance);
+      if (declared.capped.length > 0)
+        this.logger.warn(
+          { process: spec.name, capped: declared.capped, limits: declared.limits },
+          "process.resources_capped",
+        );
       const group = this.groupFor(`proc-${spec.name}`, {
-        ...spec.limits,
+        ...declared.limits,
         ...(realtime ? { cpus: slice ?? realtime.shared } : {}),
       });
       const sched = slice ? spec.realtime?.sched : undefined;
@@ -153,8 +182,18 @@ export class InstanceRuntime {
           ...group,
           ...pinned,
           ...(sched ? { sched } : {}),
-          ...(granted ? { rlimits: granted.rlimits } : {}),
+          ...(granted || partition.limits
+            ? {
+                rlimits: {
+                  ...(partition.limits
+                    ? { nofile: openFilesRlimit(partition.limits.instance) }
+                    : {}),
+                  ...granted?.rlimits,
+                },
+              }
+            : {}),
           logFile: logFileOf(partition, spec.name),
+          sandbox: this.sandbox,
         },
         {
           restart: spec.restart,
@@ -178,11 +217,13 @@ export class InstanceRuntime {
       supervised.start();
     }
     this.checker.start();
+    this.logs.start();
   }
 
   /** Stops the promise checks and every process (SIGTERM, then the group kill). */
   async stop(): Promise<void> {
     this.checker.stop();
+    this.logs.stop();
     await Promise.all(this.processes.map((p) => p.stop()));
     await this.api?.close();
     this.api = undefined;
@@ -191,6 +232,7 @@ export class InstanceRuntime {
   /** Leaves every process running, unsupervised (agent shutdown); closes the local API. */
   async detach(): Promise<void> {
     this.checker.stop();
+    this.logs.stop();
     for (const p of this.processes) p.detach();
     await this.api?.close();
     this.api = undefined;
@@ -299,11 +341,6 @@ export class InstanceRuntime {
       this.logger,
       partition.telemetry ? { relay: partition.telemetry, partition: partition.number } : undefined,
     );
-  }
-
-  rotateLogs(): void {
-    for (const p of this.processes)
-      rotateLog(p.launch.logFile, this.options.logRotation ?? DEFAULT_LOG_ROTATION);
   }
 
   private async restartProcesses(): Promise<void> {

@@ -4,6 +4,7 @@ import type { InstanceRequestSpec } from "../../protocol/index.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import type { InstalledSoftware } from "../software/install.js";
 import { validateParameters } from "../software/parse-descriptor.js";
+import { requestSecretKeys } from "../software/secret-parameters.js";
 import { resolveSource } from "../software/source.js";
 import { renderTemplate, type TemplateVars } from "../template.js";
 
@@ -41,7 +42,8 @@ export function outpostRuntime(): { node: string; cli: string } {
  * Pure: the instances this one requests (`requests:`), rendered: parameters as strings
  * (the master's form; a string value is a template, other values are written as JSON),
  * software resolved against this descriptor's own URL so `../kv/software.yaml` names
- * the same release wherever the agent runs. Empty when the descriptor requests nothing.
+ * the same release wherever the agent runs; `secrets` names the parameters that carry
+ * one of this release's secrets. Empty when the descriptor requests nothing.
  */
 export function renderRequests(
   instance: string,
@@ -59,10 +61,12 @@ export function renderRequests(
       const where = `instance.requests[${i}].parameters.${k}`;
       rendered[k] = typeof v === "string" ? renderTemplate(v, vars, where) : JSON.stringify(v);
     }
+    const secrets = requestSecretKeys(software.descriptor, i);
     return {
       name: r.name,
       software: resolveSource(software.url, r.software).href,
       parameters: rendered,
+      ...(secrets.length > 0 ? { secrets } : {}),
     };
   });
 }

@@ -5,7 +5,7 @@ import {
   RealtimeSpecError,
   resolveRealtimeSpec,
 } from "../../realtime/index.js";
-import { DescriptorError } from "../errors.js";
+import { DescriptorError, SecretExposedError } from "../errors.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import { durationMs } from "../promises/duration.js";
 import type { Probe } from "../promises/probe.js";
@@ -13,6 +13,7 @@ import { PROCESS_PATH } from "../software/command-check.js";
 import type { RestartPolicy } from "../software/descriptor.js";
 import type { InstalledSoftware } from "../software/install.js";
 import { validateParameters } from "../software/parse-descriptor.js";
+import { secretProblems } from "../software/secret-parameters.js";
 import { renderTemplate, type TemplateVars } from "../template.js";
 import { instanceVars } from "./render-requests.js";
 
@@ -49,6 +50,8 @@ export interface RenderedInstance {
   processes: RenderedProcess[];
   promises: RenderedPromise[];
   publish: Record<string, string>;
+  /** The release's `instance.seccomp.deny`: denied on top of the partition default. */
+  seccompDeny?: string[];
 }
 
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -87,7 +90,7 @@ function limitsOf(
  * renders every file, process, promise and published value of the instance for
  * `partition`, with the connection parameters of the instances it requested as
  * `requests.NAME.KEY`. Throws ParametersError, TemplateError or DescriptorError naming what is
- * wrong and where.
+ * wrong and where, SecretExposedError when a secret parameter would reach a command line.
  */
 export function renderInstance(
   instance: string,
@@ -98,6 +101,9 @@ export function renderInstance(
 ): RenderedInstance {
   const spec = software.descriptor.instance ?? {};
   const url = software.url;
+  // Parsing refused these already; checked again so no path renders a secret into argv.
+  const exposed = secretProblems(software.descriptor);
+  if (exposed.length > 0) throw new SecretExposedError(url, exposed);
   const params = validateParameters(software.descriptor, instance, parameters);
   const vars: TemplateVars = {
     ...instanceVars(instance, software, partition, params),
@@ -173,5 +179,6 @@ export function renderInstance(
   const publish: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.publish ?? {}))
     publish[k] = render(v, `instance.publish.${k}`);
-  return { parameters: params, files, processes, promises, publish };
+  const seccompDeny = spec.seccomp?.deny ? { seccompDeny: [...spec.seccomp.deny] } : {};
+  return { parameters: params, files, processes, promises, publish, ...seccompDeny };
 }

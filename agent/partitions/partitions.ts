@@ -10,7 +10,9 @@ import {
 import { join } from "node:path";
 import type { Cgroup } from "../../native/index.js";
 import { PartitionError } from "../errors.js";
+import { type AgentLimits, cgroupLimitsOf } from "../limits.js";
 import type { TelemetryRelay } from "../local-api/telemetry-relay.js";
+import { type AddressGuard, guardAddress } from "./bind-guard.js";
 import { openOrCreateChild, removeCgroupTree } from "./cgroup-child.js";
 import { type PartitionLayout, type PartitionNaming, partitionLayout } from "./partition-layout.js";
 import { ensureSystemUser, removeSystemUser } from "./system-user.js";
@@ -25,7 +27,16 @@ export interface Partition extends PartitionLayout {
   cgroup?: Cgroup;
   /** Where the partition's local API relays telemetry (PartitionOptions' `telemetry`). */
   telemetry?: TelemetryRelay;
+  /** How its processes are kept to `address`; absent in laptop mode. */
+  addressGuard?: AddressGuard;
+  /** The node's limits of its instance and command promises (PartitionOptions' `limits`). */
+  limits?: PartitionLimits;
+  /** Why its group's limits could not be set (they stay as they were); absent when they were. */
+  limitsError?: string;
 }
+
+/** What the agent holds a partition's instance and its command promises to. */
+export type PartitionLimits = Pick<AgentLimits, "instance" | "promise">;
 
 export interface PartitionOptions extends PartitionNaming {
   /**
@@ -39,6 +50,11 @@ export interface PartitionOptions extends PartitionNaming {
    * then takes `POST /v1/telemetry` and `/v1/loss`. Absent: no telemetry endpoints.
    */
   telemetry?: TelemetryRelay;
+  /**
+   * Limits of each partition's group (memory, tasks, CPU: everything its instance runs
+   * together) and what its processes and checks get; absent: none.
+   */
+  limits?: PartitionLimits;
 }
 
 function step<T>(number: number, what: string, run: () => T): T {
@@ -59,7 +75,10 @@ function step<T>(number: number, what: string, run: () => T): T {
  */
 export function ensurePartition(options: PartitionOptions, number: number): Partition {
   const layout = partitionLayout(options, number);
-  const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
+  const handed = {
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  };
   if (!options.isolated) {
     step(number, "directory", () => {
       mkdirSync(layout.path, { recursive: true, mode: 0o750 });
@@ -70,7 +89,7 @@ export function ensurePartition(options: PartitionOptions, number: number): Part
       isolated: false,
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
-      ...telemetry,
+      ...handed,
     };
   }
   const user = step(number, "account", () => ensureSystemUser(layout.user, layout.path));
@@ -91,13 +110,28 @@ export function ensurePartition(options: PartitionOptions, number: number): Part
   const cgroup = parent
     ? step(number, "cgroup", () => openOrCreateChild(parent, layout.cgroupName))
     : undefined;
+  // A group that holds more than a lowered limit, or (v1) children with a larger CPU
+  // quota, refuses it: the partition keeps working under its old limits, and says so.
+  let limitsError: string | undefined;
+  if (cgroup && options.limits) {
+    try {
+      cgroup.setLimits(cgroupLimitsOf(options.limits.instance));
+    } catch (err) {
+      limitsError = (err as Error).message;
+    }
+  }
+  const addressGuard: AddressGuard = cgroup
+    ? guardAddress(cgroup, layout.address)
+    : { mode: "none", reason: "the agent runs without cgroups" };
   return {
     ...layout,
     isolated: true,
     uid: user.uid,
     gid: user.gid,
+    addressGuard,
+    ...(limitsError !== undefined ? { limitsError } : {}),
     ...(cgroup ? { cgroup } : {}),
-    ...telemetry,
+    ...handed,
   };
 }
 

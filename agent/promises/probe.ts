@@ -1,13 +1,15 @@
 import { closeSync, existsSync, constants as fs } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { atFdcwd, type Cgroup, oPath, openat2, spawn } from "../../native/index.js";
+import { partitionSandbox, type Sandbox } from "../partitions/sandbox.js";
+import { acceptedSocketUid } from "./socket-owner.js";
 
 /** A rendered promise check, ready to run. */
 export type Probe =
-  | { kind: "tcp"; host: string; port: number }
-  | { kind: "http"; url: string }
+  | { kind: "tcp"; host: string; port: number; owner?: ListenerOwner }
+  | { kind: "http"; url: string; owner?: ListenerOwner }
   | {
       kind: "file";
       path: string;
@@ -22,9 +24,22 @@ export type Probe =
       user?: string;
       /** A group for the check alone, so its timeout kills every process it started. */
       cgroup?: Cgroup;
+      /** RLIMIT_NOFILE, soft and hard (default: the agent's own). */
+      openFiles?: number;
+      /** no_new_privs and the seccomp filter (default: the partition default). */
+      sandbox?: Sandbox;
     }
   /** A check the agent itself makes (the real-time promise); a throw is a failure. */
   | { kind: "check"; run: () => ProbeOutcome | Promise<ProbeOutcome> };
+
+/**
+ * A partition's address and account: a check that reaches `address` passes only when
+ * the socket that answers is the account's, so an impostor's listener never does.
+ */
+export interface ListenerOwner {
+  address: string;
+  uid: number;
+}
 
 /** The outcome of one check: ok, or why not. */
 export interface ProbeOutcome {
@@ -32,7 +47,26 @@ export interface ProbeOutcome {
   message?: string;
 }
 
-function tcp(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+function ownerProblem(
+  socket: Socket,
+  host: string,
+  port: number,
+  owner: ListenerOwner,
+): string | undefined {
+  const client = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+  const uid = acceptedSocketUid({ address: host, port }, client);
+  if (uid === undefined) return `tcp ${host}:${port}: the listener's owner is not on this box`;
+  if (uid !== owner.uid)
+    return `tcp ${host}:${port}: answered by uid ${uid}, not this partition's (uid ${owner.uid})`;
+  return undefined;
+}
+
+function tcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  owner: ListenerOwner | undefined,
+): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (outcome: ProbeOutcome): void => {
@@ -42,14 +76,29 @@ function tcp(host: string, port: number, timeoutMs: number): Promise<ProbeOutcom
     socket.setTimeout(timeoutMs, () =>
       done({ ok: false, message: `tcp ${host}:${port}: timed out` }),
     );
-    socket.once("connect", () => done({ ok: true }));
+    socket.once("connect", () => {
+      const problem =
+        owner && host === owner.address ? ownerProblem(socket, host, port, owner) : undefined;
+      done(problem ? { ok: false, message: problem } : { ok: true });
+    });
     socket.once("error", (err: NodeJS.ErrnoException) =>
       done({ ok: false, message: `tcp ${host}:${port}: ${err.code ?? err.message}` }),
     );
   });
 }
 
-async function http(url: string, timeoutMs: number): Promise<ProbeOutcome> {
+async function http(
+  url: string,
+  timeoutMs: number,
+  owner: ListenerOwner | undefined,
+): Promise<ProbeOutcome> {
+  const target = new URL(url);
+  if (owner && target.hostname === owner.address) {
+    const defaultPort = target.protocol === "https:" ? 443 : 80;
+    const port = target.port === "" ? defaultPort : Number(target.port);
+    const reached = await tcp(owner.address, port, timeoutMs, owner);
+    if (!reached.ok) return { ok: false, message: `http ${url}: ${reached.message}` };
+  }
   try {
     const response = await fetch(url, {
       signal: AbortSignal.timeout(timeoutMs),
@@ -79,6 +128,10 @@ async function command(
       env: probe.env,
       ...(probe.user !== undefined ? { user: probe.user } : {}),
       ...(probe.cgroup ? { cgroup: probe.cgroup } : {}),
+      ...(probe.openFiles !== undefined
+        ? { rlimits: { nofile: { soft: probe.openFiles, hard: probe.openFiles } } }
+        : {}),
+      ...(probe.sandbox ?? partitionSandbox()),
       newSession: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -151,9 +204,9 @@ function fileExists(path: string, within: string | undefined): boolean {
 export async function runProbe(probe: Probe, timeoutMs: number): Promise<ProbeOutcome> {
   switch (probe.kind) {
     case "tcp":
-      return tcp(probe.host, probe.port, timeoutMs);
+      return tcp(probe.host, probe.port, timeoutMs, probe.owner);
     case "http":
-      return http(probe.url, timeoutMs);
+      return http(probe.url, timeoutMs, probe.owner);
     case "file":
       return fileExists(probe.path, probe.within)
         ? { ok: true }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { type Cgroup, type ExitStatus, spawn } from "../../native/index.js";
+import { partitionSandbox } from "../partitions/sandbox.js";
 
 export interface BuildStepOptions {
   argv: readonly string[];
@@ -12,6 +13,8 @@ export interface BuildStepOptions {
   timeoutMs: number;
   /** The install's build group: its kill takes every process the step started. */
   cgroup?: Cgroup;
+  /** RLIMIT_NOFILE, soft and hard (default: the agent's own). */
+  openFiles?: number;
 }
 
 /**
@@ -30,6 +33,12 @@ export async function runBuildStep(
     env: options.env,
     ...(options.user !== undefined ? { user: options.user } : {}),
     ...(options.cgroup ? { cgroup: options.cgroup } : {}),
+    ...(options.openFiles !== undefined
+      ? { rlimits: { nofile: { soft: options.openFiles, hard: options.openFiles } } }
+      : {}),
+    // What no partition may do, no build may either (the release's own extra denials
+    // are for its instances: they do not apply here).
+    ...partitionSandbox(),
     newSession: true,
     // A build does not outlive the agent: the next start begins it again from scratch.
     parentDeathSignal: "SIGKILL",

@@ -114,6 +114,25 @@ Strings marked "template" may use \`{{name}}\`; an unknown name is an error that
 
 ${table(["variable", "what"], templates)}
 
+## Secret parameters
+
+A top-level property of \`instance.parameters\` marked \`x-outpost-secret: true\` is a
+secret: a password, a token. Its value may go into a process's \`env\`, a file's
+\`content\` (mode 0600 or 0640: a mode that lets others read it is refused), \`publish\`
+and a request's \`parameters\`. It may not go into a process's or a promise's
+\`command\` (every process on the node can read a command line in
+\`/proc/PID/cmdline\`), a promise's \`tcp\`/\`http\`/\`file\` target or a file's \`path\`
+(both are shown in messages): such a descriptor is refused with \`E_AGENT_SECRET\`,
+naming the process or promise and the parameter, by \`outpost release check\` and by
+the agent. The keyword anywhere but on a top-level property is refused too.
+
+The master never shows a secret's value: \`outpost show\`, the API and the status page
+print \`********\` for it, and for a published value built from it; a request
+parameter that carries it is masked in the requested instance. The master learns which
+keys are secret from the node once the release is installed; until then it masks every
+parameter and connection value of the instance. \`outpost request --secret KEY\` masks
+a key the release does not mark.
+
 ## Example
 
 \`\`\`yaml

@@ -102,7 +102,7 @@ export const descriptorSchema = {
         parameters: {
           type: "object",
           description:
-            "JSON Schema of the request parameters. Values arrive as strings and are coerced to its types; its defaults are filled in.",
+            "JSON Schema of the request parameters. Values arrive as strings and are coerced to its types; its defaults are filled in. `x-outpost-secret: true` on a top-level property makes it a secret (see Secret parameters below).",
           examples: [{ type: "object", properties: { port: { type: "integer", default: 7000 } } }],
         },
         files: {
@@ -292,6 +292,22 @@ export const descriptorSchema = {
                 description: "Its parameters; values are templates.",
                 examples: [{ port: "7001" }],
               },
+            },
+          },
+        },
+        seccomp: {
+          type: "object",
+          additionalProperties: false,
+          description:
+            "Syscalls this release's processes and command promises may not make, on top of what no partition may make (user namespaces, the kernel keyring, ptrace and other processes' memory, bpf, perf_event_open, userfaultfd, kexec, modules). A release can only deny more, never allow.",
+          properties: {
+            deny: {
+              type: "array",
+              uniqueItems: true,
+              items: { type: "string", pattern: "^[a-z0-9_]+$" },
+              description:
+                "Syscall names as the kernel spells them (x86_64 or aarch64); each fails with EPERM. An unknown name is an error; a name the node's architecture lacks is skipped.",
+              examples: [["io_uring_setup", "io_uring_enter", "io_uring_register"]],
             },
           },
         },

@@ -58,4 +58,6 @@ export interface InstanceSpec {
   promises?: PromiseSpec[];
   publish?: Record<string, string>;
   requests?: { name: string; software: string; parameters?: Record<string, unknown> }[];
+  /** Syscalls denied on top of the partition default (see partitions/sandbox.ts). */
+  seccomp?: { deny?: string[] };
 }

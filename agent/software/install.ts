@@ -68,6 +68,8 @@ export interface InstallOptions {
   buildCgroup?: Cgroup;
   /** Limits of each install's build group (default: none beyond its parent's). */
   buildLimits?: CgroupLimits;
+  /** RLIMIT_NOFILE (soft and hard) of every build command (default: the agent's own). */
+  buildOpenFiles?: number;
   /** Who may read which `file:` URL (see SourceAccess). */
   access: SourceAccess;
   /** Per build command (default 30 minutes). */
@@ -199,6 +201,7 @@ async function build(
       logFile: paths.log,
       timeoutMs: options.stepTimeoutMs ?? 1_800_000,
       ...(paths.group ? { cgroup: paths.group } : {}),
+      ...(options.buildOpenFiles !== undefined ? { openFiles: options.buildOpenFiles } : {}),
     });
     if (status.code === 0) return;
     const reason = status.timedOut

@@ -1,9 +1,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import { parseDocument } from "yaml";
-import { DescriptorError, ParametersError } from "../errors.js";
+import { DescriptorError, ParametersError, SecretExposedError } from "../errors.js";
 import type { SoftwareDescriptor } from "./descriptor.js";
 import { descriptorSchema } from "./descriptor-schema.js";
+import { seccompProblems } from "./seccomp-names.js";
+import { SECRET_KEYWORD, secretProblems } from "./secret-parameters.js";
 
 const ajv = new Ajv({
   allErrors: true,
@@ -21,6 +23,7 @@ const parameterAjv = new Ajv({
   coerceTypes: true,
   useDefaults: true,
 });
+parameterAjv.addKeyword({ keyword: SECRET_KEYWORD, schemaType: "boolean" });
 
 function keyPath(pointer: string): string {
   const parts = pointer
@@ -60,7 +63,8 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
 /**
  * Parses and validates a descriptor's text. Every failure is one DescriptorError naming
  * the descriptor `url` and each problem by key path, including a parameters schema that
- * is not valid JSON Schema.
+ * is not valid JSON Schema; a secret parameter put where others can read it is a
+ * SecretExposedError (see secret-parameters.ts).
  */
 export function parseDescriptor(text: string, url: string): SoftwareDescriptor {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
@@ -74,6 +78,8 @@ export function parseDescriptor(text: string, url: string): SoftwareDescriptor {
     throw new DescriptorError(url, relevant(validateDescriptor.errors ?? []).map(describe));
   }
   const descriptor = value as unknown as SoftwareDescriptor;
+  const syscalls = seccompProblems(descriptor);
+  if (syscalls.length > 0) throw new DescriptorError(url, syscalls);
   const parameters = descriptor.instance?.parameters;
   if (parameters !== undefined) {
     try {
@@ -82,6 +88,8 @@ export function parseDescriptor(text: string, url: string): SoftwareDescriptor {
       throw new DescriptorError(url, [`instance.parameters: ${(err as Error).message}`]);
     }
   }
+  const exposed = secretProblems(descriptor);
+  if (exposed.length > 0) throw new SecretExposedError(url, exposed);
   return descriptor;
 }
 

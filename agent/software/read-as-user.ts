@@ -1,5 +1,6 @@
 import type { Cgroup } from "../../native/index.js";
 import { spawn } from "../../native/index.js";
+import { partitionSandbox } from "../partitions/sandbox.js";
 
 export interface ReadAsUserOptions {
   user: string;
@@ -30,6 +31,7 @@ export async function readFileAsUser(path: string, options: ReadAsUserOptions): 
     cwd: "/",
     user: options.user,
     ...(options.cgroup ? { cgroup: options.cgroup } : {}),
+    ...partitionSandbox(),
     parentDeathSignal: "SIGKILL",
     stdio: ["ignore", "pipe", "pipe"],
   });

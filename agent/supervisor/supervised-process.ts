@@ -10,6 +10,7 @@ import {
   type WatchedProcess,
 } from "../../native/index.js";
 import { type BackoffOptions, backoffDelay } from "../backoff.js";
+import { partitionSandbox, type Sandbox } from "../partitions/sandbox.js";
 import type { RestartPolicy } from "../software/descriptor.js";
 import { identityOf, isAlive, type ProcessIdentity } from "./process-identity.js";
 import { shouldRestart } from "./restart-policy.js";
@@ -30,6 +31,8 @@ export interface ProcessLaunch {
   sched?: SchedSettings;
   cpus?: readonly number[];
   rlimits?: Partial<Record<RlimitName, Rlimit>>;
+  /** no_new_privs and the seccomp filter (default: the partition default). */
+  sandbox?: Sandbox;
 }
 
 export interface SupervisionOptions {
@@ -196,6 +199,7 @@ export class SupervisedProcess {
         ...(this.launch.sched ? { sched: this.launch.sched } : {}),
         ...(this.launch.cpus ? { cpus: this.launch.cpus } : {}),
         ...(this.launch.rlimits ? { rlimits: this.launch.rlimits } : {}),
+        ...(this.launch.sandbox ?? partitionSandbox()),
         newSession: true,
         umask: 0o027,
         stdio: [

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from "commander";
 import { packageInfo } from "../package-info.js";
 import type { RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { registerAgentAudit } from "./agent-audit.js";
 
 const MAX_PARTITIONS = 254;
 
@@ -39,6 +40,7 @@ interface StartFlags {
   board?: string;
   ota?: string;
   fileRoot?: string[];
+  limit?: string[];
 }
 
 /** Flags over `--config FILE` over defaults; the three required settings checked last. */
@@ -63,7 +65,9 @@ async function startSettings(flags: StartFlags) {
   const name = flags.name ?? file.name;
   const board = flags.board ?? file.board;
   const ota = flags.ota ?? file.ota;
+  const limits = await limitSettings(file.limits, flags.limit ?? []);
   return {
+    limits,
     data,
     master,
     masterKey,
@@ -75,6 +79,25 @@ async function startSettings(flags: StartFlags) {
     ...(board !== undefined ? { board } : {}),
     ...(ota !== undefined ? { ota } : {}),
   };
+}
+
+/** `limits:` of the file, then each `--limit KIND.KEY=VALUE` over it; a bad one is a usage error. */
+async function limitSettings(
+  file: import("../../agent/index.js").LimitWords | undefined,
+  flags: readonly string[],
+) {
+  const { limitSettingsOf, mergeLimitWords, parseLimitFlag } = await import("../../agent/index.js");
+  try {
+    let words = {};
+    for (const flag of flags) words = parseLimitFlag(flag, words);
+    return limitSettingsOf(mergeLimitWords(file, words));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function collect(text: string, previous: string[] = []): string[] {
+  return [...previous, text];
 }
 
 function absoluteDir(text: string, previous: string[] = []): string[] {
@@ -91,7 +114,7 @@ async function loadOtaConfig(file: string) {
   return loadConfigFile<import("../../ota/index.js").OtaConfig>(file, otaConfigSchema);
 }
 
-/** `outpost agent start|key`: the node agent and its identity. */
+/** `outpost agent start|uninstall|audit|key`: the node agent, its host and its identity. */
 export const registerAgent: RegisterCommand = (program, context) => {
   const agent = program.command("agent").description("the node agent that converges this box");
 
@@ -114,6 +137,11 @@ export const registerAgent: RegisterCommand = (program, context) => {
       "--file-root <dir>",
       "a directory whose files any release's build.fetch may name as file: sources (repeatable); a release may always fetch from its own descriptor's directory",
       absoluteDir,
+    )
+    .option(
+      "--limit <kind.key=value>",
+      "a default limit of every partition (instance.), build (build.) or command promise (promise.): memory, pids, cpu, open-files, and instance.disk; e.g. instance.memory=1Gi, build.cpu=max (repeatable; see agent/README.md)",
+      collect,
     )
     .option(
       "--metrics <host:port>",
@@ -148,6 +176,8 @@ export const registerAgent: RegisterCommand = (program, context) => {
         ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.board !== undefined ? { board: options.board } : {}),
         ...(ota ? { ota } : {}),
+        fileRoots: options.fileRoots,
+        limits: options.limits,
       });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
@@ -176,6 +206,8 @@ export const registerAgent: RegisterCommand = (program, context) => {
       for (const failure of done.knobFailures)
         context.io.stderr.write(`could not restore a machine setting: ${failure}\n`);
     });
+
+  registerAgentAudit(agent, context);
 
   agent
     .command("key")

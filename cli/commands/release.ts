@@ -25,7 +25,9 @@ export const registerRelease: RegisterCommand = (program, context) => {
         descriptor = agent.parseDescriptor(readFileSync(file, "utf8"), file);
       } catch (err) {
         if (err instanceof ConfigError) problems = err.issues;
-        else if ((err as { code?: string }).code === "E_AGENT_DESCRIPTOR")
+        else if (
+          ["E_AGENT_DESCRIPTOR", "E_AGENT_SECRET"].includes((err as { code?: string }).code ?? "")
+        )
           problems = (err as { issues: string[] }).issues.map((message) => ({
             line: 0,
             column: 0,

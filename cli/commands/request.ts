@@ -2,7 +2,7 @@ import { InvalidArgumentError } from "commander";
 import type { RegisterCommand } from "../program.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
 
-/** `outpost request SOFTWARE_URL INSTANCE [--node NAME] [--param key=value …]`. */
+/** `outpost request SOFTWARE_URL INSTANCE [--node NAME] [--param key=value …] [--secret key …]`. */
 export const registerRequest: RegisterCommand = (program, context) => {
   withMasterOptions(
     program
@@ -15,7 +15,13 @@ export const registerRequest: RegisterCommand = (program, context) => {
         "--no-wait",
         "refuse at once (E_MASTER_NO_CAPACITY) when no node can take it now, instead of keeping it waiting for a place",
       )
-      .option("--param <key=value>", "an instance parameter (repeatable)", collectParam, {}),
+      .option("--param <key=value>", "an instance parameter (repeatable)", collectParam, {})
+      .option(
+        "--secret <key>",
+        "never show this parameter's value, as for the release's x-outpost-secret ones (repeatable)",
+        collectKey,
+        [],
+      ),
   ).action(
     async (
       software: string,
@@ -24,6 +30,7 @@ export const registerRequest: RegisterCommand = (program, context) => {
         node?: string;
         wait: boolean;
         param: Record<string, string>;
+        secret: string[];
         master?: string;
         tokenFile?: string;
       },
@@ -32,6 +39,7 @@ export const registerRequest: RegisterCommand = (program, context) => {
         name: instance,
         software,
         parameters: options.param,
+        ...(options.secret.length > 0 ? { secrets: options.secret } : {}),
         wait: options.wait,
         ...(options.node ? { node: options.node } : {}),
       });
@@ -55,4 +63,13 @@ function collectParam(text: string, params: Record<string, string>): Record<stri
   const key = text.slice(0, eq);
   if (key in params) throw new InvalidArgumentError(`parameter '${key}' given twice`);
   return { ...params, [key]: text.slice(eq + 1) };
+}
+
+function collectKey(key: string, keys: string[]): string[] {
+  // The text is not echoed: it may be KEY=VALUE with the secret in it.
+  if (key.length === 0 || key.includes("="))
+    throw new InvalidArgumentError(
+      "expected a parameter name; its value goes in --param KEY=VALUE",
+    );
+  return keys.includes(key) ? keys : [...keys, key];
 }

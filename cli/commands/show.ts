@@ -1,7 +1,30 @@
+import type { InstanceLimits } from "../../protocol/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
 import { formatTime } from "./table.js";
+
+function size(bytes: number): string {
+  for (const [unit, n] of [
+    ["Ti", 1024 ** 4],
+    ["Gi", 1024 ** 3],
+    ["Mi", 1024 ** 2],
+    ["Ki", 1024],
+  ] as const)
+    if (bytes >= n && bytes % (n / 1024) === 0) return `${+(bytes / n).toFixed(2)}${unit}`;
+  return `${bytes} B`;
+}
+
+/** What holds for the instance on its node, in the words of `--limit`; absent ones are none. */
+function formatLimits(l: InstanceLimits): string {
+  return [
+    `memory ${l.memoryBytes !== undefined ? size(l.memoryBytes) : "max"}`,
+    `pids ${l.pids ?? "max"}`,
+    `cpu ${l.cpu ?? "max"}`,
+    ...(l.openFiles !== undefined ? [`open-files ${l.openFiles}`] : []),
+    `disk ${l.diskBytes !== undefined ? `${size(l.diskBytes)} (${l.disk})` : "max"}`,
+  ].join(", ");
+}
 
 /** `outpost show INSTANCE [--json]`: an instance's placement, status, promises, connection. */
 export const registerShow: RegisterCommand = (program, context) => {
@@ -28,6 +51,7 @@ export const registerShow: RegisterCommand = (program, context) => {
             `promise    ${p.name}: ${p.ok ? "ok" : "FAILED"}${p.message ? ` (${p.message})` : ""}`,
           );
         }
+        if (i.limits) lines.push(`limits     ${formatLimits(i.limits)}`);
         const last = usage[0];
         if (last)
           lines.push(`usage      ${last.cpuSeconds} cpu-s, peak ${last.memoryPeakBytes} bytes`);

@@ -99,6 +99,14 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  `
+  ALTER TABLE instances ADD COLUMN secret_keys TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE instances ADD COLUMN reported_secrets TEXT;
+  ALTER TABLE waiting_requests ADD COLUMN secret_keys TEXT NOT NULL DEFAULT '[]';
+  `,
+  `
+  ALTER TABLE instances ADD COLUMN limits TEXT;
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -1,5 +1,12 @@
-import type { RequestedState } from "../../protocol/index.js";
-import type { InstanceRecord, NodeRecord, StoredChunk, StoredLoss, StoredUsage } from "../store.js";
+import type { InstanceLimits, RequestedState } from "../../protocol/index.js";
+import type {
+  InstanceRecord,
+  NodeRecord,
+  SecretMarks,
+  StoredChunk,
+  StoredLoss,
+  StoredUsage,
+} from "../store.js";
 
 /** SQLite rows to the store's records. */
 export type Row = Record<string, unknown>;
@@ -33,9 +40,20 @@ export function toInstance(r: Row): InstanceRecord {
     promises: JSON.parse(String(r.promises)) as InstanceRecord["promises"],
     connection: JSON.parse(String(r.connection)) as Record<string, string>,
     parent: (r.parent as string | null) ?? null,
+    secrets: secretMarks(r),
+    ...(typeof r.limits === "string" ? { limits: JSON.parse(r.limits) as InstanceLimits } : {}),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     reportedAt: (r.reported_at as number | null) ?? null,
+  };
+}
+
+/** `secret_keys` and, for placed instances, `reported_secrets` (NULL: not reported yet). */
+function secretMarks(r: Row): SecretMarks {
+  const reported = r.reported_secrets as string | null | undefined;
+  return {
+    requested: JSON.parse(String(r.secret_keys ?? "[]")) as string[],
+    reported: reported ? (JSON.parse(reported) as SecretMarks["reported"]) : null,
   };
 }
 
@@ -62,6 +80,7 @@ export function toWaiting(r: Row): InstanceRecord {
     ],
     connection: {},
     parent: null,
+    secrets: secretMarks(r),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     reportedAt: null,

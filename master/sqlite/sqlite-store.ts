@@ -163,29 +163,41 @@ export class SqliteStore implements MasterStore {
           if (existing.requestedState === "destroyed") {
             throw new ConflictError(`instance '${request.name}' is being destroyed`);
           }
+          // Another release may mark other keys: masked again until the node says which.
+          const reported =
+            existing.software === request.software ? existing.secrets.reported : null;
           this.db
-            .prepare(
-              "UPDATE instances SET software = ?, parameters = ?, requested_state = 'started', updated_at = ? WHERE name = ?",
-            )
-            .run(request.software, JSON.stringify(request.parameters), at, request.name);
+            .prepare(`UPDATE instances SET software = ?, parameters = ?, requested_state = 'started',
+              secret_keys = ?, reported_secrets = ?, updated_at = ? WHERE name = ?`)
+            .run(
+              request.software,
+              JSON.stringify(request.parameters),
+              JSON.stringify(union(existing.secrets.requested, request.secrets)),
+              reported ? JSON.stringify(reported) : null,
+              at,
+              request.name,
+            );
           return this.instanceRow(request.name) as InstanceRecord;
         }
         if (request.node) this.nodeRow(request.node);
         const waiting = this.waitingRow(request.name);
+        const secrets = union(waiting?.secrets.requested ?? [], request.secrets);
         try {
-          this.place(request, place, waiting?.createdAt ?? at, at);
+          this.place({ ...request, secrets }, place, waiting?.createdAt ?? at, at);
         } catch (err) {
           if (!(err instanceof NoCapacityError) || !(options.wait || waiting)) throw err;
           this.db
             .prepare(`INSERT INTO waiting_requests
-              (name, software, parameters, node, cores, reason, created_at, updated_at)
-              VALUES (@name, @software, @parameters, @node, @cores, @reason, @at, @at)
+              (name, software, parameters, secret_keys, node, cores, reason, created_at, updated_at)
+              VALUES (@name, @software, @parameters, @secrets, @node, @cores, @reason, @at, @at)
               ON CONFLICT (name) DO UPDATE SET software = @software, parameters = @parameters,
-                node = @node, cores = @cores, reason = @reason, updated_at = @at`)
+                secret_keys = @secrets, node = @node, cores = @cores, reason = @reason,
+                updated_at = @at`)
             .run({
               name: request.name,
               software: request.software,
               parameters: JSON.stringify(request.parameters),
+              secrets: JSON.stringify(secrets),
               node: request.node ?? null,
               cores: request.cores,
               reason: err.message,
@@ -211,6 +223,7 @@ export class SqliteStore implements MasterStore {
             name: w.name,
             software: w.software,
             parameters: w.parameters,
+            secrets: w.secrets.requested,
             cores: Number(row.cores),
             ...(w.node !== null ? { node: w.node } : {}),
           };
@@ -233,13 +246,14 @@ export class SqliteStore implements MasterStore {
   private place(request: InstanceRequest, place: Placer, createdAt: number, at: number): void {
     const placement = place(request, readCapacity(this.db));
     this.db
-      .prepare(`INSERT INTO instances (name, software, parameters, node, partition, cores,
-        requested_state, status, parent, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?, ?)`)
+      .prepare(`INSERT INTO instances (name, software, parameters, secret_keys, node, partition,
+        cores, requested_state, status, parent, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 'started', 'pending', ?, ?, ?)`)
       .run(
         request.name,
         request.software,
         JSON.stringify(request.parameters),
+        JSON.stringify(union([], request.secrets)),
         placement.node,
         placement.partition,
         JSON.stringify(placement.cores),
@@ -303,8 +317,9 @@ export class SqliteStore implements MasterStore {
   }
 
   async applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]> {
-    const update = this.db.prepare(`UPDATE instances SET status = ?, promises = ?, connection = ?,
-      reported_at = ?, updated_at = ? WHERE name = ? AND node = ?`);
+    const update = this.db.prepare(`UPDATE instances SET status = @status, promises = @promises,
+      connection = @connection, reported_secrets = CASE WHEN @secretsOf = software THEN @secrets ELSE reported_secrets END,
+      limits = COALESCE(@limits, limits), reported_at = @at, updated_at = @at WHERE name = @name AND node = @node`);
     const remove = this.db.prepare(
       "DELETE FROM instances WHERE name = ? AND node = ? AND requested_state = 'destroyed'",
     );
@@ -313,15 +328,19 @@ export class SqliteStore implements MasterStore {
         const ignored: string[] = [];
         for (const r of reports) {
           if (r.status === "destroyed" && remove.run(r.name, node).changes === 1) continue;
-          const changed = update.run(
-            r.status,
-            JSON.stringify(r.promises),
-            JSON.stringify(r.connection),
+          // Secret keys read from another release than the instance's (a report sent
+          // before a switch reached the node) are not its keys: ignored.
+          const changed = update.run({
+            status: r.status,
+            promises: JSON.stringify(r.promises),
+            connection: JSON.stringify(r.connection),
+            secretsOf: r.secrets?.software ?? null,
+            secrets: r.secrets ? JSON.stringify(r.secrets) : null,
+            limits: r.limits ? JSON.stringify(r.limits) : null,
             at,
-            at,
-            r.name,
+            name: r.name,
             node,
-          ).changes;
+          }).changes;
           if (changed === 0) ignored.push(r.name);
         }
         return ignored;
@@ -409,4 +428,9 @@ export class SqliteStore implements MasterStore {
       | undefined;
     return row ? toInstance(row) : undefined;
   }
+}
+
+/** Secret marks kept and added: a key once secret stays masked. */
+function union(kept: readonly string[], added: readonly string[] = []): string[] {
+  return [...new Set([...kept, ...added])].sort();
 }

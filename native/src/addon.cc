@@ -3,9 +3,12 @@
 #include "latency-probe.h"
 #include "uname.h"
 #include "affinity.h"
+#include "bpf.h"
 #include "fd-at.h"
+#include "file-space.h"
 #include "mlock.h"
 #include "pidfd-watch.h"
+#include "quota.h"
 #include "rlimit.h"
 #include "sched.h"
 #include "spawn.h"
@@ -36,6 +39,21 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renameat", Napi::Function::New(env, outpost::Renameat, "renameat"));
   exports.Set("unlinkat", Napi::Function::New(env, outpost::Unlinkat, "unlinkat"));
   exports.Set("fdAtConstants", outpost::FdAtConstants(env));
+  exports.Set("fallocate", Napi::Function::New(env, outpost::Fallocate, "fallocate"));
+  exports.Set("fileSpaceConstants", outpost::FileSpaceConstants(env));
+  exports.Set("bpfProgLoad", Napi::Function::New(env, outpost::BpfProgLoad, "bpfProgLoad"));
+  exports.Set("bpfCgroupAttach",
+              Napi::Function::New(env, outpost::BpfCgroupAttach, "bpfCgroupAttach"));
+  exports.Set("bpfCgroupQuery", Napi::Function::New(env, outpost::BpfCgroupQuery, "bpfCgroupQuery"));
+  exports.Set("bpfConstants", outpost::BpfConstants(env));
+  exports.Set("fsGetXattr", Napi::Function::New(env, outpost::FsGetXattr, "fsGetXattr"));
+  exports.Set("fsSetXattr", Napi::Function::New(env, outpost::FsSetXattr, "fsSetXattr"));
+  exports.Set("quotaGetState", Napi::Function::New(env, outpost::QuotaGetState, "quotaGetState"));
+  exports.Set("quotaGetProject",
+              Napi::Function::New(env, outpost::QuotaGetProject, "quotaGetProject"));
+  exports.Set("quotaSetProject",
+              Napi::Function::New(env, outpost::QuotaSetProject, "quotaSetProject"));
+  exports.Set("quotaConstants", outpost::QuotaConstants(env));
   return exports;
 }
 

@@ -1,6 +1,8 @@
 #include "spawn.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -40,6 +42,8 @@ enum class Stage : int {
   kPdeathsig,
   kChdir,
   kDup2,
+  kNoNewPrivs,
+  kSeccomp,
   kExecve,
 };
 
@@ -57,6 +61,8 @@ const char* StageSyscall(Stage stage) {
     case Stage::kPdeathsig: return "prctl";
     case Stage::kChdir: return "chdir";
     case Stage::kDup2: return "dup2";
+    case Stage::kNoNewPrivs: return "prctl";
+    case Stage::kSeccomp: return "seccomp";
     case Stage::kExecve: return "execve";
   }
   return "spawn";
@@ -103,6 +109,9 @@ struct Plan {
   std::vector<Rlimit> rlimits;
   int pdeathsig = 0;
   StdioSpec stdio[3];
+  bool no_new_privs = false;
+  // A classic-BPF program for seccomp(SECCOMP_SET_MODE_FILTER); empty: none.
+  std::vector<sock_filter> seccomp;
 };
 
 std::vector<char*> CStrings(std::vector<std::string>& store) {
@@ -202,6 +211,18 @@ Plan ParsePlan(Napi::Env env, const Napi::Object& in) {
     }
   }
   p.pdeathsig = static_cast<int>(Int64Field(in, "pdeathsig", 0));
+  p.no_new_privs = in.Get("noNewPrivs").ToBoolean().Value();
+  Napi::Value seccomp = in.Get("seccomp");
+  if (seccomp.IsTypedArray() && seccomp.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    Napi::Uint8Array bytes = seccomp.As<Napi::Uint8Array>();
+    size_t n = bytes.ByteLength() / sizeof(sock_filter);
+    if (n == 0 || n > BPF_MAXINSNS || bytes.ByteLength() % sizeof(sock_filter) != 0)
+      throw Napi::RangeError::New(env, "seccomp must hold 1..4096 sock_filter instructions (8 bytes each)");
+    p.seccomp.resize(n);
+    std::memcpy(p.seccomp.data(), bytes.Data(), bytes.ByteLength());
+  } else if (!seccomp.IsUndefined()) {
+    throw Napi::TypeError::New(env, "seccomp must be a Uint8Array");
+  }
   Napi::Value stdio = in.Get("stdio");
   if (stdio.IsArray()) {
     Napi::Array a = stdio.As<Napi::Array>();
@@ -274,6 +295,13 @@ struct Fds {
     } else if (dup2(fd, target) < 0) {
       fail(Stage::kDup2, target);
     }
+  }
+  if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(Stage::kNoNewPrivs, 0);
+  // Last before execve, so none of the steps above runs under the filter; a failure
+  // report (write, _exit) can only be refused by a filter that denies those itself.
+  if (!p.seccomp.empty()) {
+    sock_fprog prog{static_cast<unsigned short>(p.seccomp.size()), const_cast<sock_filter*>(p.seccomp.data())};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &prog) != 0) fail(Stage::kSeccomp, 0);
   }
   execve(p.file.c_str(), p.argv.data(), p.envp.data());
   fail(Stage::kExecve, 0);

@@ -142,6 +142,29 @@ describe("agent partitions (real accounts, directories and cgroups)", function (
     assert.ok(existsSync(made[0].cgroup?.path ?? ""));
   });
 
+  it("holds each partition's group to the node's instance limits (memory, tasks, CPU)", () => {
+    const instance = { memory: 64 * 1024 ** 2, pids: 100, cpu: 0.5, openFiles: 256, disk: null };
+    const promise = { memory: 1024 ** 2, pids: 8, cpu: 0.1, openFiles: 64 };
+    // An existing partition (an agent restart with limits) gets them as a new one does.
+    const p = ensurePartition({ ...options, limits: { instance, promise } }, 2);
+    made[1] = p;
+    assert.equal(p.limitsError, undefined);
+    assert.deepEqual(p.limits, { instance, promise });
+    const dirs = p.cgroup?.dirs;
+    assert.ok(dirs);
+    const read = (dir: string | undefined, file: string) =>
+      dir && existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8").trim() : undefined;
+    assert.equal(read(dirs.v1.pids ?? dirs.unified, "pids.max"), "100");
+    assert.equal(
+      read(dirs.v1.memory, "memory.limit_in_bytes") ?? read(dirs.unified, "memory.max"),
+      String(64 * 1024 ** 2),
+    );
+    assert.match(
+      read(dirs.v1.cpu, "cpu.cfs_quota_us") ?? read(dirs.unified, "cpu.max") ?? "",
+      /^50000( 100000)?$/,
+    );
+  });
+
   it("refuses partition numbers outside 1..254", () => {
     assert.throws(() => ensurePartition(options, 0), RangeError);
     assert.throws(() => ensurePartition(options, 255), RangeError);

@@ -45,6 +45,21 @@ describe("outpost agent key / start", function () {
       ["--master", "tcp://127.0.0.1:1", "--master-key", key, "--partitions", "0"],
       /--partitions.*1 to 254/,
     ],
+    [
+      "a --limit that is not KIND.KEY=VALUE",
+      ["--master", "tcp://127.0.0.1:1", "--master-key", key, "--limit", "memory=1Gi"],
+      /--limit: expected KIND\.KEY=VALUE \(e\.g\. instance\.memory=1Gi\), got 'memory=1Gi'/,
+    ],
+    [
+      "a --limit whose value is not a size",
+      ["--master", "tcp://127.0.0.1:1", "--master-key", key, "--limit", "instance.disk=lots"],
+      /limit instance\.disk: 'lots' is not a size \(e\.g\. 512Mi\) or max/,
+    ],
+    [
+      "a --limit a build does not have",
+      ["--master", "tcp://127.0.0.1:1", "--master-key", key, "--limit", "build.disk=1Gi"],
+      /limit build\.disk: unknown \(memory, pids, cpu, open-files\)/,
+    ],
   ] as const) {
     it(`start refuses ${what} with exit 2 and one line`, () => {
       const result = runOutpost(["agent", "start", "--data", dir, ...args]);
@@ -65,6 +80,20 @@ describe("outpost agent key / start", function () {
     assert.match(
       result.stderr,
       /agent\.yaml:4:1: file-roots: unknown key; did you mean 'file-root'\?/,
+    );
+  });
+
+  it("start --config: refuses a misspelt limit naming file, line and a did-you-mean", () => {
+    const config = join(dir, "limits.yaml");
+    writeFileSync(
+      config,
+      `data: ${dir}\nmaster: tcp://127.0.0.1:1\nmaster-key: "${key}"\nlimits:\n  instance:\n    memroy: 1Gi\n`,
+    );
+    const result = runOutpost(["agent", "start", "--config", config]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /limits\.yaml:6:5: limits\.instance\.memroy: unknown key; did you mean 'memory'\?/,
     );
   });
 

@@ -47,6 +47,51 @@ describe("outpost release check / reference", function () {
     assert.equal(json.problems.length, 3);
   });
 
+  it("refuses a secret parameter in a command line, naming the process and the parameter", () => {
+    const file = join(dir, "secret.yaml");
+    writeFileSync(
+      file,
+      [
+        "apiVersion: outpost/v1",
+        "name: db",
+        "version: '1'",
+        "instance:",
+        "  parameters:",
+        "    properties:",
+        "      password: { type: string, x-outpost-secret: true }",
+        "  processes:",
+        "    - name: server",
+        '      command: ["/bin/db", "--password={{params.password}}"]',
+        "",
+      ].join("\n"),
+    );
+    const result = runOutpost(["release", "check", file]);
+    assert.equal(result.status, 1);
+    assert.equal(
+      result.stderr,
+      `${file}: instance.processes[0].command[1]: process 'server' puts secret parameter 'password' in its command line: a command line is readable by every process on the node (/proc/PID/cmdline); pass it in env or in a file\n`,
+    );
+    const ok = file.replace("secret.yaml", "secret-env.yaml");
+    writeFileSync(
+      ok,
+      [
+        "apiVersion: outpost/v1",
+        "name: db",
+        "version: '1'",
+        "instance:",
+        "  parameters:",
+        "    properties:",
+        "      password: { type: string, x-outpost-secret: true }",
+        "  processes:",
+        "    - name: server",
+        '      command: ["/bin/db"]',
+        '      env: { DB_PASSWORD: "{{params.password}}" }',
+        "",
+      ].join("\n"),
+    );
+    assert.equal(runOutpost(["release", "check", ok]).status, 0, "in env it is fine");
+  });
+
   it("names a parameters schema that is not JSON Schema", () => {
     const file = join(dir, "params.yaml");
     writeFileSync(

@@ -57,7 +57,13 @@ describe("fault: master killed with SIGKILL during ingest", function () {
     await first.client.request({ name: "echo-1", software: echo, parameters: { port: "7000" } });
     await link.report({
       instances: [
-        { name: "echo-1", status: "running", promises: [], connection: { url: "tcp://x:7000" } },
+        {
+          name: "echo-1",
+          status: "running",
+          promises: [],
+          connection: { url: "tcp://x:7000" },
+          secrets: { software: echo, parameters: [], connection: [] },
+        },
       ],
       usage: [{ instance: "echo-1", from: 0, to: 60_000, cpuSeconds: 2, memoryPeakBytes: 1 }],
     });

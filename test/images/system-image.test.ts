@@ -72,7 +72,7 @@ describe("images: an image with the Outpost system (agent, Node.js, A/B boot)", 
     assert.equal(sum(join(work, "b.img")), first.manifest.image.sha256);
   });
 
-  it("carries the agent unit, master endpoint, OTA settings by PARTUUID and the release key, and no node secret", () => {
+  it("carries the agent unit, master endpoint, OTA settings by PARTUUID, the release key and /proc with hidepid in fstab, and no node secret", () => {
     const root = first.manifest.partitions.find((p) => p.role === "rootfs-a");
     const slotB = first.manifest.partitions.find((p) => p.role === "rootfs-b");
     assert.ok(root && slotB);
@@ -104,10 +104,11 @@ describe("images: an image with the Outpost system (agent, Node.js, A/B boot)", 
       debugfsCat(image, root.offset, "/etc/outpost/release.pub"),
       readFileSync(join(work, "release.pub"), "utf8"),
     );
-    assert.match(
-      debugfsCat(image, root.offset, "/etc/fstab"),
-      /^PARTLABEL=data \/var\/lib\/outpost ext4/m,
-    );
+    const fstab = debugfsCat(image, root.offset, "/etc/fstab");
+    assert.match(fstab, /^PARTLABEL=data \/var\/lib\/outpost ext4/m);
+    // Other accounts' processes invisible: no partition reads another's command lines.
+    const proc = fstab.split("\n").filter((l) => /^\S+\s+\/proc\s/.test(l));
+    assert.deepEqual(proc, ["proc /proc proc defaults,hidepid=invisible 0 0"]);
     assert.equal(debugfsCat(image, root.offset, "/etc/machine-id"), "");
     const agentDir = execFileSync(
       "debugfs",

@@ -75,6 +75,7 @@ describe("master", () => {
           status: "running",
           promises: [{ name: "listening", ok: true, checkedAt: 1 }],
           connection: { url: "tcp://127.0.1.1:7000" },
+          secrets: { software: echo, parameters: [], connection: [] },
         },
       ],
       usage: [{ instance: "echo-1", from: 0, to: 60_000, cpuSeconds: 0.25, memoryPeakBytes: 4096 }],
@@ -158,7 +159,85 @@ describe("master", () => {
       ["echo-1"],
     );
     assert.deepEqual(await link.send(chunk(7)), { chunkId: 7, duplicate: true });
-    assert.equal((await h.client.show("echo-1")).instance.parameters.a, "b");
+    assert.deepEqual((await link.sync()).instances[0]?.parameters, { a: "b" });
+  });
+
+  it("never shows a secret value: masked in every answer, every value until the node said which keys are secret", async () => {
+    const keys = await h.addNode("gw-1");
+    const link = h.link(keys);
+    await link.hello(hello);
+    await h.client.supply("gw-1", echo);
+    const token = openDataDir(h.dir).adminToken;
+    const raw = async (path: string) =>
+      (
+        await fetch(`${h.master.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      ).text();
+    const answers = async () =>
+      [
+        JSON.stringify(await h.client.show("db")),
+        await raw("/v1/instances"),
+        await raw("/v1/status"),
+      ].join("\n");
+    const placed = await h.client.request({
+      name: "db",
+      software: echo,
+      parameters: { port: "7000", password: "hunter2-db", token: "tok-by-flag" },
+      secrets: ["token"],
+    });
+    assert.deepEqual(placed.parameters, {
+      port: "********",
+      password: "********",
+      token: "********",
+    });
+    assert.doesNotMatch(
+      await answers(),
+      /7000|hunter2-db|tok-by-flag/,
+      "all masked before any report",
+    );
+    // The node needs the real values.
+    assert.equal((await link.sync()).instances[0]?.parameters.password, "hunter2-db");
+
+    const report = (software: string) =>
+      link.report({
+        instances: [
+          {
+            name: "db",
+            status: "running",
+            promises: [],
+            connection: { url: "tcp://127.0.1.1:7000", dsn: "db://u:hunter2-db@x" },
+            secrets: { software, parameters: ["password"], connection: ["dsn"] },
+          },
+        ],
+        usage: [],
+      });
+    await report("https://example.org/other.yaml");
+    assert.doesNotMatch(
+      await answers(),
+      /7000|hunter2-db|tok-by-flag/,
+      "keys read from another release are not taken",
+    );
+    await report(echo);
+    const shown = (await h.client.show("db")).instance;
+    assert.deepEqual(shown.parameters, { port: "7000", password: "********", token: "********" });
+    assert.deepEqual(shown.connection, { url: "tcp://127.0.1.1:7000", dsn: "********" });
+    assert.doesNotMatch(await answers(), /hunter2-db|tok-by-flag/);
+    const events = await fetch(`${h.master.url}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const reader = events.body?.getReader();
+    const first = new TextDecoder().decode((await reader?.read())?.value);
+    await reader?.cancel();
+    assert.match(first, /event: status/);
+    assert.match(first, /"password":"\*{8}"/);
+    assert.doesNotMatch(first, /hunter2-db|tok-by-flag/);
+    // A re-request without --secret keeps the mark; the destroy answer is masked too.
+    await h.client.request({
+      name: "db",
+      software: echo,
+      parameters: { port: "7000", password: "hunter2-db", token: "tok-by-flag" },
+    });
+    assert.equal((await h.client.show("db")).instance.parameters.token, "********");
+    assert.doesNotMatch(JSON.stringify(await h.client.destroy("db")), /hunter2-db|tok-by-flag/);
   });
 
   it("answers 401 without the admin token or with a wrong one, on every endpoint", async () => {

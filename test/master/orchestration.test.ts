@@ -46,6 +46,23 @@ describe("master orchestration (instances requesting instances)", () => {
     assert.deepEqual(await store.listSoftware("gw-1"), [echo, kv]);
   });
 
+  it("marks secret on the child every parameter that carries a secret of its parent", async () => {
+    await orchestrator.apply(
+      "gw-1",
+      "fe",
+      [{ name: "db", software: kv, parameters: { a: "1", auth: "x" } }],
+      2,
+    );
+    assert.deepEqual((await store.getInstance("fe.db"))?.secrets.requested, []);
+    await orchestrator.apply(
+      "gw-1",
+      "fe",
+      [{ name: "db", software: kv, parameters: { a: "1", auth: "x" }, secrets: ["auth"] }],
+      3,
+    );
+    assert.deepEqual((await store.getInstance("fe.db"))?.secrets.requested, ["auth"]);
+  });
+
   it("updates changed parameters and destroys a child the parent no longer lists", async () => {
     await orchestrator.apply(
       "gw-1",

@@ -13,8 +13,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import {
+  type LimitSettings,
   listBuildAccounts,
   loadOrCreateIdentity,
   partitionsGroupName,
@@ -60,14 +61,29 @@ export class HostileNode {
   readonly tmp = mkdtempSync(join(tmpdir(), "outpost-security-"));
   readonly userPrefix = `ots${randomBytes(3).toString("hex")}-`;
   readonly buildPrefix = `otsb${randomBytes(3).toString("hex")}-`;
-  readonly agentData = join(this.tmp, "agent");
+  /** The agent's data dir: below `tmp`, or below `dataRoot` when given. */
+  readonly agentData: string;
   master!: RunningMaster;
   client!: MasterClient;
   agent: RunningAgent | undefined;
   private parent: Cgroup | undefined;
   private bystanderPort = 7300;
 
-  constructor(private readonly settings: { stopTimeoutMs?: number } = {}) {}
+  constructor(
+    private readonly settings: {
+      stopTimeoutMs?: number;
+      /** The master's and the agent's logger (default: silent, or DEBUG_AGENT_LOG's level). */
+      logger?: Logger;
+      /** The agent's default limits (`--limit`); its own defaults otherwise. */
+      limits?: LimitSettings;
+      /** Where the agent's data dir goes (e.g. a filesystem with project quota; o+x). */
+      dataRoot?: string;
+      /** How often partitions' files are measured where there is no project quota. */
+      diskIntervalMs?: number;
+    } = {},
+  ) {
+    this.agentData = join(settings.dataRoot ?? this.tmp, "agent");
+  }
 
   async start(): Promise<this> {
     // Like /var/lib: partitions and the reader traverse it, nobody lists it.
@@ -77,7 +93,7 @@ export class HostileNode {
       data: join(this.tmp, "master"),
       listen: "tcp://127.0.0.1:*",
       http: "127.0.0.1:0",
-      logger,
+      logger: this.settings.logger ?? logger,
     });
     this.client = new MasterClient(
       this.master.url,
@@ -90,7 +106,7 @@ export class HostileNode {
       masterKey: this.master.publicKey,
       partitions: 4,
       agentVersion: "0.0.0-test",
-      logger,
+      logger: this.settings.logger ?? logger,
       cgroupParent: this.parent,
       userPrefix: this.userPrefix,
       buildAccountPrefix: this.buildPrefix,
@@ -99,6 +115,10 @@ export class HostileNode {
       installBackoff: { initialMs: 60_000, maxMs: 60_000 },
       stopTimeoutMs: this.settings.stopTimeoutMs ?? 2000,
       actionBudgetMs: 3000,
+      ...(this.settings.limits ? { limits: this.settings.limits } : {}),
+      ...(this.settings.diskIntervalMs !== undefined
+        ? { diskIntervalMs: this.settings.diskIntervalMs }
+        : {}),
     });
     await eventually("registered", 10_000, async () =>
       (await this.client.listNodes())[0]?.partitions === 4 ? true : undefined,
@@ -223,6 +243,7 @@ export class HostileNode {
     const left = listBuildAccounts(this.buildPrefix);
     for (const account of left) removeSystemUser(account);
     rmSync(this.tmp, { recursive: true, force: true });
+    if (this.settings.dataRoot) rmSync(this.agentData, { recursive: true, force: true });
     assert.deepEqual(left, [], "no build account outlived its build");
   }
 }

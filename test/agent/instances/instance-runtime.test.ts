@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { ensurePartition, InstanceRuntime, type Partition } from "../../../agent/index.js";
-import { getAffinity, getScheduler, readOnlineCpus } from "../../../native/index.js";
+import { getAffinity, getRlimit, getScheduler, readOnlineCpus } from "../../../native/index.js";
 import { resolveRealtimeSpec } from "../../../realtime/index.js";
 import { until } from "../../helpers/until.js";
 
@@ -189,5 +189,58 @@ describe("instance runtime (laptop-mode partition, real processes)", function ()
       /^E_AGENT_CRASH_LOOP: ended \d+ times within 60 s; last exit status 3; log: .*boom-\d+$/,
     );
     assert.equal(runtime.failures(Date.now() + 61_000).length, 0, "a minute later it is not");
+  });
+
+  it("gives every process the node's open files for an instance, and every command check the promise's", async () => {
+    const limited: Partition = {
+      ...partition,
+      limits: {
+        instance: { memory: null, pids: null, cpu: null, openFiles: 300, disk: null },
+        promise: { memory: null, pids: null, cpu: null, openFiles: 40 },
+      },
+    };
+    runtime = new InstanceRuntime({
+      name: "files",
+      partition: limited,
+      rendered: {
+        parameters: {},
+        files: [],
+        processes: [
+          {
+            name: "main",
+            command: "sleep",
+            args: ["30"],
+            env: { PATH: "/usr/bin:/bin" },
+            restart: "always",
+            limits: {},
+          },
+        ],
+        promises: [
+          {
+            name: "files",
+            probe: {
+              kind: "command",
+              argv: ["/bin/sh", "-c", "echo $(ulimit -Sn)/$(ulimit -Hn)"],
+              cwd: partition.path,
+              env: { PATH: "/usr/bin:/bin" },
+            },
+            intervalMs: 50,
+            timeoutMs: 2000,
+          },
+        ],
+        publish: {},
+      },
+      logger,
+      backoff: { initialMs: 50, maxMs: 50 },
+      stopTimeoutMs: 500,
+      stableMs: 10_000,
+      selfRepair: { afterFailures: 3, maxRepairs: 1 },
+      onChange: () => {},
+    });
+    await runtime.start();
+    const pid = runtime.processes[0]?.identity?.pid as number;
+    assert.deepEqual(getRlimit(pid, "nofile"), { soft: 300, hard: 300 });
+    await until(() => runtime?.ready() === true, 5000, "the check ran");
+    assert.equal(runtime.promiseResults()[0]?.message, "40/40", "soft/hard");
   });
 });

@@ -147,4 +147,39 @@ describe("instance rendering", () => {
     });
     assert.deepEqual(renderRequests("e1", installed(), partition, {}), []);
   });
+
+  it("renders a secret into env and files, names the request parameters that carry it, and refuses a descriptor that would put it in argv", () => {
+    const vault = [
+      "apiVersion: outpost/v1",
+      "name: vault",
+      "version: '1'",
+      "instance:",
+      "  parameters:",
+      "    properties: { password: { type: string, x-outpost-secret: true } }",
+      "  files: [{ path: etc/pw, mode: '0600', content: '{{params.password}}' }]",
+      "  processes:",
+      "    - { name: server, command: [/bin/vault], env: { PW: '{{params.password}}' } }",
+      "  requests:",
+      "    - { name: cache, software: ../cache.yaml, parameters: { auth: '{{params.password}}' } }",
+      "",
+    ].join("\n");
+    const sw = installed(vault);
+    const r = renderInstance("v", sw, partition, { password: "hunter2" });
+    assert.equal(r.processes[0]?.env.PW, "hunter2");
+    assert.deepEqual(r.processes[0]?.args, []);
+    assert.equal(r.files[0]?.content, "hunter2");
+    assert.deepEqual(renderRequests("v", sw, partition, { password: "hunter2" })[0]?.secrets, [
+      "auth",
+    ]);
+    // A descriptor that escaped the parse-time check is still refused when rendered.
+    const leaky = structuredClone(sw.descriptor);
+    leaky.instance?.processes?.[0]?.command.push("{{params.password}}");
+    assert.throws(
+      () => renderInstance("v", { ...sw, descriptor: leaky }, partition, { password: "x" }),
+      {
+        code: "E_AGENT_SECRET",
+        message: /process 'server' puts secret parameter 'password' in its command line/,
+      },
+    );
+  });
 });

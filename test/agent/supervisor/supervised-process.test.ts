@@ -201,19 +201,34 @@ describe("supervised processes (real partition user, cgroup, pidfd)", function (
 
   it("rotates a log past its size while the process keeps appending to it", async () => {
     const p = supervise(
-      launch("chatty", "i=0; while :; do i=$((i+1)); echo line $i; sleep 0.01; done"),
+      launch("chatty", "i=0; while :; do i=$((i+1)); echo line $i; sleep 0.001; done"),
     );
     p.start();
-    await until(() => statSync(p.launch.logFile).size > 200, 5000, "log grew");
-    assert.ok(rotateLog(p.launch.logFile, { maxBytes: 100, keep: 2 }));
+    const rotation = { maxBytes: 5000, keep: 2 };
+    await until(() => statSync(p.launch.logFile).size > 10_000, 10_000, "log grew");
+    assert.deepEqual(
+      { ...(await rotateLog(p.launch.logFile, rotation)), size: 0, kept: 0 },
+      { rotated: true, method: "collapse", size: 0, kept: 0, dropped: 0 },
+    );
     assert.match(readFileSync(`${p.launch.logFile}.1`, "utf8"), /^line 1\n/);
     await until(() => statSync(p.launch.logFile).size > 0, 5000, "process wrote after rotation");
     const fresh = readFileSync(p.launch.logFile, "utf8");
     assert.ok(!fresh.startsWith("\0"), "the process writes at the new end, no hole");
     writeFileSync(`${p.launch.logFile}.2`, "oldest\n");
-    await until(() => statSync(p.launch.logFile).size > 200, 5000, "log grew again");
-    assert.ok(rotateLog(p.launch.logFile, { maxBytes: 100, keep: 2 }));
+    await until(() => statSync(p.launch.logFile).size > 10_000, 10_000, "log grew again");
+    assert.equal((await rotateLog(p.launch.logFile, rotation)).rotated, true);
+    await p.stop();
     assert.match(readFileSync(`${p.launch.logFile}.2`, "utf8"), /^line 1\n/, "kept 2, oldest gone");
-    assert.equal(rotateLog(p.launch.logFile, { maxBytes: 1 << 20, keep: 2 }), false);
+    const all = ["2", "1"].map((n) => readFileSync(`${p.launch.logFile}.${n}`, "utf8")).join("");
+    const lines = (all + readFileSync(p.launch.logFile, "utf8")).trimEnd().split("\n");
+    assert.deepEqual(
+      lines,
+      lines.map((_, i) => `line ${i + 1}`),
+      "every line, in order, across the rotated files and the log",
+    );
+    assert.equal(
+      (await rotateLog(p.launch.logFile, { maxBytes: 1 << 20, keep: 2 })).rotated,
+      false,
+    );
   });
 });

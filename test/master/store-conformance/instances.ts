@@ -165,6 +165,52 @@ export function instanceCases(c: StoreCase): void {
       assert.deepEqual((await c.store.listInstances({ node: "gw-2" })).length, 0);
     });
 
+    it("keeps secret marks: the requester's for the instance's life, the node's per release, carried from waiting to placed", async () => {
+      await c.node("gw-1", false);
+      await c.store.supply("gw-1", echo, 1);
+      await c.store.supply("gw-1", kv, 1);
+      const waiting = await c.store.requestInstance(
+        { name: "s", software: echo, parameters: {}, secrets: ["a"], cores: 0 },
+        placeInstance,
+        1,
+        { wait: true },
+      );
+      assert.deepEqual(waiting.secrets, { requested: ["a"], reported: null });
+      await c.store.registerNode("gw-1", { ...facts, partitions: 1 }, 2);
+      await c.store.placeWaiting(placeInstance, 3);
+      assert.deepEqual((await c.store.getInstance("s"))?.secrets, {
+        requested: ["a"],
+        reported: null,
+      });
+      const reported = { software: echo, parameters: ["p"], connection: ["dsn"] };
+      const report = { name: "s", status: "running" as const, promises: [], connection: {} };
+      await c.store.applyReport("gw-1", [{ ...report, secrets: reported }], 4);
+      await c.store.applyReport("gw-1", [report], 5);
+      assert.deepEqual(
+        (await c.store.getInstance("s"))?.secrets.reported,
+        reported,
+        "a report without secrets keeps the last ones",
+      );
+      const again = await c.store.requestInstance(
+        { name: "s", software: echo, parameters: {}, secrets: ["b"], cores: 0 },
+        placeInstance,
+        6,
+      );
+      assert.deepEqual(again.secrets, { requested: ["a", "b"], reported });
+      const switched = await c.store.requestInstance(
+        { name: "s", software: kv, parameters: {}, cores: 0 },
+        placeInstance,
+        7,
+      );
+      assert.deepEqual(switched.secrets, { requested: ["a", "b"], reported: null });
+      await c.store.applyReport("gw-1", [{ ...report, secrets: reported }], 8);
+      assert.equal(
+        (await c.store.getInstance("s"))?.secrets.reported,
+        null,
+        "keys of the release it left are not taken",
+      );
+    });
+
     it("keeps a request no node can take as waiting, with the reason and no place, and places it once one is free", async () => {
       await c.node("gw-1", false);
       await c.store.supply("gw-1", echo, 1);
