@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import { type OtaConfig, SlotStore, watchBootHealth } from "../ota/index.js";
 import type { Converger } from "./converge/converger.js";
 import type { SyncLoop } from "./converge/sync-loop.js";

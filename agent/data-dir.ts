@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { hasCode } from "../common/errors.js";
 import { AgentDataDirError } from "./errors.js";
 
 /**
@@ -47,7 +48,7 @@ export function ensureDir(dir: string, mode: number): void {
     if (!statSync(dir).isDirectory()) throw new AgentDataDirError(dir, "is not a directory");
     if ((statSync(dir).mode & 0o7777) !== mode) chmodSync(dir, mode);
   } catch (err) {
-    if (err instanceof AgentDataDirError) throw err;
+    if (hasCode(err, "E_AGENT_DATA_DIR")) throw err;
     throw new AgentDataDirError(
       dir,
       `cannot create (${(err as NodeJS.ErrnoException).code ?? err})`,

@@ -1,10 +1,10 @@
+import { CodedError } from "../common/errors.js";
+
 /**
  * Every failure the agent raises on purpose has its own class and a stable `code`
- * (listed in docs/errors.md). Match on `code`, never on the message.
+ * (listed in docs/errors.md). Match on `code` (`hasCode`), never on the message.
  */
-export class AgentError extends Error {
-  declare readonly code: string;
-}
+export abstract class AgentError extends CodedError {}
 
 /** The agent's data directory or a file in it is unusable (unreadable key, wrong mode). */
 export class AgentDataDirError extends AgentError {
@@ -14,17 +14,12 @@ export class AgentDataDirError extends AgentError {
     reason: string,
   ) {
     super(`${path}: ${reason}`);
-    this.name = "AgentDataDirError";
   }
 }
 
 /** The agent's settings contradict each other or name something unusable. */
 export class AgentConfigError extends AgentError {
   override readonly code = "E_AGENT_CONFIG";
-  constructor(message: string) {
-    super(message);
-    this.name = "AgentConfigError";
-  }
 }
 
 /** A partition could not be created or removed; `partition` names it, `step` says what failed. */
@@ -37,7 +32,6 @@ export class PartitionError extends AgentError {
     options?: { cause?: unknown },
   ) {
     super(`partition ${partition}: ${step}: ${reason}`, options);
-    this.name = "PartitionError";
   }
 }
 
@@ -50,7 +44,6 @@ export class BeneathError extends AgentError {
     options?: { cause: unknown },
   ) {
     super(`${path}: ${reason}`, options);
-    this.name = "BeneathError";
   }
 }
 
@@ -62,7 +55,6 @@ export class DescriptorError extends AgentError {
     readonly issues: readonly string[],
   ) {
     super(`software descriptor ${url}: ${issues.join("; ")}`);
-    this.name = "DescriptorError";
   }
 }
 
@@ -75,7 +67,6 @@ export class ChecksumMismatchError extends AgentError {
     readonly actual: string,
   ) {
     super(`sha256 mismatch for ${url}: expected ${expected}, got ${actual}`);
-    this.name = "ChecksumMismatchError";
   }
 }
 
@@ -87,7 +78,6 @@ export class FetchError extends AgentError {
     reason: string,
   ) {
     super(`cannot fetch ${url}: ${reason}`);
-    this.name = "FetchError";
   }
 }
 
@@ -101,7 +91,6 @@ export class BuildFailedError extends AgentError {
     readonly logTail: string,
   ) {
     super(`build of ${software} failed at ${step}: ${reason}${logTail ? `\n${logTail}` : ""}`);
-    this.name = "BuildFailedError";
   }
 }
 
@@ -113,7 +102,6 @@ export class TemplateError extends AgentError {
     readonly where: string,
   ) {
     super(`${where}: unknown template variable '{{${variable}}}'`);
-    this.name = "TemplateError";
   }
 }
 
@@ -125,7 +113,6 @@ export class ParametersError extends AgentError {
     readonly issues: readonly string[],
   ) {
     super(`instance ${instance}: bad parameters: ${issues.join("; ")}`);
-    this.name = "ParametersError";
   }
 }
 
@@ -140,7 +127,6 @@ export class SecretExposedError extends AgentError {
     readonly issues: readonly string[],
   ) {
     super(`software descriptor ${url}: ${issues.join("; ")}`);
-    this.name = "SecretExposedError";
   }
 }
 
@@ -156,7 +142,6 @@ export class LocalApiError extends AgentError {
     reason: string,
   ) {
     super(`local API ${path}: ${status > 0 ? `${status} ` : ""}${reason}`);
-    this.name = "LocalApiError";
   }
 }
 
@@ -165,7 +150,6 @@ export class RealtimeSetupError extends AgentError {
   override readonly code = "E_AGENT_REALTIME";
   constructor(reason: string) {
     super(`real time: ${reason}`);
-    this.name = "RealtimeSetupError";
   }
 }
 
@@ -186,7 +170,6 @@ export class DiskQuotaExceededError extends AgentError {
         ? `${used.bytes} bytes on disk, over its limit of ${limit.bytes}`
         : `${used.inodes} files and directories, over its limit of ${limit.inodes}`;
     super(`partition ${partition} holds ${over}: instance stopped until its files are back under`);
-    this.name = "DiskQuotaExceededError";
   }
 }
 
@@ -199,6 +182,5 @@ export class ProjectIdInUseError extends AgentError {
     reason: string,
   ) {
     super(`project id ${id} for ${path} is in use (${reason}); not taken`);
-    this.name = "ProjectIdInUseError";
   }
 }

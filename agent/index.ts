@@ -6,8 +6,6 @@ export {
   hostVerdict,
 } from "./audit/audit-checks.js";
 export { type HostAuditInputs, readHostAuditInputs } from "./audit/audit-inputs.js";
-export { type BackoffOptions, backoffDelay } from "./backoff.js";
-export { type AgentConfigFile, agentConfigSchema } from "./config-schema.js";
 export {
   Converger,
   type ConvergerOptions,
@@ -68,26 +66,35 @@ export {
   resolveLimits,
   type WorkloadLimits,
 } from "./limits.js";
+export { PartitionBacklog } from "./local-api/backlog.js";
 export {
+  LocalApiBusyError,
+  LocalApiInvalidError,
+  RelayRefusedError,
+  RelayUnavailableError,
+} from "./local-api/errors.js";
+export {
+  LOCAL_API_STATUS,
   LocalApi,
   type LocalApiInstance,
   type LocalApiTelemetry,
   MAX_TELEMETRY_IN_FLIGHT,
-  parsePublish,
 } from "./local-api/local-api.js";
 export { LocalApiSink } from "./local-api/local-api-sink.js";
 export {
+  backlogOfQuery,
+  chunkOfQuery,
+  chunkQuery,
+  chunkQuerySchema,
   EPOCH_SPAN,
   LOCAL_ID_SPAN,
+  lossBodySchema,
   MAX_TELEMETRY_BODY,
-  parseBacklogBody,
-  parseChunkBody,
-  parseLossBody,
   partitionIdOf,
   relayedId,
 } from "./local-api/telemetry-body.js";
 export {
-  relayFailure,
+  relayError,
   TelemetryRelay,
   type TelemetryUplink,
 } from "./local-api/telemetry-relay.js";
@@ -114,7 +121,6 @@ export {
   resetPartition,
 } from "./partitions/partitions.js";
 export { ensureSystemUser, removeSystemUser } from "./partitions/system-user.js";
-export { durationMs } from "./promises/duration.js";
 export { type Probe, type ProbeOutcome, runProbe } from "./promises/probe.js";
 export {
   type PromiseCheck,
@@ -122,7 +128,16 @@ export {
   type PromiseCheckerOptions,
   type SelfRepair,
 } from "./promises/promise-checker.js";
-export { type InstanceRealtimeView, instanceRealtimeOf } from "./rt/instance-realtime.js";
+export { type InstanceRealtimeView, instanceRealtimeOf } from "./rt/verify-target.js";
+export {
+  type AgentConfigFile,
+  type AgentSettings,
+  type AgentSettingsInput,
+  agentConfigSchema,
+  camelKeys,
+  kebabKeys,
+  resolveAgentSettings,
+} from "./settings.js";
 export {
   type BuildAccount,
   buildAccountPattern,
@@ -137,7 +152,7 @@ export type {
   RestartPolicy,
   SoftwareDescriptor,
 } from "./software/descriptor.js";
-export { descriptorReference, undocumentedKeys } from "./software/descriptor-reference.js";
+export { descriptorReference } from "./software/descriptor-reference.js";
 export { descriptorSchema } from "./software/descriptor-schema.js";
 export {
   type InstalledSoftware,

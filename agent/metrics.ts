@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Logger } from "../common/index.js";
 import type { InstanceReport } from "../protocol/index.js";
 
 /** What the metrics read at scrape time. */
@@ -78,37 +78,38 @@ export class AgentMetrics {
 
 /**
  * Serves `GET /metrics` on `host:port` (port 0: any). No authentication: bind it to
- * loopback or a management network.
+ * loopback or a management network. Errors as every Outpost HTTP server answers them
+ * (`{ "error": { "code", "message" } }`, an unknown path `E_AGENT_API_NOT_FOUND`).
  */
 export async function serveMetrics(
   metrics: AgentMetrics,
   host: string,
   port: number,
-): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    if (req.method !== "GET" || req.url !== "/metrics") {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => {
-        res.setHeader("content-type", metrics.registry.contentType);
-        res.end(text);
-      },
-      () => {
-        res.statusCode = 500;
-        res.end();
-      },
-    );
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { addMetricsRoute, createHttpServer } = await import("../common/http-server.js");
+  const app = createHttpServer({
+    statusByCode: METRICS_HTTP_STATUS,
+    codes: {
+      invalid: "E_AGENT_API_INVALID",
+      notFound: "E_AGENT_API_NOT_FOUND",
+      tooLarge: "E_AGENT_API_TOO_LARGE",
+    },
+    logger,
+    bodyLimit: 1024,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  addMetricsRoute(app, metrics.registry);
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}/metrics`,
-    server,
+    close: () => app.close(),
   };
 }
+
+/** The metrics server's error codes and their HTTP status (docs/errors.md). */
+const METRICS_HTTP_STATUS: Readonly<Record<string, number>> = {
+  E_AGENT_API_INVALID: 400,
+  E_AGENT_API_NOT_FOUND: 404,
+  E_AGENT_API_TOO_LARGE: 413,
+};

@@ -1,3 +1,4 @@
+import { spawn as spawnChild } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -116,6 +117,19 @@ function rssBytes(pid: number): number {
   );
 }
 
+/** The RSS of a bare Node process doing nothing, in this run: what any agent costs at least. */
+async function bareNodeRssBytes(): Promise<number> {
+  const bare = spawnChild(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+    stdio: "ignore",
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    return rssBytes(bare.pid as number);
+  } finally {
+    bare.kill("SIGKILL");
+  }
+}
+
 const tmp = mkdtempSync(join(tmpdir(), "outpost-bench-converge-"));
 // Partition users traverse it to reach their directories.
 chmodSync(tmp, 0o711);
@@ -189,6 +203,7 @@ try {
   const idleCpuPercent =
     ((cpuTicks(agent.pid) - c0) / ticksPerSecond / ((performance.now() - w0) / 1000)) * 100;
   const rss = rssBytes(agent.pid);
+  const bareRss = await bareNodeRssBytes();
   report({
     name: "converge",
     ours: oursSeconds,
@@ -198,6 +213,7 @@ try {
     extra: {
       instances,
       agentRssMB: rss / 1024 / 1024,
+      bareNodeRssMB: bareRss / 1024 / 1024,
       agentRssTargetMB: 45,
       agentIdleCpuPercent: idleCpuPercent,
       idleSeconds,

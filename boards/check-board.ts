@@ -1,14 +1,14 @@
+import { CodedError } from "../common/errors.js";
 import type { Board } from "./schema.js";
 
 /** A board file that passes its schema but contradicts itself; `key` names the offending key. */
-export class BoardError extends Error {
+export class BoardError extends CodedError {
   readonly code = "E_BOARD";
   constructor(
     readonly key: string,
     readonly reason: string,
   ) {
     super(`${key}: ${reason}`);
-    this.name = "BoardError";
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import { type CheckpointData, CheckpointStore, type Totals } from "./checkpoint.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import type { BufferConfig } from "./config.js";
@@ -8,8 +8,6 @@ import { LossLedger } from "./loss-ledger.js";
 import { MemoryStage } from "./memory-stage.js";
 import { RateMeter } from "./rate-meter.js";
 import type { StreamState } from "./stream-state.js";
-
-export type BufferLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
 
 /**
  * The state every part of the buffer shares — streams, budgets, checkpoint, losses,
@@ -37,7 +35,7 @@ export class BufferCore {
   constructor(
     readonly config: BufferConfig,
     readonly fs: FileLayer,
-    readonly logger: BufferLogger,
+    readonly logger: Logger,
     data: CheckpointData,
     generation: number,
   ) {

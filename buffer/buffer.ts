@@ -1,6 +1,7 @@
 import { basename, dirname, join } from "node:path";
+import { type Logger, silentLogger } from "../common/index.js";
 import { commitBatch } from "./append-path.js";
-import { BufferCore, type BufferLogger } from "./buffer-core.js";
+import { BufferCore } from "./buffer-core.js";
 import { emptyCheckpoint, readCheckpoint } from "./checkpoint.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import {
@@ -22,13 +23,12 @@ import { sealActive } from "./sealer.js";
 import { acknowledgeChunk, type LoadedChunk, loadForSend, nextToSend } from "./send-queue.js";
 import { StreamState } from "./stream-state.js";
 
-export type { BufferLogger } from "./buffer-core.js";
 export type { LoadedChunk } from "./send-queue.js";
 
 export interface OpenOptions {
-  /** The file layer; the power-loss test mode passes its own. */
+  /** The file layer; the power-loss tests pass their own. */
   fs?: FileLayer;
-  logger?: BufferLogger;
+  logger?: Logger;
 }
 
 export interface AppendResult {
@@ -39,12 +39,6 @@ export interface AppendResult {
 
 const EMPTY = Buffer.alloc(0);
 const MAX_SCHEMA_BYTES = 255;
-const silent: BufferLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-} as unknown as BufferLogger;
 
 /**
  * The disk-backed buffer: an append-only chunk queue per stream under one directory,
@@ -67,7 +61,7 @@ export class DiskBuffer {
   static async open(input: BufferConfigInput, options: OpenOptions = {}): Promise<DiskBuffer> {
     const config = resolveConfig(input);
     const fs = options.fs ?? realFileLayer;
-    const logger = options.logger ?? silent;
+    const logger = options.logger ?? silentLogger;
     const parent = dirname(config.dir);
     if (!(await fs.readdir(parent).catch(() => [] as string[])).includes(basename(config.dir))) {
       await fs.mkdir(config.dir);

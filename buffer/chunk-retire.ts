@@ -1,4 +1,4 @@
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../common/index.js";
 import type { BufferCore } from "./buffer-core.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import type { StreamState } from "./stream-state.js";
@@ -13,7 +13,7 @@ export async function retireChunk(core: BufferCore, st: StreamState, ref: ChunkR
   st.removed.add(ref.id);
   st.quarantined.delete(ref.id);
   st.seqFloor = Math.max(st.seqFloor, ref.lastSeq + 1);
-  const retry = new Backoff(100, 5000);
+  const retry = new Backoff({ initialMs: 100, maxMs: 5000, jitter: "full" });
   for (;;) {
     try {
       await core.checkpoints.request();

@@ -1,10 +1,13 @@
+import { CodedError } from "../common/errors.js";
+
 /**
  * Every failure the buffer raises on purpose has its own class and a stable `code`;
  * callers match on `code` (listed in docs/errors.md), never on the message.
  */
+export abstract class BufferError extends CodedError {}
 
 /** The buffer (or the disk under it) has no room for an append. */
-export class BufferFullError extends Error {
+export class BufferFullError extends BufferError {
   readonly code = "E_BUFFER_FULL";
   constructor(
     readonly stream: string,
@@ -14,55 +17,38 @@ export class BufferFullError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`buffer full for stream '${stream}' (${detail})`, options);
-    this.name = "BufferFullError";
   }
 }
 
 /** Another live process holds the buffer directory. */
-export class BufferLockedError extends Error {
+export class BufferLockedError extends BufferError {
   readonly code = "E_BUFFER_LOCKED";
   constructor(
     readonly dir: string,
     readonly pid: number,
   ) {
     super(`buffer directory ${dir} is in use by process ${pid}`);
-    this.name = "BufferLockedError";
   }
 }
 
 /** A caller passed something the buffer cannot store (bad stream name, oversized record). */
-export class BufferInputError extends Error {
+export class BufferInputError extends BufferError {
   readonly code = "E_BUFFER_INPUT";
-  constructor(message: string) {
-    super(message);
-    this.name = "BufferInputError";
-  }
 }
 
 /** The buffer was closed; appends and sends after close fail with this. */
-export class BufferClosedError extends Error {
+export class BufferClosedError extends BufferError {
   readonly code = "E_BUFFER_CLOSED";
   constructor() {
     super("buffer is closed");
-    this.name = "BufferClosedError";
   }
 }
 
 /** A sink did not acknowledge a chunk in time; the forwarder retries it. */
-export class SinkTimeoutError extends Error {
+export class SinkTimeoutError extends BufferError {
   readonly code = "E_SINK_TIMEOUT";
   constructor(readonly timeoutMs: number) {
     super(`sink did not acknowledge within ${timeoutMs} ms`);
-    this.name = "SinkTimeoutError";
-  }
-}
-
-/** The file layer's power-loss test mode cut the power; every later operation fails. */
-export class PowerCutError extends Error {
-  readonly code = "E_POWER_CUT";
-  constructor() {
-    super("simulated power cut: the file layer is dead");
-    this.name = "PowerCutError";
   }
 }
 

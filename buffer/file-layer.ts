@@ -13,8 +13,8 @@ import {
 
 /**
  * Every file operation the buffer performs goes through this interface: plain writes and
- * fdatasync, never mmap, so what is durable is exactly what was synced. The power-loss
- * test mode (`PowerLossFileLayer`) implements the same interface.
+ * fdatasync, never mmap, so what is durable is exactly what was synced. The tests'
+ * power-loss layer (`test/helpers/power-loss-layer.ts`) implements the same interface.
  */
 export interface FileLayer {
   /** Creates a new file (fails if it exists) open for appending. */

@@ -1,7 +1,8 @@
 import { promisify } from "node:util";
 import { deflate } from "node:zlib";
-import { Backoff } from "./backoff.js";
-import type { BufferLogger, DiskBuffer } from "./buffer.js";
+import { Backoff, type Logger } from "../common/index.js";
+import type { Backlog } from "../protocol/index.js";
+import type { DiskBuffer } from "./buffer.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import type { ForwardConfig } from "./config.js";
 import { SinkTimeoutError } from "./errors.js";
@@ -35,9 +36,13 @@ export class Forwarder {
     private readonly buffer: DiskBuffer,
     private readonly sink: Sink,
     private readonly config: ForwardConfig,
-    private readonly logger?: BufferLogger,
+    private readonly logger?: Logger,
   ) {
-    this.backoff = new Backoff(config.backoffBaseMs, config.backoffCapMs);
+    this.backoff = new Backoff({
+      initialMs: config.backoffBaseMs,
+      maxMs: config.backoffCapMs,
+      jitter: "full",
+    });
   }
 
   start(): void {
@@ -107,7 +112,7 @@ export class Forwarder {
       };
       await previous;
       const ack = await this.withTimeout((signal) => {
-        const sending = this.sink.send(chunk, signal);
+        const sending = this.sink.send(chunk, signal, this.waiting());
         handedOver();
         return sending;
       });
@@ -133,7 +138,9 @@ export class Forwarder {
     try {
       for (; i < losses.length; i++) {
         const loss = losses[i] as LossEvent;
-        const ack = await this.withTimeout((signal) => this.sink.sendLoss(loss, signal));
+        const ack = await this.withTimeout((signal) =>
+          this.sink.sendLoss(loss, signal, this.waiting()),
+        );
         if (ack.lossId !== loss.id)
           throw new Error(`sink acknowledged loss ${ack.lossId} for ${loss.id}`);
         await this.buffer.acknowledgeLoss(loss.id);
@@ -144,6 +151,26 @@ export class Forwarder {
     } finally {
       this.sendingLosses = false;
     }
+  }
+
+  /**
+   * What the buffer holds besides the chunks in flight (told to the sink with each send,
+   * see Sink): a receiver that adds what it is relaying has the whole backlog, and once
+   * everything is delivered the last send said 0.
+   */
+  private waiting(): Backlog {
+    const m = this.buffer.metrics();
+    let records = m.backlogRecords;
+    let bytes = m.backlogBytes;
+    for (const ref of this.inFlight) {
+      records -= ref.records;
+      bytes -= ref.bytes;
+    }
+    return {
+      records: Math.max(0, records),
+      bytes: Math.max(0, bytes),
+      oldestAgeMs: Math.round(m.oldestUndeliveredAgeMs),
+    };
   }
 
   private async withTimeout<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {

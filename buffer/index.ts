@@ -4,7 +4,6 @@
  */
 export {
   type AppendResult,
-  type BufferLogger,
   DiskBuffer,
   type LoadedChunk,
   type OpenOptions,
@@ -25,10 +24,10 @@ export {
 } from "./config.js";
 export {
   BufferClosedError,
+  BufferError,
   BufferFullError,
   BufferInputError,
   BufferLockedError,
-  PowerCutError,
   SinkTimeoutError,
 } from "./errors.js";
 export { type FileLayer, realFileLayer, type WritableFile } from "./file-layer.js";
@@ -36,6 +35,5 @@ export { Forwarder } from "./forwarder.js";
 export { type BufferStat, readUndelivered, statBuffer, type UndeliveredRecord } from "./inspect.js";
 export type { LossEvent } from "./loss.js";
 export type { BufferMetrics, StreamMetrics } from "./metrics.js";
-export { PowerLossFileLayer, type PowerLossOptions } from "./power-loss-layer.js";
 export { encodeRecords, FRAME_OVERHEAD, scanFrames } from "./record-frame.js";
 export type { OutboundChunk, Sink } from "./sink.js";

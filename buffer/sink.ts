@@ -1,26 +1,19 @@
-import type { Compression } from "./config.js";
+import type { Backlog, Chunk } from "../protocol/index.js";
 import type { LossEvent } from "./loss.js";
 
 /**
- * Where the forwarder delivers chunks. Transport-agnostic: a ZeroMQ connection to the
- * master, a TCP test sink, anything that can commit a chunk durably and say so.
+ * One sealed chunk on its way to the master: protocol's `Chunk` (protocol/messages.ts),
+ * the one shape it has from here to the master (buffer may import protocol's types).
  */
-export interface OutboundChunk {
-  chunkId: number;
-  stream: string;
-  schema: Buffer;
-  createdAt: number;
-  firstSeq: number;
-  lastSeq: number;
-  records: number;
-  compression: Compression;
-  /**
-   * The chunk's record frames exactly as on disk (each with its sequence number and
-   * CRC32C, see buffer/README.md), deflated when `compression` is `deflate`.
-   */
-  body: Buffer;
-}
+export type OutboundChunk = Chunk;
 
+/**
+ * Where the forwarder delivers chunks. Transport-agnostic: a ZeroMQ connection to the
+ * master, a partition's local API, a TCP test sink, anything that can commit a chunk
+ * durably and say so. With each send the forwarder says what else waits in the buffer
+ * (`waiting`: records and bytes neither delivered nor in flight, and the age of the
+ * oldest undelivered chunk); a sink that reports a backlog passes it on, others ignore it.
+ */
 export interface Sink {
   /**
    * Resolves with the chunk id once the receiver has committed the chunk durably; a
@@ -28,8 +21,8 @@ export interface Sink {
    * Rejects on any failure. When `signal` aborts (ack timeout, shutdown) the sink gives up
    * on the send and on any connection it cannot trust anymore.
    */
-  send(chunk: OutboundChunk, signal: AbortSignal): Promise<{ chunkId: number }>;
+  send(chunk: OutboundChunk, signal: AbortSignal, waiting?: Backlog): Promise<{ chunkId: number }>;
   /** Same contract for a loss event, acknowledged by its id. */
-  sendLoss(loss: LossEvent, signal: AbortSignal): Promise<{ lossId: number }>;
+  sendLoss(loss: LossEvent, signal: AbortSignal, waiting?: Backlog): Promise<{ lossId: number }>;
   close(): Promise<void>;
 }

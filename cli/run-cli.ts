@@ -1,10 +1,10 @@
 import { CommanderError } from "commander";
+import { hasCode } from "../common/errors.js";
 import { commands } from "./commands/index.js";
 import { errorLine } from "./error-hints.js";
 import type { CliIo } from "./io.js";
 import { buildProgram } from "./program.js";
 import { selectCommands } from "./select-commands.js";
-import { UsageError } from "./usage-error.js";
 
 export const EXIT_USAGE = 2;
 
@@ -24,7 +24,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Commander already printed its one line; help and version end here too.
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError) {
+    if (hasCode(err, "E_USAGE")) {
       io.stderr.write(`outpost: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -1,8 +1,5 @@
+import { CliError } from "./cli-error.js";
 /** The command line itself is wrong (bad value, missing argument): exit status 2. */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   readonly code = "E_USAGE";
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
 }

@@ -1,4 +1,5 @@
-import { type BufferLogger, DiskBuffer } from "../buffer/index.js";
+import { DiskBuffer } from "../buffer/index.js";
+import type { Logger } from "../common/index.js";
 import type { RecordOutput } from "./input.js";
 import { encodeRecord, RECORD_SCHEMA_FINGERPRINT, type TelemetryRecord } from "./record.js";
 
@@ -16,7 +17,7 @@ export interface BufferOutput extends RecordOutput {
 export async function openBufferOutput(
   dir: string,
   stream: string,
-  logger: BufferLogger,
+  logger: Logger,
 ): Promise<BufferOutput> {
   const buffer = await DiskBuffer.open({ dir }, { logger });
   return {

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { BackoffOptions, Logger } from "../common/index.js";
 import { type CollectorConfig, isModbusDevice } from "./config.js";
 import type { Input, RecordOutput } from "./input.js";
 import { ModbusInput } from "./modbus/modbus-input.js";
@@ -18,8 +18,8 @@ export interface LineStats {
 export interface CollectorOptions {
   output: RecordOutput;
   logger: Logger;
-  /** Backoff of failed inputs (tests shorten it). */
-  backoff?: { minMs: number; maxMs: number };
+  /** Backoff of failed inputs (tests shorten it); `bounded` jitter unless it says. */
+  backoff?: BackoffOptions;
 }
 
 /**

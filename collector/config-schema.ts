@@ -1,4 +1,12 @@
-import { durationSchema } from "./duration.js";
+import { DURATION_PATTERN } from "../common/index.js";
+
+/** A duration: `250ms`, `1.5s`, `2m`, `1h` (common's grammar), or a number of milliseconds. */
+const durationSchema = {
+  anyOf: [
+    { type: "string", pattern: DURATION_PATTERN },
+    { type: "number", minimum: 0 },
+  ],
+};
 
 /** `required` in a subschema, restated so ajv's strictRequired finds the keys defined. */
 const has = (...keys: string[]) => ({

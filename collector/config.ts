@@ -1,4 +1,5 @@
-import type { Duration } from "./duration.js";
+/** A duration: a string in common's grammar (`250ms`, `1.5s`, `2m`), or a number of ms. */
+export type Duration = string | number;
 
 /** The collector config file, as validated by `collectorConfigSchema`. */
 export interface CollectorConfig {

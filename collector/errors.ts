@@ -1,72 +1,74 @@
+import { CodedError } from "../common/errors.js";
+
+/**
+ * The base of the collector's errors, each with a stable `code` (docs/errors.md); callers
+ * match on `code`, never on the message.
+ */
+export abstract class CollectorError extends CodedError {}
+
 /** A collector config that passed the JSON Schema but is still inconsistent (`key` says where). */
-export class CollectorConfigError extends Error {
+export class CollectorConfigError extends CollectorError {
   readonly code = "E_COLLECTOR_CONFIG";
   constructor(
     readonly key: string,
     message: string,
   ) {
     super(`${key}: ${message}`);
-    this.name = "CollectorConfigError";
   }
 }
 
 /** A Modbus device answered with an exception response (`exception` is its code, 1–255). */
-export class ModbusExceptionError extends Error {
+export class ModbusExceptionError extends CollectorError {
   readonly code = "E_MODBUS_EXCEPTION";
   constructor(
     readonly device: string,
     readonly exception: number,
   ) {
     super(`${device}: Modbus exception ${exception}`);
-    this.name = "ModbusExceptionError";
   }
 }
 
 /** No reply from a Modbus unit within the timeout. */
-export class ModbusTimeoutError extends Error {
+export class ModbusTimeoutError extends CollectorError {
   readonly code = "E_MODBUS_TIMEOUT";
   constructor(
     readonly device: string,
     readonly timeoutMs: number,
   ) {
     super(`${device}: no reply within ${timeoutMs} ms`);
-    this.name = "ModbusTimeoutError";
   }
 }
 
 /** A Modbus reply that does not fit its request: short frame, bad length, CRC, unit or function. */
-export class ModbusResponseError extends Error {
+export class ModbusResponseError extends CollectorError {
   readonly code = "E_MODBUS_RESPONSE";
   constructor(
     readonly device: string,
     reason: string,
   ) {
     super(`${device}: malformed reply (${reason})`);
-    this.name = "ModbusResponseError";
   }
 }
 
 /** The connection (TCP socket or serial line) to a Modbus device is not open. */
-export class ModbusConnectionError extends Error {
+export class ModbusConnectionError extends CollectorError {
   readonly code = "E_MODBUS_CONNECTION";
   constructor(
     readonly endpoint: string,
     reason: string,
   ) {
     super(`${endpoint}: ${reason}`);
-    this.name = "ModbusConnectionError";
   }
 }
 
 /** An OPC-UA server cannot be reached, refused the session, or dropped it. */
-export class OpcuaConnectionError extends Error {
+export class OpcuaConnectionError extends CollectorError {
   readonly code = "E_OPCUA_CONNECTION";
   constructor(
     readonly endpoint: string,
     reason: string,
   ) {
     super(`${endpoint}: ${reason}`);
-    this.name = "OpcuaConnectionError";
   }
 }
 
@@ -75,7 +77,7 @@ export class OpcuaConnectionError extends Error {
  * treats a certificate found in both rejected/ and trusted/ as rejected, so trusting it
  * means moving it, not copying it.
  */
-export class OpcuaUntrustedCertificateError extends Error {
+export class OpcuaUntrustedCertificateError extends CollectorError {
   readonly code = "E_OPCUA_UNTRUSTED";
   constructor(
     readonly endpoint: string,
@@ -85,6 +87,5 @@ export class OpcuaUntrustedCertificateError extends Error {
     super(
       `${endpoint}: server certificate is not trusted; it was saved in ${rejectedDir}: move it into ${trustDir} to trust it`,
     );
-    this.name = "OpcuaUntrustedCertificateError";
   }
 }

@@ -17,6 +17,7 @@ export type {
 export { collectorConfigSchema } from "./config-schema.js";
 export {
   CollectorConfigError,
+  CollectorError,
   ModbusConnectionError,
   ModbusExceptionError,
   ModbusResponseError,
@@ -28,7 +29,8 @@ export type { GatherResult, Input, InputContext, RecordOutput } from "./input.js
 export type { ModbusInput } from "./modbus/modbus-input.js";
 export { ModbusLine } from "./modbus/modbus-line.js";
 export { planReads, type ReadRequest } from "./modbus/read-plan.js";
-export { type BrowseNode, type BrowseOptions, browse, formatTree } from "./opcua/browse.js";
+export { browse } from "./opcua/browse.js";
+export { type BrowseNode, type BrowseOptions, formatTree } from "./opcua/browse-tree.js";
 export { routeOpcuaLibraryLogs } from "./opcua/library-logs.js";
 export type { OpcuaInput } from "./opcua/opcua-input.js";
 export { modbusExceptionQuality, Quality } from "./quality.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import type { TelemetryRecord } from "./record.js";
 
 /** What the running-input wrapper hands an input when it starts it. */

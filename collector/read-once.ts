@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import { Collector } from "./collector.js";
 import type { CollectorConfig } from "./config.js";
 import type { TelemetryRecord } from "./record.js";
@@ -22,7 +22,7 @@ export async function readOnce(
   });
   const collector = new Collector(config, {
     logger,
-    backoff: { minMs: waitMs, maxMs: waitMs },
+    backoff: { initialMs: waitMs, maxMs: waitMs },
     output: {
       async write(records) {
         for (const r of records) {

@@ -1,5 +1,4 @@
-import type { Logger } from "pino";
-import { Backoff } from "./backoff.js";
+import { Backoff, type BackoffOptions, type Logger } from "../common/index.js";
 import { qualityOf } from "./error-quality.js";
 import type { Input, InputContext, RecordOutput } from "./input.js";
 import type { TelemetryRecord } from "./record.js";
@@ -43,10 +42,12 @@ export class RunningInput {
     private readonly input: Input,
     private readonly output: RecordOutput,
     logger: Logger,
-    backoff: { minMs: number; maxMs: number } = { minMs: 1000, maxMs: 60_000 },
+    backoff: BackoffOptions = { initialMs: 1000, maxMs: 60_000 },
   ) {
     this.logger = logger.child({ device: input.device, input: input.kind });
-    this.backoff = new Backoff(backoff.minMs, backoff.maxMs);
+    // Bounded jitter: devices failing together after a shared outage retry spread out,
+    // none sooner than `initialMs`.
+    this.backoff = new Backoff({ jitter: "bounded", ...backoff });
     this.stats = {
       device: input.device,
       kind: input.kind,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import type { Bmap } from "../image-format/index.js";
 import { fatMetadataBytes, isZero, RangeCollector } from "./block-ranges.js";
-import type { Bmap } from "./bmap-file.js";
 import { type DiskPlan, sfdiskScript } from "./disk-plan.js";
 import { runTool } from "./run-tool.js";
 

@@ -1,8 +1,4 @@
-/** Inclusive block range, as a bmap lists it. */
-export interface BlockRange {
-  first: number;
-  last: number;
-}
+import type { BlockRange } from "../image-format/index.js";
 
 /**
  * Collects mapped blocks in ascending order and merges neighbours into ranges. Blocks

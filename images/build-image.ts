@@ -2,17 +2,17 @@ import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Board } from "../boards/index.js";
-import { assembleImage } from "./assemble.js";
-import { renderBmap } from "./bmap-file.js";
-import { planDisk } from "./disk-plan.js";
-import { ImageInputError } from "./errors.js";
-import { makeExt4 } from "./ext4.js";
 import {
   type ImageManifest,
   loadSigningKey,
+  renderBmap,
   type SignedManifest,
   signManifest,
-} from "./manifest.js";
+} from "../image-format/index.js";
+import { assembleImage } from "./assemble.js";
+import { planDisk } from "./disk-plan.js";
+import { ImageInputError } from "./errors.js";
+import { makeExt4 } from "./ext4.js";
 import { stageRootfs } from "./stage-rootfs.js";
 import { applySystemOverlay, type SystemOptions } from "./system-overlay.js";
 import { makeVfat } from "./vfat.js";

@@ -1,29 +1,9 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { parseMountinfo } from "../common/index.js";
 
 /** `major:minor` of a block device, as /proc/self/mountinfo and sysfs write it. */
 export type DevId = string;
-
-export function devId(rdev: number): DevId {
-  // Linux dev_t: major in bits 8-19 (and 32-43), minor in bits 0-7 and 20-31.
-  const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-  const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff & 0xfffff);
-  return `${major}:${minor}`;
-}
-
-/** The devices mounted somewhere (mountinfo field 3), and the one mounted on `/`. */
-export function parseMountinfo(text: string): { mounted: Set<DevId>; root: DevId | undefined } {
-  const mounted = new Set<DevId>();
-  let root: DevId | undefined;
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ");
-    const dev = fields[2];
-    if (!dev) continue;
-    mounted.add(dev);
-    if (fields[4] === "/") root = dev;
-  }
-  return { mounted, root };
-}
 
 /**
  * The whole disks a block device lives on: itself for a disk, its parent for a
@@ -76,7 +56,9 @@ export function refuseBlockDevice(
   mountinfo: string,
   sys = "/sys",
 ): Refusal | undefined {
-  const { mounted, root } = parseMountinfo(mountinfo);
+  const mounts = parseMountinfo(mountinfo);
+  const mounted = new Set(mounts.map((m) => m.dev));
+  const root = mounts.findLast((m) => m.mountPoint === "/")?.dev;
   const targetDisks = disksOf(target, sys);
   const rootDisks = root ? disksOf(root, sys) : [];
   const shared = targetDisks.find((d) => rootDisks.includes(d));

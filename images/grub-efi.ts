@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Board } from "../boards/index.js";
-import { renderGrubEnv } from "../ota/grub-env.js";
-import { renderGrubScript } from "../ota/grub-script.js";
-import { initialSlotState, slotVars } from "../ota/slot-state.js";
+import { initialSlotState, renderGrubEnv, renderGrubScript, slotVars } from "../ota/index.js";
 import type { DiskPlan } from "./disk-plan.js";
 import { ImageInputError } from "./errors.js";
 import { runTool } from "./run-tool.js";

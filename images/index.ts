@@ -1,4 +1,3 @@
-export { type Bmap, parseBmap, renderBmap } from "./bmap-file.js";
 export {
   type BuildImageOptions,
   type BuildProgress,
@@ -7,28 +6,9 @@ export {
 } from "./build-image.js";
 export { type DebootstrapOptions, debianPackages, debootstrapRootfs } from "./debootstrap.js";
 export { type DiskPlan, planDisk, sfdiskScript } from "./disk-plan.js";
-export {
-  FlashRefusedError,
-  FlashVerifyError,
-  ImageHashMismatchError,
-  ImageInputError,
-  ImageToolError,
-  ManifestFormatError,
-  ManifestSignatureError,
-} from "./errors.js";
-export {
-  copyMappedBlocks,
-  type FlashOptions,
-  type FlashResult,
-  flashImage,
-  verifyMappedBlocks,
-} from "./flash.js";
-export { devId, parseMountinfo, refuseBlockDevice } from "./flash-target.js";
-export {
-  type ImageManifest,
-  readVerifiedManifest,
-  type SignedManifest,
-} from "./manifest.js";
+export { FlashRefusedError, ImageError, ImageInputError, ImageToolError } from "./errors.js";
+export { type FlashOptions, type FlashResult, flashImage } from "./flash.js";
+export { refuseBlockDevice } from "./flash-target.js";
 export { defaultCacheDir } from "./registry-package.js";
 export { AGENT_DATA_MOUNT, applySystemOverlay, type SystemOptions } from "./system-overlay.js";
 export { verifyImage } from "./verify-image.js";

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Arch } from "../boards/index.js";
-import { packageRoot } from "../native/load-addon.js";
+import { packageRoot } from "../native/index.js";
 import { ImageInputError } from "./errors.js";
 import { packedFromRegistry } from "./registry-package.js";
 import { runTool } from "./run-tool.js";

@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { ImageHashMismatchError } from "./errors.js";
-import { type ImageManifest, readVerifiedManifest } from "./manifest.js";
+import {
+  ImageHashMismatchError,
+  type ImageManifest,
+  readVerifiedManifest,
+} from "../image-format/index.js";
 
 const CHUNK = 1024 * 1024;
 

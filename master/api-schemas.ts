@@ -1,22 +1,37 @@
-/** JSON Schemas of the HTTP API's request bodies; names are the same words as the CLI's. */
-const name = {
-  type: "string",
-  pattern: "^[a-z0-9][a-z0-9._-]{0,62}$",
-} as const;
-
+/**
+ * JSON Schemas of the HTTP API's requests (bodies, queries, path parameters): the
+ * framework checks every request against them before a handler runs, and
+ * `/v1/openapi.json` shows them. Names are the same words as the CLI's.
+ */
 export const NAME_RULE =
   "1-63 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit";
 
-const software = { type: "string", minLength: 1, maxLength: 2048 } as const;
+const name = {
+  type: "string",
+  pattern: "^[a-z0-9][a-z0-9._-]{0,62}$",
+  description: NAME_RULE,
+} as const;
+
+const software = {
+  type: "string",
+  minLength: 1,
+  maxLength: 2048,
+  description: "the release's software URL",
+} as const;
 
 export const addNodeBody = {
+  title: "node",
   type: "object",
   additionalProperties: false,
   required: ["name", "publicKey"],
-  properties: { name, publicKey: { type: "string" } },
+  properties: {
+    name,
+    publicKey: { type: "string", description: "the node's CURVE public key (Z85)" },
+  },
 } as const;
 
 export const supplyBody = {
+  title: "supply",
   type: "object",
   additionalProperties: false,
   required: ["software"],
@@ -24,6 +39,7 @@ export const supplyBody = {
 } as const;
 
 export const requestInstanceBody = {
+  title: "request",
   type: "object",
   additionalProperties: false,
   required: ["name", "software"],
@@ -37,14 +53,73 @@ export const requestInstanceBody = {
       propertyNames: { minLength: 1, maxLength: 128 },
       additionalProperties: { type: "string", maxLength: 4096 },
     },
-    /** Parameter keys never shown, besides those the release marks `x-outpost-secret`. */
     secrets: {
       type: "array",
       maxItems: 256,
       items: { type: "string", minLength: 1, maxLength: 128 },
+      description: "parameter keys never shown, besides those the release marks x-outpost-secret",
     },
-    cores: { type: "integer", minimum: 0, maximum: 4096 },
-    /** Keep a request no node can take now as `waiting` (default) instead of refusing it. */
-    wait: { type: "boolean" },
+    cores: {
+      type: "integer",
+      minimum: 0,
+      maximum: 4096,
+      description: "isolated cores for a real-time instance",
+    },
+    wait: {
+      type: "boolean",
+      description:
+        "keep a request no node can take now as `waiting` (default) instead of refusing it",
+    },
   },
 } as const;
+
+/** `/v1/nodes/:name`, `/v1/instances/:name`. */
+export const nameParams = {
+  title: "path",
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: { name: { type: "string", minLength: 1 } },
+} as const;
+
+export const instancesQuery = {
+  title: "instances query",
+  type: "object",
+  additionalProperties: false,
+  properties: { node: { type: "string", description: "only this node's instances" } },
+} as const;
+
+export const TELEMETRY_DEFAULT_LIMIT = 1000;
+
+export const telemetryQuery = {
+  title: "telemetry query",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    node: { type: "string", description: "only this node's" },
+    stream: { type: "string", description: "only this stream's" },
+    since: {
+      type: "integer",
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "received at or after this time, ms since the epoch",
+    },
+    limit: {
+      type: "integer",
+      minimum: 0,
+      maximum: 100_000,
+      description: `most chunks answered (default ${TELEMETRY_DEFAULT_LIMIT})`,
+    },
+    withBody: { type: "boolean", description: "add each chunk's body, base64" },
+  },
+} as const;
+
+/** A JSON answer, documented with its description and top-level fields only. */
+export function answer(description: string, ...fields: string[]) {
+  return {
+    description,
+    type: "object",
+    required: fields,
+    properties: Object.fromEntries(fields.map((f) => [f, {}])),
+  } as const;
+}

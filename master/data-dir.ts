@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { hasCode } from "../common/errors.js";
 import { generateKeyPair, isKeyText, type KeyPair, publicKeyOf } from "../protocol/index.js";
 import { DataDirError } from "./errors.js";
 
@@ -56,7 +57,7 @@ function ensureDir(dir: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!statSync(dir).isDirectory()) throw new DataDirError(dir, "is not a directory");
   } catch (err) {
-    if (err instanceof DataDirError) throw err;
+    if (hasCode(err, "E_MASTER_DATA_DIR")) throw err;
     throw new DataDirError(dir, `cannot create (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
 }

@@ -1,71 +1,47 @@
+import { CodedError } from "../common/errors.js";
+
 /**
  * Every failure the master raises on purpose has its own class and a stable `code`
  * (listed in docs/errors.md). The HTTP API sends `{ error: { code, message } }` with the
- * status below, and the client turns it back into the same class.
+ * status its table gives the code (`MASTER_HTTP_STATUS`, http-api.ts), and the client
+ * turns it back into the same class.
  */
 
-export class MasterError extends Error {
-  readonly status: number = 500;
-  declare readonly code: string;
-}
+export abstract class MasterError extends CodedError {}
 
 /** A node or instance named in a request does not exist. */
 export class NotFoundError extends MasterError {
   override readonly code = "E_MASTER_NOT_FOUND";
-  override readonly status = 404;
-  constructor(message: string) {
-    super(message);
-    this.name = "NotFoundError";
-  }
 }
 
 /** The request contradicts the stored state (name or key taken, other software). */
 export class ConflictError extends MasterError {
   override readonly code = "E_MASTER_CONFLICT";
-  override readonly status = 409;
-  constructor(message: string) {
-    super(message);
-    this.name = "ConflictError";
-  }
 }
 
 /** No node can take the instance: software not supplied, no free partition or cores. */
 export class NoCapacityError extends MasterError {
   override readonly code = "E_MASTER_NO_CAPACITY";
-  override readonly status = 409;
-  constructor(message: string) {
-    super(message);
-    this.name = "NoCapacityError";
-  }
 }
 
 /** An API request body or query is malformed; the message names the field. */
 export class InvalidRequestError extends MasterError {
   override readonly code = "E_MASTER_INVALID";
-  override readonly status = 400;
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidRequestError";
-  }
 }
 
 /** The admin token is missing or wrong. */
 export class UnauthorizedError extends MasterError {
   override readonly code = "E_MASTER_UNAUTHORIZED";
-  override readonly status = 401;
   constructor() {
     super("admin token missing or wrong");
-    this.name = "UnauthorizedError";
   }
 }
 
 /** A protocol message names a node key the master does not know (removed since the handshake). */
 export class UnknownNodeError extends MasterError {
   override readonly code = "E_MASTER_UNKNOWN_NODE";
-  override readonly status = 403;
   constructor(key: string) {
     super(`no node is registered with key ${key}`);
-    this.name = "UnknownNodeError";
   }
 }
 
@@ -77,7 +53,6 @@ export class DataDirError extends MasterError {
     message: string,
   ) {
     super(`${path}: ${message}`);
-    this.name = "DataDirError";
   }
 }
 
@@ -89,7 +64,6 @@ export class StoreVersionError extends MasterError {
     readonly known: number,
   ) {
     super(`store schema version ${found} is newer than this master supports (${known})`);
-    this.name = "StoreVersionError";
   }
 }
 
@@ -101,7 +75,6 @@ export class MasterUnreachableError extends MasterError {
     reason: string,
   ) {
     super(`cannot reach the master at ${url} (${reason})`);
-    this.name = "MasterUnreachableError";
   }
 }
 
@@ -113,7 +86,6 @@ export class MasterResponseError extends MasterError {
     detail: string,
   ) {
     super(`unexpected answer from ${url}: ${detail}`);
-    this.name = "MasterResponseError";
   }
 }
 

@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "pino";
-import { InvalidRequestError, MasterError, NotFoundError, UnauthorizedError } from "./errors.js";
-import { apiRoutes, type Route } from "./http-routes.js";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { createHttpServer } from "../common/http-server.js";
+import type { Logger } from "../common/index.js";
+import { UnauthorizedError } from "./errors.js";
+import { registerApiRoutes } from "./http-routes.js";
 import type { MasterMetrics } from "./metrics.js";
 import { STATUS_PAGE_HTML } from "./status/status-page.js";
 import type { StatusSnapshot } from "./status/status-snapshot.js";
@@ -13,6 +14,21 @@ import type { MasterStore } from "./store.js";
 export const STATUS_EVERY_MS = 1_000;
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The HTTP status of every code the API answers with; the one table errors are mapped
+ * by (docs/errors.md). Codes not listed are a 500 `E_INTERNAL`.
+ */
+export const MASTER_HTTP_STATUS: Readonly<Record<string, number>> = {
+  E_MASTER_INVALID: 400,
+  E_MASTER_UNAUTHORIZED: 401,
+  E_MASTER_NOT_FOUND: 404,
+  E_MASTER_CONFLICT: 409,
+  E_MASTER_NO_CAPACITY: 409,
+};
+
+/** The status page itself holds no data: the one route without the token. */
+const STATUS_PAGE = "GET /";
 
 export interface HttpApiOptions {
   store: MasterStore;
@@ -27,102 +43,112 @@ export interface HttpApiOptions {
 
 /**
  * The master's HTTP API (JSON), for the CLI and the status page. Every request must carry
- * `Authorization: Bearer <admin token>`, `/metrics` included (Prometheus:
- * `authorization.credentials_file`); without it the answer is 401. The one exception is
- * `GET /`, the status page itself, which holds no data: it asks the API with the token
- * it was given in its URL fragment. Errors are `{ "error": { "code", "message" } }` with
- * the error class's status.
+ * `Authorization: Bearer <admin token>`, `/metrics` and `/v1/openapi.json` included
+ * (Prometheus: `authorization.credentials_file`); without it the answer is 401. The one
+ * exception is `GET /`, the status page itself, which holds no data: it asks the API
+ * with the token it was given in its URL fragment. Errors are `{ "error": { "code",
+ * "message" } }` with the status of MASTER_HTTP_STATUS.
  */
 export class HttpApi {
-  private readonly server: Server;
+  private readonly app: FastifyInstance;
   private readonly tokenDigest: Buffer;
-  private readonly routes: Route[];
 
   constructor(private readonly options: HttpApiOptions) {
     this.tokenDigest = digest(options.adminToken);
-    this.routes = [
-      ...apiRoutes(options.store, options.metrics, options.lastSeen),
-      {
-        method: "GET",
-        path: /^\/v1\/status$/,
-        handler: async () => ({ json: await options.status() }),
+    const app = createHttpServer({
+      statusByCode: MASTER_HTTP_STATUS,
+      codes: {
+        invalid: "E_MASTER_INVALID",
+        notFound: "E_MASTER_NOT_FOUND",
+        tooLarge: "E_MASTER_INVALID",
       },
-    ];
-    this.server = createServer((req, res) => void this.serve(req, res));
-    this.server.requestTimeout = 30_000;
-    this.server.headersTimeout = 10_000;
+      logger: options.logger,
+      bodyLimit: MAX_BODY_BYTES,
+      openapi: {
+        title: "Outpost master",
+        version: "1",
+        description: "The master's HTTP API (master/README.md)",
+        bearer: { except: [STATUS_PAGE] },
+      },
+    });
+    this.app = app;
+    // The body is JSON whatever the client calls it (curl -d sends a form type).
+    app.addContentTypeParser(
+      "*",
+      { parseAs: "string" },
+      app.getDefaultJsonParser("error", "error"),
+    );
+    app.addHook("onRequest", async (request, reply) => {
+      if (`${request.method} ${request.url.split("?")[0]}` === STATUS_PAGE) return;
+      if (!this.authorized(request.headers.authorization)) {
+        reply.header("www-authenticate", 'Bearer realm="outpost"');
+        throw new UnauthorizedError();
+      }
+    });
+    app.addHook("onResponse", async (request, reply) => {
+      options.metrics.http.inc({ method: request.method, status: String(reply.statusCode) });
+    });
+    app.get(
+      "/",
+      {
+        schema: {
+          summary: "The status page (takes the token from its URL fragment, `/#token=…`)",
+          produces: ["text/html"],
+          response: { 200: { description: "One self-contained page", type: "string" } },
+        },
+      },
+      async (_request, reply) =>
+        reply
+          .type("text/html; charset=utf-8")
+          .header(
+            "content-security-policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          )
+          .send(STATUS_PAGE_HTML),
+    );
+    app.get(
+      "/v1/status",
+      {
+        schema: {
+          summary: "What the status page shows: nodes, instances, telemetry",
+          response: { 200: { description: "A status snapshot", type: "object" } },
+        },
+      },
+      () => options.status(),
+    );
+    app.get(
+      "/v1/events",
+      {
+        schema: {
+          summary: `Server-sent events: a \`status\` snapshot now and every ${STATUS_EVERY_MS} ms`,
+          produces: ["text/event-stream"],
+          response: { 200: { description: "`event: status` with the snapshot as data" } },
+        },
+      },
+      async (_request, reply) => this.streamStatus(reply),
+    );
+    registerApiRoutes(app, options.store, options.metrics, options.lastSeen);
   }
 
   /** Listens on `host:port` (port 0 for an ephemeral one); resolves with the bound address. */
   async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+    await this.app.listen({ host, port });
+    return this.app.server.address() as AddressInfo;
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.app.close();
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? "GET";
-    let status = 500;
-    try {
-      const url = new URL(req.url ?? "/", "http://master");
-      if (method === "GET" && url.pathname === "/") {
-        status = 200;
-        res.writeHead(status, {
-          "content-type": "text/html; charset=utf-8",
-          "content-security-policy":
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-        });
-        res.end(STATUS_PAGE_HTML);
-        return;
-      }
-      if (!this.authorized(req.headers.authorization)) throw new UnauthorizedError();
-      if (method === "GET" && url.pathname === "/v1/events") {
-        status = 200;
-        this.streamStatus(res);
-        return;
-      }
-      const { route, params } = this.match(method, url.pathname);
-      const out = await route.handler({
-        params,
-        query: url.searchParams,
-        body: () => readJson(req),
-      });
-      status = out.status ?? 200;
-      if (out.text !== undefined) {
-        res.writeHead(status, { "content-type": out.contentType ?? "text/plain; charset=utf-8" });
-        res.end(out.text);
-      } else {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(`${JSON.stringify(out.json ?? {})}\n`);
-      }
-    } catch (err) {
-      const known = err instanceof MasterError && err.status < 500;
-      status = known ? (err as MasterError).status : 500;
-      if (!known) this.options.logger.error({ err, method, url: req.url }, "http.failed");
-      const body = known
-        ? { code: (err as MasterError).code, message: (err as MasterError).message }
-        : { code: "E_INTERNAL", message: "internal error" };
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (status === 401) headers["www-authenticate"] = 'Bearer realm="outpost"';
-      if (!res.headersSent) res.writeHead(status, headers);
-      res.end(`${JSON.stringify({ error: body })}\n`);
-    } finally {
-      this.options.metrics.http.inc({ method, status: String(status) });
-    }
+  /** The framework's own listing of the routes it serves (a test checks the document by it). */
+  routeTable(): string {
+    return this.app.printRoutes({ commonPrefix: false });
   }
 
   /** Server-sent events: a status snapshot now and every STATUS_EVERY_MS until the client leaves. */
-  private streamStatus(res: ServerResponse): void {
+  private streamStatus(reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-store",
@@ -149,44 +175,8 @@ export class HttpApi {
     const match = /^Bearer (\S+)$/.exec(header ?? "");
     return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), this.tokenDigest);
   }
-
-  private match(method: string, path: string): { route: Route; params: string[] } {
-    let pathKnown = false;
-    for (const route of this.routes) {
-      const m = route.path.exec(path);
-      if (!m) continue;
-      pathKnown = true;
-      if (route.method === method) return { route, params: m.slice(1).map(pathParam) };
-    }
-    if (pathKnown) throw new InvalidRequestError(`${method} is not allowed on ${path}`);
-    throw new NotFoundError(`no such endpoint: ${path}`);
-  }
 }
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
-}
-
-function pathParam(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new InvalidRequestError(`path: '${text.slice(0, 64)}' is not valid percent-encoding`);
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > MAX_BODY_BYTES)
-      throw new InvalidRequestError(`body: larger than ${MAX_BODY_BYTES} bytes`);
-    parts.push(part);
-  }
-  try {
-    return JSON.parse(Buffer.concat(parts).toString("utf8"));
-  } catch {
-    throw new InvalidRequestError("body: not valid JSON");
-  }
 }

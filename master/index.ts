@@ -2,6 +2,7 @@ export { placeInstance } from "./allocation.js";
 export { type ChunkInfo, MasterClient, type TelemetryAnswer } from "./client.js";
 export { type MasterDataDir, masterPublicKey, openDataDir, TOKEN_FILE } from "./data-dir.js";
 export * from "./errors.js";
+export { HttpApi, type HttpApiOptions, MASTER_HTTP_STATUS } from "./http-api.js";
 export { TelemetryIngest } from "./ingest.js";
 export {
   type InstanceState,

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import { ProtocolServer } from "../protocol/index.js";
 import { ControlHandler } from "./control.js";
 import { openDataDir } from "./data-dir.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../common/index.js";
 import type { InstanceRequestSpec, RequestedInstance } from "../protocol/index.js";
 import { placeInstance } from "./allocation.js";
 import { instanceState } from "./instance-state.js";

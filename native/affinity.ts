@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 /** Checks a CPU set: a non-empty array of distinct integers >= 0. */
 export function validateCpus(cpus: readonly number[], name = "cpus"): number[] {
@@ -16,12 +16,12 @@ export function validateCpus(cpus: readonly number[], name = "cpus"): number[] {
 export function getAffinity(pid: number): number[] {
   if (!Number.isInteger(pid) || pid < 0)
     throw new RangeError(`pid must be a non-negative integer (got ${pid})`);
-  return coreAddon().getAffinity(pid);
+  return nativeAddon().getAffinity(pid);
 }
 
 /** sched_setaffinity for one process or thread; EINVAL if none of the CPUs is online. */
 export function setAffinity(pid: number, cpus: readonly number[]): void {
   if (!Number.isInteger(pid) || pid < 0)
     throw new RangeError(`pid must be a non-negative integer (got ${pid})`);
-  coreAddon().setAffinity(pid, validateCpus(cpus));
+  nativeAddon().setAffinity(pid, validateCpus(cpus));
 }

@@ -1,5 +1,5 @@
 import { closeSync } from "node:fs";
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 /**
  * The bpf(2) calls for cgroup socket hooks, and nothing more: the program's bytes and
@@ -12,7 +12,7 @@ import { coreAddon } from "./core-addon.js";
 export type SockAddrHook = "bind4" | "bind6";
 
 function hookNumber(hook: SockAddrHook): number {
-  const c = coreAddon().bpfConstants;
+  const c = nativeAddon().bpfConstants;
   return hook === "bind4" ? c.CGROUP_INET4_BIND : c.CGROUP_INET6_BIND;
 }
 
@@ -27,7 +27,7 @@ export function attachSockAddrProgram(
   hook: SockAddrHook,
   instructions: Buffer,
 ): void {
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const type = hookNumber(hook);
   const fd = addon.bpfProgLoad(
     addon.bpfConstants.PROG_TYPE_CGROUP_SOCK_ADDR,
@@ -48,5 +48,5 @@ export function sockAddrPrograms(
   hook: SockAddrHook,
   options: { effective?: boolean } = {},
 ): number[] {
-  return coreAddon().bpfCgroupQuery(cgroupDir, hookNumber(hook), options.effective === true).ids;
+  return nativeAddon().bpfCgroupQuery(cgroupDir, hookNumber(hook), options.effective === true).ids;
 }

@@ -1,7 +1,7 @@
 import { Socket } from "node:net";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { coreAddon, type NativeExitWatch } from "./core-addon.js";
+import { type NativeExitWatch, nativeAddon } from "./addon.js";
 
 /** How a process ended: exit code, or the signal that killed it; both null for an adopted process. */
 export interface ExitStatus {
@@ -56,7 +56,7 @@ export class WatchedProcess {
     this.exited = new Promise<ExitStatus>((r) => {
       resolve = r;
     });
-    const { ExitWatch } = coreAddon();
+    const { ExitWatch } = nativeAddon();
     this.watch = new ExitWatch(pid, pidfd, options.reap, (raw) => {
       this.watch = undefined;
       this.status = {

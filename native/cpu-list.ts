@@ -1,17 +1,17 @@
+import { CodedTypeError } from "../common/errors.js";
 /**
  * The kernel's CPU list format ("0-3,8,10-11"), used by sysfs (`online`, `isolated`,
  * `thread_siblings_list`), by cpusets and by the kernel command line (`isolcpus=`).
  */
 
 /** A CPU list that does not parse; `input` is the text as given. */
-export class CpuListSyntaxError extends TypeError {
+export class CpuListSyntaxError extends CodedTypeError {
   readonly code = "E_CPU_LIST";
   constructor(
     readonly input: string,
     readonly reason: string,
   ) {
     super(`invalid CPU list '${input}': ${reason} (expected e.g. '0-3,8')`);
-    this.name = "CpuListSyntaxError";
   }
 }
 

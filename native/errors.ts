@@ -1,5 +1,15 @@
+import { CodedError } from "../common/errors.js";
+
+/**
+ * The base of native's own errors, each with a stable `code` (docs/errors.md); a failed
+ * syscall is a `NativeSystemError` instead, `code` its errno name. `CpuListSyntaxError`,
+ * `UnknownSyscallError` (TypeErrors), `CpuNotOnlineError` (a RangeError) and
+ * `LatencyProbeAbortedError` (an `AbortError`) derive from common's bases for those.
+ */
+export abstract class NativeError extends CodedError {}
+
 /** The compiled addon could not be loaded (not built, or built for another arch). */
-export class NativeAddonMissingError extends Error {
+export class NativeAddonMissingError extends NativeError {
   readonly code = "E_NATIVE_MISSING";
   constructor(
     readonly path: string,
@@ -10,7 +20,6 @@ export class NativeAddonMissingError extends Error {
       `native addon not loadable at ${path} (${reason}); build it with 'npm run build:native' (needs g++, make, python3)`,
       { cause },
     );
-    this.name = "NativeAddonMissingError";
   }
 }
 

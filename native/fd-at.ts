@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 /**
  * fd-relative file calls for code that writes, as root, below a directory someone else
@@ -10,16 +10,16 @@ export type ResolveFlag = "beneath" | "noSymlinks" | "noMagiclinks" | "noXdev";
 
 /** `AT_FDCWD`: relative paths resolve against the working directory. */
 export function atFdcwd(): number {
-  return coreAddon().fdAtConstants.AT_FDCWD;
+  return nativeAddon().fdAtConstants.AT_FDCWD;
 }
 
 /** `O_PATH` (Node's fs.constants has none): a handle for lookups, not for I/O. */
 export function oPath(): number {
-  return coreAddon().fdAtConstants.O_PATH;
+  return nativeAddon().fdAtConstants.O_PATH;
 }
 
 function resolveBits(resolve: readonly ResolveFlag[]): number {
-  const c = coreAddon().fdAtConstants;
+  const c = nativeAddon().fdAtConstants;
   const bits: Record<ResolveFlag, number> = {
     beneath: c.RESOLVE_BENEATH,
     noSymlinks: c.RESOLVE_NO_SYMLINKS,
@@ -40,7 +40,7 @@ export function openat2(
   flags: number,
   options: { mode?: number; resolve?: readonly ResolveFlag[] } = {},
 ): number {
-  return coreAddon().openat2(
+  return nativeAddon().openat2(
     dirfd,
     path,
     flags,
@@ -50,15 +50,15 @@ export function openat2(
 }
 
 export function mkdirat(dirfd: number, name: string, mode: number): void {
-  coreAddon().mkdirat(dirfd, name, mode);
+  nativeAddon().mkdirat(dirfd, name, mode);
 }
 
 /** renameat(2): atomically replaces `to` (whatever it is but a directory) with `from`. */
 export function renameat(fromDirfd: number, from: string, toDirfd: number, to: string): void {
-  coreAddon().renameat(fromDirfd, from, toDirfd, to);
+  nativeAddon().renameat(fromDirfd, from, toDirfd, to);
 }
 
 /** unlinkat(2); `directory` removes an empty directory (AT_REMOVEDIR). */
 export function unlinkat(dirfd: number, name: string, directory = false): void {
-  coreAddon().unlinkat(dirfd, name, directory ? coreAddon().fdAtConstants.AT_REMOVEDIR : 0);
+  nativeAddon().unlinkat(dirfd, name, directory ? nativeAddon().fdAtConstants.AT_REMOVEDIR : 0);
 }

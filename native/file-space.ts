@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 /**
  * fallocate(2) modes, by friendly name. `collapseRange` removes [offset, offset+length)
@@ -13,7 +13,7 @@ export type FallocateFlag =
   | "insertRange";
 
 function modeBits(mode: readonly FallocateFlag[]): number {
-  const c = coreAddon().fileSpaceConstants;
+  const c = nativeAddon().fileSpaceConstants;
   const bits: Record<FallocateFlag, number> = {
     keepSize: c.FALLOC_FL_KEEP_SIZE,
     punchHole: c.FALLOC_FL_PUNCH_HOLE,
@@ -50,5 +50,5 @@ export function fallocate(
   if (!Number.isInteger(fd) || fd < 0) throw new TypeError("fd must be a file descriptor");
   checkLength("offset", offset);
   checkLength("length", length);
-  return coreAddon().fallocate(fd, modeBits(mode), offset, length, options.path);
+  return nativeAddon().fallocate(fd, modeBits(mode), offset, length, options.path);
 }

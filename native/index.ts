@@ -1,5 +1,4 @@
-import { loadAddon } from "./load-addon.js";
-
+export { packageRoot, type Uname } from "./addon.js";
 export { getAffinity, setAffinity } from "./affinity.js";
 export { attachSockAddrProgram, type SockAddrHook, sockAddrPrograms } from "./bpf.js";
 export {
@@ -50,7 +49,12 @@ export {
   readOnlineCpus,
   readRawCpuTopology,
 } from "./cpu-topology.js";
-export { isNativeSystemError, NativeAddonMissingError, type NativeSystemError } from "./errors.js";
+export {
+  isNativeSystemError,
+  NativeAddonMissingError,
+  NativeError,
+  type NativeSystemError,
+} from "./errors.js";
 export {
   atFdcwd,
   mkdirat,
@@ -91,7 +95,6 @@ export {
   type LatencyProbeResult,
   probeLatency,
 } from "./latency-probe.js";
-export { packageRoot } from "./load-addon.js";
 export { type MlockAllOptions, mlockAll, munlockAll } from "./mlock.js";
 export {
   type FsProjectAttributes,
@@ -131,29 +134,5 @@ export {
 } from "./seccomp/filter.js";
 export { resolveCommand, type SpawnOptions, type StdioSpec, spawn } from "./spawn.js";
 export { readSystemInfo, type SystemInfo } from "./system-info.js";
+export { uname } from "./uname.js";
 export { type ResolvedUser, resolveUser, UnknownUserError } from "./users.js";
-
-export interface Uname {
-  sysname: string;
-  nodename: string;
-  release: string;
-  version: string;
-  machine: string;
-}
-
-interface Addon {
-  uname(): Uname;
-}
-
-let addon: Addon | undefined;
-
-/** Loaded on first use so commands that need no syscalls still run without a build. */
-function native(): Addon {
-  addon ??= loadAddon<Addon>();
-  return addon;
-}
-
-/** uname(2): kernel release and version feed PREEMPT_RT detection and node registration. */
-export function uname(): Uname {
-  return native().uname();
-}

@@ -1,6 +1,7 @@
+import { CodedAbortError, CodedRangeError } from "../common/errors.js";
+import { type NativeLatencyCpu, nativeAddon } from "./addon.js";
 import { formatCpuList } from "./cpu-list.js";
 import { readOnlineCpus } from "./cpu-topology.js";
-import { loadAddon } from "./load-addon.js";
 
 export interface LatencyProbeOptions {
   /** CPUs to measure, one SCHED_FIFO thread pinned to each; each must be online. */
@@ -23,24 +24,13 @@ export interface LatencyProbeOptions {
   signal?: AbortSignal;
 }
 
-/** One probe thread's figures, all latencies in whole µs (truncated, as cyclictest does). */
-export interface LatencyProbeCpu {
-  cpu: number;
-  /** Kernel thread id of the probe thread (for /proc/self/task/<tid>/…). */
-  tid: number;
-  /** Policy and priority read back by the thread itself once set. */
+/**
+ * One probe thread's figures, all latencies in whole µs (truncated, as cyclictest does);
+ * `overflow` counts samples >= `histogramMaxUs`, the length of `histogram`.
+ */
+export interface LatencyProbeCpu extends Omit<NativeLatencyCpu, "policy"> {
+  /** Policy read back by the thread itself once set. */
   policy: "fifo" | "other" | number;
-  priority: number;
-  /** Affinity read back by the thread itself once pinned. */
-  affinity: number[];
-  samples: number;
-  minUs: number;
-  maxUs: number;
-  sumUs: number;
-  /** Samples >= `histogramMaxUs`, not in `histogram`. */
-  overflow: number;
-  /** `histogram[us]` = samples with latency in [us, us+1) µs; length `histogramMaxUs`. */
-  histogram: Float64Array;
 }
 
 export interface LatencyProbeResult {
@@ -48,42 +38,24 @@ export interface LatencyProbeResult {
 }
 
 /** The run was aborted; what was measured until then is in `partial`. */
-export class LatencyProbeAbortedError extends Error {
-  readonly code = "ABORT_ERR";
+export class LatencyProbeAbortedError extends CodedAbortError {
   constructor(
     readonly partial: LatencyProbeResult,
     cause: unknown,
   ) {
     super("latency probe aborted", { cause });
-    this.name = "AbortError";
   }
 }
 
 /** A CPU asked for is not online (or does not exist); `online` lists those that are. */
-export class CpuNotOnlineError extends RangeError {
+export class CpuNotOnlineError extends CodedRangeError {
   readonly code = "E_CPU_NOT_ONLINE";
   constructor(
     readonly cpu: number,
     readonly online: readonly number[],
   ) {
     super(`CPU ${cpu} is not online (online: ${formatCpuList(online)})`);
-    this.name = "CpuNotOnlineError";
   }
-}
-
-interface RawCpu extends Omit<LatencyProbeCpu, "policy"> {
-  policy: number;
-}
-
-interface ProbeAddon {
-  latencyProbeStart(options: {
-    cpus: number[];
-    priority: number;
-    intervalUs: number;
-    loops: number;
-    histogramBuckets: number;
-    lockMemory: boolean;
-  }): { promise: Promise<{ cancelled: boolean; cpus: RawCpu[] }>; stop(): void };
 }
 
 const SCHED_OTHER = 0;
@@ -142,7 +114,7 @@ export async function probeLatency(options: LatencyProbeOptions): Promise<Latenc
   checkLatencyProbeOptions(options);
   checkCpusOnline(options.cpus, readOnlineCpus());
   options.signal?.throwIfAborted();
-  const handle = loadAddon<ProbeAddon>().latencyProbeStart({
+  const handle = nativeAddon().latencyProbeStart({
     cpus: [...options.cpus],
     priority: options.priority,
     intervalUs: options.intervalUs,

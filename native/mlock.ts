@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 export interface MlockAllOptions {
   /** Lock what is mapped now (MCL_CURRENT). */
@@ -15,16 +15,16 @@ export interface MlockAllOptions {
  * RLIMIT_MEMLOCK so that it may.
  */
 export function mlockAll(options: MlockAllOptions = { current: true, future: true }): void {
-  const c = coreAddon().mlockConstants;
+  const c = nativeAddon().mlockConstants;
   if (!options.current && !options.future)
     throw new TypeError("mlockAll needs current and/or future");
   const flags =
     (options.current ? c.CURRENT : 0) |
     (options.future ? c.FUTURE : 0) |
     (options.onFault ? c.ONFAULT : 0);
-  coreAddon().mlockall(flags);
+  nativeAddon().mlockall(flags);
 }
 
 export function munlockAll(): void {
-  coreAddon().munlockall();
+  nativeAddon().munlockall();
 }

@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 /**
  * Project quotas (ext4 `-O project` mounted `prjquota`, XFS `pquota`): a directory's
@@ -55,7 +55,7 @@ function checkCount(name: string, v: number): void {
 
 /** FS_IOC_FSGETXATTR: the project id and inherit flag of the file `fd` is open on. */
 export function getProjectAttributes(fd: number, path: string): FsProjectAttributes {
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const attr = addon.fsGetXattr(fd, path);
   return {
     projectId: attr.projid,
@@ -76,7 +76,7 @@ export function setProjectAttributes(
   options: { inherit: boolean },
 ): void {
   checkId(projectId);
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const bit = addon.quotaConstants.FS_XFLAG_PROJINHERIT;
   const attr = addon.fsGetXattr(fd, path);
   const xflags = options.inherit ? attr.xflags | bit : attr.xflags & ~bit;
@@ -90,7 +90,7 @@ export function setProjectAttributes(
 
 /** quotactl_fd(Q_XGETQSTATV): project quota accounting and enforcement on `fd`'s filesystem. */
 export function projectQuotaState(fd: number, path: string): ProjectQuotaState {
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const { flags } = addon.quotaGetState(fd, path);
   const c = addon.quotaConstants;
   return {
@@ -102,7 +102,7 @@ export function projectQuotaState(fd: number, path: string): ProjectQuotaState {
 /** quotactl_fd(Q_GETQUOTA, PRJQUOTA): limits and usage of project `id`. */
 export function getProjectQuota(fd: number, path: string, id: number): ProjectQuota {
   checkId(id);
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const q = addon.quotaGetProject(fd, path, id);
   const block = addon.quotaConstants.QIF_DQBLKSIZE;
   return {
@@ -124,7 +124,7 @@ export function setProjectQuota(fd: number, path: string, id: number, limits: Pr
   checkId(id);
   checkCount("bytes", limits.bytes);
   checkCount("inodes", limits.inodes);
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const block = addon.quotaConstants.QIF_DQBLKSIZE;
   addon.quotaSetProject(fd, path, id, {
     bhardlimit: Math.ceil(limits.bytes / block),

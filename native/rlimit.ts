@@ -1,4 +1,4 @@
-import { coreAddon } from "./core-addon.js";
+import { nativeAddon } from "./addon.js";
 
 export const RLIMIT_NAMES = [
   "cpu",
@@ -29,7 +29,7 @@ export interface Rlimit {
 export function rlimitNumber(name: RlimitName): number {
   if (!RLIMIT_NAMES.includes(name))
     throw new TypeError(`unknown rlimit '${String(name)}' (one of ${RLIMIT_NAMES.join(", ")})`);
-  return coreAddon().rlimitConstants[name.toUpperCase()] as number;
+  return nativeAddon().rlimitConstants[name.toUpperCase()] as number;
 }
 
 function isLimit(v: unknown): v is number {
@@ -49,7 +49,7 @@ export function validateRlimit(name: RlimitName, limit: Rlimit): void {
 export function getRlimit(pid: number, name: RlimitName): Rlimit {
   if (!Number.isInteger(pid) || pid < 0)
     throw new RangeError(`pid must be a non-negative integer (got ${pid})`);
-  return coreAddon().getRlimit(pid, rlimitNumber(name));
+  return nativeAddon().getRlimit(pid, rlimitNumber(name));
 }
 
 /** prlimit(2) write for any process (raising a hard limit needs CAP_SYS_RESOURCE). */
@@ -58,5 +58,5 @@ export function setRlimit(pid: number, name: RlimitName, limit: Rlimit): void {
     throw new RangeError(`pid must be a non-negative integer (got ${pid})`);
   const resource = rlimitNumber(name);
   validateRlimit(name, limit);
-  coreAddon().setRlimit(pid, resource, limit.soft, limit.hard);
+  nativeAddon().setRlimit(pid, resource, limit.soft, limit.hard);
 }

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { type CoreAddon, coreAddon, type NativeSchedAttr } from "./core-addon.js";
+import { type NativeAddon, type NativeSchedAttr, nativeAddon } from "./addon.js";
 
 export const SCHED_POLICIES = ["other", "batch", "idle", "fifo", "rr", "deadline"] as const;
 export type SchedPolicy = (typeof SCHED_POLICIES)[number];
@@ -21,7 +21,7 @@ export interface SchedSettings {
 
 const REALTIME: readonly SchedPolicy[] = ["fifo", "rr", "deadline"];
 
-function policyNumber(addon: CoreAddon, policy: SchedPolicy): number {
+function policyNumber(addon: NativeAddon, policy: SchedPolicy): number {
   const c = addon.schedConstants;
   return {
     other: c.OTHER,
@@ -33,7 +33,7 @@ function policyNumber(addon: CoreAddon, policy: SchedPolicy): number {
   }[policy];
 }
 
-function policyName(addon: CoreAddon, n: number): SchedPolicy {
+function policyName(addon: NativeAddon, n: number): SchedPolicy {
   const found = SCHED_POLICIES.find((p) => policyNumber(addon, p) === n);
   if (!found) throw new RangeError(`unknown scheduling policy number ${n}`);
   return found;
@@ -43,7 +43,7 @@ function policyName(addon: CoreAddon, n: number): SchedPolicy {
 export function priorityRange(policy: SchedPolicy): { min: number; max: number } {
   if (!SCHED_POLICIES.includes(policy))
     throw new TypeError(`unknown scheduling policy '${String(policy)}'`);
-  const addon = coreAddon();
+  const addon = nativeAddon();
   return addon.schedPriorityRange(policyNumber(addon, policy));
 }
 
@@ -64,7 +64,7 @@ export function toNativeSched(s: SchedSettings): NativeSchedAttr {
       `unknown scheduling policy '${String(s.policy)}' (one of ${SCHED_POLICIES.join(", ")})`,
     );
   }
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const attr: NativeSchedAttr = { policy: policyNumber(addon, s.policy) };
   if (s.resetOnFork) attr.flags = addon.schedConstants.RESET_ON_FORK;
   const { min, max } = addon.schedPriorityRange(attr.policy);
@@ -129,14 +129,14 @@ export function setScheduler(pid: number, s: SchedSettings): void {
       `refusing a ${s.policy} policy for Node's own thread ${pid}: real-time settings are for children`,
     );
   }
-  coreAddon().schedSetAttr(pid, attr);
+  nativeAddon().schedSetAttr(pid, attr);
 }
 
 /** sched_getattr of a process or thread; 0 is the calling thread. */
 export function getScheduler(pid: number): SchedSettings {
   if (!Number.isInteger(pid) || pid < 0)
     throw new RangeError(`pid must be a non-negative integer (got ${pid})`);
-  const addon = coreAddon();
+  const addon = nativeAddon();
   const a = addon.schedGetAttr(pid);
   const s: SchedSettings = { policy: policyName(addon, a.policy) };
   if (s.policy === "fifo" || s.policy === "rr") s.priority = a.priority;

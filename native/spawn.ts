@@ -1,9 +1,9 @@
 import { accessSync, constants as fs, statSync } from "node:fs";
 import { join } from "node:path";
+import { type NativeSpawnPlan, type NativeStdio, nativeAddon } from "./addon.js";
 import { validateCpus } from "./affinity.js";
 import type { Cgroup } from "./cgroup/group.js";
 import { signalNumber, WatchedProcess } from "./child-process.js";
-import { coreAddon, type NativeSpawnPlan, type NativeStdio } from "./core-addon.js";
 import {
   RLIMIT_NAMES,
   type Rlimit,
@@ -201,7 +201,7 @@ export function planSpawn(options: SpawnOptions): NativeSpawnPlan {
  */
 export function spawn(options: SpawnOptions): WatchedProcess {
   const plan = planSpawn(options);
-  const started = coreAddon().spawn(plan);
+  const started = nativeAddon().spawn(plan);
   return new WatchedProcess(started.pid, started.pidfd, {
     reap: true,
     unref: options.unref,

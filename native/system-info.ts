@@ -1,9 +1,9 @@
-import { type CgroupMode, CgroupNotMountedError, detectCgroupMode } from "./cgroup/mode.js";
+import { hasCode } from "../common/errors.js";
+import { type CgroupMode, detectCgroupMode } from "./cgroup/mode.js";
 import { type CpuTopology, readCpuTopology } from "./cpu-topology.js";
-import type { Uname } from "./index.js";
 import { readKernelRtParameters } from "./kernel-cmdline.js";
 import { type PreemptRt, readPreemptRt } from "./kernel-rt.js";
-import { loadAddon } from "./load-addon.js";
+import { uname } from "./uname.js";
 
 /** What the box offers real-time workloads, as `outpost rt info` reports it. */
 export interface SystemInfo {
@@ -18,12 +18,12 @@ export interface SystemInfo {
 
 /** Reads everything from the running kernel (uname(2), /proc and /sys). */
 export function readSystemInfo(): SystemInfo {
-  const u = loadAddon<{ uname(): Uname }>().uname();
+  const u = uname();
   let cgroupMode: CgroupMode | null;
   try {
     cgroupMode = detectCgroupMode();
   } catch (err) {
-    if (!(err instanceof CgroupNotMountedError)) throw err;
+    if (!hasCode(err, "E_CGROUP_NOT_MOUNTED")) throw err;
     cgroupMode = null;
   }
   return {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { NativeError } from "./errors.js";
 
 /** A user as spawn applies it: ids only, resolved before fork. */
 export interface ResolvedUser {
@@ -10,11 +11,10 @@ export interface ResolvedUser {
 }
 
 /** A user name that /etc/passwd does not list. */
-export class UnknownUserError extends Error {
+export class UnknownUserError extends NativeError {
   readonly code = "E_UNKNOWN_USER";
   constructor(readonly user: string) {
     super(`unknown user '${user}' (not in /etc/passwd)`);
-    this.name = "UnknownUserError";
   }
 }
 

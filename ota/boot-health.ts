@@ -1,6 +1,6 @@
 import { uptime } from "node:os";
-import type { Logger } from "pino";
-import { OtaRefusedError } from "./errors.js";
+import { hasCode } from "../common/errors.js";
+import type { Logger } from "../common/index.js";
 import { commitSlot, rejectSlot, type Slot, settleAfterBoot } from "./slot-state.js";
 import type { SlotStore } from "./slot-store.js";
 
@@ -41,7 +41,7 @@ export function watchBootHealth(options: BootHealthOptions): {
     try {
       booted = store.booted();
     } catch (err) {
-      if (!(err instanceof OtaRefusedError)) throw err;
+      if (!hasCode(err, "E_OTA_REFUSED")) throw err;
       logger.warn({ reason: err.message }, "ota.not_ab_boot");
       resolve("not-ab");
       return;

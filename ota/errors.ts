@@ -1,20 +1,23 @@
+import { CodedError } from "../common/errors.js";
+
+/** The base of ota's errors, each with a stable `code` (docs/errors.md). */
+export abstract class OtaError extends CodedError {}
+
 /** The slot environment (GRUB env block) cannot be read or does not describe two slots. */
-export class SlotEnvError extends Error {
+export class SlotEnvError extends OtaError {
   readonly code = "E_OTA_ENV";
   constructor(
     readonly file: string,
     readonly reason: string,
   ) {
     super(`${file}: ${reason}`);
-    this.name = "SlotEnvError";
   }
 }
 
 /** An install or commit that would leave the box without a bootable fallback, or is aimed at the wrong board. */
-export class OtaRefusedError extends Error {
+export class OtaRefusedError extends OtaError {
   readonly code = "E_OTA_REFUSED";
   constructor(readonly reason: string) {
     super(reason);
-    this.name = "OtaRefusedError";
   }
 }

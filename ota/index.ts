@@ -1,5 +1,5 @@
 export { type BootHealthOptions, type BootHealthOutcome, watchBootHealth } from "./boot-health.js";
-export { OtaRefusedError, SlotEnvError } from "./errors.js";
+export { OtaError, OtaRefusedError, SlotEnvError } from "./errors.js";
 export {
   GRUB_ENV_SIZE,
   parseGrubEnv,

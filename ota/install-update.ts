@@ -9,15 +9,14 @@ import {
   readFileSync,
   statSync,
 } from "node:fs";
+import { devId, parseMountinfo } from "../common/index.js";
 import {
   copyMappedBlocks,
-  devId,
   ImageHashMismatchError,
   parseBmap,
-  parseMountinfo,
   readVerifiedManifest,
   verifyMappedBlocks,
-} from "../images/index.js";
+} from "../image-format/index.js";
 import { OtaRefusedError } from "./errors.js";
 import { partitionBmap } from "./partition-ranges.js";
 import { beginInstall, finishInstall, otherSlot, type Slot } from "./slot-state.js";
@@ -142,8 +141,9 @@ function checkTarget(device: string, needed: number): void {
   let size = st.size;
   if (st.isBlockDevice()) {
     const id = devId(st.rdev);
-    const { mounted } = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
-    if (mounted.has(id)) throw new OtaRefusedError(`slot device ${device} (${id}) is mounted`);
+    const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
+    if (mounts.some((m) => m.dev === id))
+      throw new OtaRefusedError(`slot device ${device} (${id}) is mounted`);
     size = Number(readFileSync(`/sys/dev/block/${id}/size`, "utf8").trim()) * 512;
   }
   if (size < needed) {

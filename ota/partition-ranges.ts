@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { read as fsRead } from "node:fs";
 import { promisify } from "node:util";
-import type { Bmap } from "../images/index.js";
-import { ImageHashMismatchError } from "../images/index.js";
+import { type Bmap, ImageHashMismatchError } from "../image-format/index.js";
 
 const read = promisify(fsRead);
 const CHUNK = 4 * 1024 * 1024;

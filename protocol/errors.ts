@@ -1,35 +1,32 @@
+import { CodedError } from "../common/errors.js";
+
 /**
  * Every failure the protocol raises on purpose has its own class and a stable `code`
  * (listed in docs/errors.md); callers match on `code`, never on the message.
  */
+export abstract class ProtocolError extends CodedError {}
 
 /** A CURVE key is not 40 characters of Z85 (32 bytes). */
-export class KeyFormatError extends Error {
+export class KeyFormatError extends ProtocolError {
   readonly code = "E_PROTOCOL_KEY";
-  constructor(message: string) {
-    super(message);
-    this.name = "KeyFormatError";
-  }
 }
 
 /** A frame or message is larger than the configured limit. */
-export class MessageTooLargeError extends Error {
+export class MessageTooLargeError extends ProtocolError {
   readonly code = "E_PROTOCOL_TOO_LARGE";
   constructor(
     readonly bytes: number,
     readonly limit: number,
   ) {
     super(`message of ${bytes} bytes exceeds the ${limit}-byte limit`);
-    this.name = "MessageTooLargeError";
   }
 }
 
 /** A message is not one well-formed CBOR item, or its frames are not shaped as the protocol says. */
-export class MessageDecodeError extends Error {
+export class MessageDecodeError extends ProtocolError {
   readonly code = "E_PROTOCOL_DECODE";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = "MessageDecodeError";
   }
 }
 
@@ -38,31 +35,29 @@ export class MessageDecodeError extends Error {
  * unsupported protocol version. `id` is the request id when one could be read, so the
  * sender can be told which request was refused.
  */
-export class MessageInvalidError extends Error {
+export class MessageInvalidError extends ProtocolError {
   readonly code = "E_PROTOCOL_INVALID";
   constructor(
     message: string,
     readonly id: number | undefined,
   ) {
     super(message);
-    this.name = "MessageInvalidError";
   }
 }
 
 /** The message's authenticator does not prove it came from the node it names. */
-export class MessageAuthError extends Error {
+export class MessageAuthError extends ProtocolError {
   readonly code = "E_PROTOCOL_AUTH";
   constructor(
     message: string,
     readonly id: number | undefined,
   ) {
     super(message);
-    this.name = "MessageAuthError";
   }
 }
 
 /** No reply arrived in time; `handshake` says why the link is down when ZeroMQ told us. */
-export class RequestTimeoutError extends Error {
+export class RequestTimeoutError extends ProtocolError {
   readonly code = "E_PROTOCOL_TIMEOUT";
   constructor(
     readonly type: string,
@@ -72,33 +67,30 @@ export class RequestTimeoutError extends Error {
     super(
       `no reply from the master to '${type}' within ${timeoutMs} ms${handshake ? ` (last handshake: ${handshake})` : ""}`,
     );
-    this.name = "RequestTimeoutError";
   }
 }
 
 /** The link was closed while a request was waiting, or used after close. */
-export class LinkClosedError extends Error {
+export class LinkClosedError extends ProtocolError {
   readonly code = "E_PROTOCOL_CLOSED";
   constructor() {
     super("protocol link is closed");
-    this.name = "LinkClosedError";
   }
 }
 
 /** The master answered a request with an error reply; `remoteCode` is the master's code. */
-export class RemoteError extends Error {
+export class RemoteError extends ProtocolError {
   readonly code = "E_PROTOCOL_REMOTE";
   constructor(
     readonly remoteCode: string,
     message: string,
   ) {
     super(`master refused the request: ${message} (${remoteCode})`);
-    this.name = "RemoteError";
   }
 }
 
 /** The master's ROUTER cannot bind its endpoint (address in use, unknown interface). */
-export class ListenError extends Error {
+export class ListenError extends ProtocolError {
   readonly code = "E_PROTOCOL_LISTEN";
   constructor(
     readonly endpoint: string,
@@ -106,6 +98,5 @@ export class ListenError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`cannot listen for nodes on ${endpoint}: ${reason}`, options);
-    this.name = "ListenError";
   }
 }

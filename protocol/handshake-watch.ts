@@ -1,5 +1,5 @@
 import { type Dealer, type Event, Observer } from "zeromq";
-import type { ProtocolLogger } from "./log.js";
+import type { Logger } from "../common/index.js";
 
 /** How long `close()` waits for libzmq's "monitor stopped" before closing the observer itself. */
 const END_WAIT_MS = 1_000;
@@ -26,7 +26,7 @@ export class HandshakeWatch {
     private readonly socket: Dealer,
     private readonly endpoint: string,
     private readonly redialMs: number,
-    private readonly logger: ProtocolLogger,
+    private readonly logger: Logger,
   ) {
     this.observer = new Observer(socket);
     this.loop = this.watch();

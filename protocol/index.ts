@@ -7,6 +7,7 @@ export {
   MessageDecodeError,
   MessageInvalidError,
   MessageTooLargeError,
+  ProtocolError,
   RemoteError,
   RequestTimeoutError,
 } from "./errors.js";
@@ -25,11 +26,12 @@ export {
   type HeartbeatOptions,
   type LinkLimits,
 } from "./limits.js";
-export type { ProtocolLogger } from "./log.js";
 export { AUTHENTICATOR_BYTES, authenticate, deriveLinkKey } from "./message-auth.js";
 export type {
   Ack,
+  Backlog,
   BufferBacklog,
+  Chunk,
   DesiredInstance,
   DesiredState,
   ErrorReply,
@@ -39,6 +41,7 @@ export type {
   InstanceRequestSpec,
   InstanceSecrets,
   InstanceStatus,
+  Loss,
   MasterReply,
   NodeRequest,
   PromiseResult,
@@ -54,9 +57,13 @@ export type {
   Welcome,
 } from "./messages.js";
 export { PROTOCOL_VERSION } from "./messages.js";
-export { type ChunkToSend, type LossToSend, NodeLink, type NodeLinkOptions } from "./node-link.js";
+export { NodeLink, type NodeLinkOptions } from "./node-link.js";
 export {
+  CHUNK_REQUIRED,
+  chunkFields,
   instanceReportSchema,
+  LOSS_REQUIRED,
+  lossFields,
   masterReplySchemas,
   nodeRequestSchemas,
   REPORT_TEXT_MAX,
@@ -71,7 +78,6 @@ export {
 } from "./server.js";
 export { TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
 export {
-  cborAjv,
   validateInstanceReports,
   validateMasterReply,
   validateNodeRequest,

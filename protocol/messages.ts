@@ -113,12 +113,16 @@ export interface InstanceLimits {
   disk?: "quota" | "measured";
 }
 
-/** A partition buffer's undelivered data. */
-export interface BufferBacklog {
+/** What a buffer has not delivered yet. */
+export interface Backlog {
   records: number;
   bytes: number;
   /** Age of the oldest undelivered record's chunk when measured, ms; 0 when nothing waits. */
   oldestAgeMs: number;
+}
+
+/** A partition buffer's undelivered data, as the node reports it with the instance. */
+export interface BufferBacklog extends Backlog {
   /**
    * Most records waiting at once over the last minute: a backlog built up while the link
    * was down is usually drained before the node's next report, and this still shows it.
@@ -145,12 +149,14 @@ export interface Report extends RequestBase {
 }
 
 /**
- * One sealed buffer chunk. `chunkId` is unique per node and stable across resends, so
- * the master stores it once; `firstSeq`..`lastSeq` let it see gaps. Field names follow
- * buffer's `OutboundChunk`, so a buffer chunk is sent as it is.
+ * One sealed buffer chunk, the one shape it has from the buffer's forwarder to the
+ * master: buffer's `Sink` takes it, a partition's local API carries it (its fields as
+ * the query, `body` as the request body), the agent's relay renumbers `chunkId`, and the
+ * `telemetry` message below is it plus the request fields. `chunkId` is unique per node
+ * and stable across resends, so the master stores it once; `firstSeq`..`lastSeq` let it
+ * see gaps. Its JSON Schema is `chunkFields` (schemas.ts).
  */
-export interface TelemetryChunk extends RequestBase {
-  type: "telemetry";
+export interface Chunk {
   chunkId: number;
   stream: string;
   /** Fingerprint of the records' schema (opaque to the master). */
@@ -162,23 +168,44 @@ export interface TelemetryChunk extends RequestBase {
   /** How many records `body` holds. */
   records: number;
   compression: "none" | "deflate";
-  /** The encoded records, opaque to the master. */
+  /**
+   * The chunk's record frames exactly as on disk (each with its sequence number and
+   * CRC32C, see buffer/README.md), deflated when `compression` is `deflate`; opaque to
+   * the master and to the agent, which pass it through as bytes.
+   */
   body: Uint8Array;
 }
 
-/** Records of a stream the node will never deliver, and why (buffer's `LossEvent`). */
-export interface TelemetryLoss extends RequestBase {
-  type: "loss";
-  /** Unique per node and stable across resends; the master stores each once. */
-  lossId: number;
+/**
+ * Records of a stream that will never be delivered, and why: the one shape of a loss
+ * event from the buffer (which keeps it in its checkpoint until acknowledged) to the
+ * master. `id` is unique per node and stable across resends (the `loss` message calls it
+ * `lossId`: `id` is the request's there). Its JSON Schema is `lossFields` (schemas.ts).
+ */
+export interface Loss {
+  id: number;
   stream: string;
+  /** `overflow`: dropped by `drop_oldest`; `corrupt`: damaged on disk. */
   reason: "overflow" | "corrupt";
   chunkId: number;
+  /** Inclusive sequence range lost; `records` is how many records that is. */
   fromSeq: number;
   toSeq: number;
   records: number;
-  /** ms since the epoch when the node detected the loss */
+  /** When the loss was detected, ms since the epoch. */
   at: number;
+}
+
+/** A `Chunk` sent to the master. */
+export interface TelemetryChunk extends RequestBase, Chunk {
+  type: "telemetry";
+}
+
+/** A `Loss` sent to the master, its `id` as `lossId`. */
+export interface TelemetryLoss extends RequestBase, Omit<Loss, "id"> {
+  type: "loss";
+  /** Unique per node and stable across resends; the master stores each once. */
+  lossId: number;
 }
 
 export type NodeRequest = Hello | SyncRequest | Report | TelemetryChunk | TelemetryLoss;

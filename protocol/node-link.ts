@@ -1,4 +1,5 @@
 import { type Context, Dealer } from "zeromq";
+import { type Logger, silentLogger } from "../common/index.js";
 import { decodeFrame, encodeMessage } from "./codec.js";
 import {
   LinkClosedError,
@@ -15,19 +16,19 @@ import {
   type LinkLimits,
   linkSocketOptions,
 } from "./limits.js";
-import { type ProtocolLogger, silentLogger } from "./log.js";
 import { authenticate, deriveLinkKey } from "./message-auth.js";
 import {
   type Ack,
+  type Chunk,
   type DesiredState,
   type Hello,
+  type Loss,
   type MasterReply,
   type NodeRequest,
   PROTOCOL_VERSION,
   type RejectedInstance,
   type Report,
   type RequestBody,
-  type TelemetryChunk,
   type Welcome,
 } from "./messages.js";
 import { SendQueue } from "./send-queue.js";
@@ -53,22 +54,7 @@ export interface NodeLinkOptions {
   redialMs?: number;
   /** Share a ZeroMQ context among many links (benches simulating many nodes). */
   context?: Context;
-  logger?: ProtocolLogger;
-}
-
-/** A buffer chunk as `buffer`'s Sink hands it over (structurally `OutboundChunk`). */
-export type ChunkToSend = RequestBody<TelemetryChunk>;
-
-/** A loss event as `buffer`'s Sink hands it over (structurally `LossEvent`). */
-export interface LossToSend {
-  id: number;
-  stream: string;
-  reason: "overflow" | "corrupt";
-  chunkId: number;
-  fromSeq: number;
-  toSeq: number;
-  records: number;
-  at: number;
+  logger?: Logger;
 }
 
 interface Pending {
@@ -100,7 +86,7 @@ export class NodeLink {
   private readonly pending = new Map<number, Pending>();
   private readonly timeoutMs: number;
   private readonly limits: LinkLimits;
-  private readonly logger: ProtocolLogger;
+  private readonly logger: Logger;
   private readonly loop: Promise<void>;
   private nextId = 1;
   private closed = false;
@@ -158,45 +144,17 @@ export class NodeLink {
    * Sends a sealed chunk; resolves once the master has committed it (again, if it had
    * it already: `duplicate` is then true).
    */
-  async send(
-    chunk: ChunkToSend,
-    signal?: AbortSignal,
-  ): Promise<{ chunkId: number; duplicate: boolean }> {
-    const ack = (await this.request(
-      {
-        type: "telemetry",
-        chunkId: chunk.chunkId,
-        stream: chunk.stream,
-        schema: chunk.schema,
-        createdAt: chunk.createdAt,
-        firstSeq: chunk.firstSeq,
-        lastSeq: chunk.lastSeq,
-        records: chunk.records,
-        compression: chunk.compression,
-        body: chunk.body,
-      },
-      signal,
-    )) as Ack;
+  async send(chunk: Chunk, signal?: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }> {
+    // Exactly a Chunk: the master refuses unknown fields.
+    const ack = (await this.request({ type: "telemetry", ...chunk }, signal)) as Ack;
     return { chunkId: ack.chunkId ?? chunk.chunkId, duplicate: ack.duplicate === true };
   }
 
   /** Reports records that will never arrive; resolves once the master has committed it. */
-  async sendLoss(loss: LossToSend, signal?: AbortSignal): Promise<{ lossId: number }> {
-    await this.request(
-      {
-        type: "loss",
-        lossId: loss.id,
-        stream: loss.stream,
-        reason: loss.reason,
-        chunkId: loss.chunkId,
-        fromSeq: loss.fromSeq,
-        toSeq: loss.toSeq,
-        records: loss.records,
-        at: loss.at,
-      },
-      signal,
-    );
-    return { lossId: loss.id };
+  async sendLoss(loss: Loss, signal?: AbortSignal): Promise<{ lossId: number }> {
+    const { id, ...rest } = loss;
+    await this.request({ type: "loss", lossId: id, ...rest }, signal);
+    return { lossId: id };
   }
 
   async close(): Promise<void> {

@@ -153,46 +153,64 @@ export const reportSchema = request(
   ["instances", "usage"],
 );
 
-export const telemetrySchema = request(
-  "telemetry",
-  {
-    chunkId: u53,
-    stream: { type: "string", minLength: 1, maxLength: 64 },
-    schema: { bytes: { maxLength: 255 } },
-    createdAt: u53,
-    firstSeq: u53,
-    lastSeq: u53,
-    records: u53,
-    compression: { enum: ["none", "deflate"] },
-    body: { bytes: { maxLength: Number.MAX_SAFE_INTEGER } },
-  },
-  [
-    "chunkId",
-    "stream",
-    "schema",
-    "createdAt",
-    "firstSeq",
-    "lastSeq",
-    "records",
-    "compression",
-    "body",
-  ],
-);
+/**
+ * The fields of a `Chunk` (messages.ts), as the `telemetry` message carries them; the
+ * agent's local API checks a partition's chunk against the same fields.
+ */
+export const chunkFields = {
+  chunkId: u53,
+  stream: { type: "string", minLength: 1, maxLength: 64 },
+  schema: { bytes: { maxLength: 255 } },
+  createdAt: u53,
+  firstSeq: u53,
+  lastSeq: u53,
+  records: u53,
+  compression: { enum: ["none", "deflate"] },
+  body: { bytes: { maxLength: Number.MAX_SAFE_INTEGER } },
+} as const;
 
-export const lossSchema = request(
-  "loss",
-  {
-    lossId: u53,
-    stream: { type: "string", minLength: 1, maxLength: 64 },
-    reason: { enum: ["overflow", "corrupt"] },
-    chunkId: u53,
-    fromSeq: u53,
-    toSeq: u53,
-    records: u53,
-    at: u53,
-  },
-  ["lossId", "stream", "reason", "chunkId", "fromSeq", "toSeq", "records", "at"],
-);
+export const CHUNK_REQUIRED = [
+  "chunkId",
+  "stream",
+  "schema",
+  "createdAt",
+  "firstSeq",
+  "lastSeq",
+  "records",
+  "compression",
+  "body",
+] as const;
+
+/** The fields of a `Loss` (messages.ts); the `loss` message names `id` `lossId`. */
+export const lossFields = {
+  id: u53,
+  stream: { type: "string", minLength: 1, maxLength: 64 },
+  reason: { enum: ["overflow", "corrupt"] },
+  chunkId: u53,
+  fromSeq: u53,
+  toSeq: u53,
+  records: u53,
+  at: u53,
+} as const;
+
+export const LOSS_REQUIRED = [
+  "id",
+  "stream",
+  "reason",
+  "chunkId",
+  "fromSeq",
+  "toSeq",
+  "records",
+  "at",
+] as const;
+
+export const telemetrySchema = request("telemetry", chunkFields, [...CHUNK_REQUIRED]);
+
+const { id: lossId, ...lossRest } = lossFields;
+export const lossSchema = request("loss", { lossId, ...lossRest }, [
+  "lossId",
+  ...LOSS_REQUIRED.filter((k) => k !== "id"),
+]);
 
 export const welcomeSchema = reply("welcome", { name }, ["name"]);
 

@@ -1,4 +1,6 @@
 import { Context, Router } from "zeromq";
+import { hasCode } from "../common/errors.js";
+import { type Logger, silentLogger } from "../common/index.js";
 import { decodeFrame, encodeMessage } from "./codec.js";
 import {
   ListenError,
@@ -14,10 +16,10 @@ import {
   type LinkLimits,
   linkSocketOptions,
 } from "./limits.js";
-import { type ProtocolLogger, silentLogger, ThrottledWarnings } from "./log.js";
 import { AUTHENTICATOR_BYTES, deriveLinkKey, verifyAuthenticator } from "./message-auth.js";
 import { type MasterReply, type NodeRequest, PROTOCOL_VERSION } from "./messages.js";
 import { SendQueue } from "./send-queue.js";
+import { ThrottledWarnings } from "./throttled-warnings.js";
 import { validateNodeRequest } from "./validate.js";
 import { type KeyAuthorizer, ZapHandler } from "./zap-handler.js";
 
@@ -58,7 +60,7 @@ export interface ProtocolServerOptions {
    * becomes an error reply with that code; anything else becomes `E_INTERNAL`.
    */
   handle(request: NodeRequest): Promise<ReplyBody>;
-  logger?: ProtocolLogger;
+  logger?: Logger;
   observer?: ServerObserver;
   limits?: Partial<LinkLimits>;
   heartbeat?: Partial<HeartbeatOptions>;
@@ -83,7 +85,7 @@ export class ProtocolServer {
     private readonly options: ProtocolServerOptions,
     private readonly router: Router,
     private readonly zap: ZapHandler,
-    private readonly logger: ProtocolLogger,
+    private readonly logger: Logger,
     private readonly limits: LinkLimits,
   ) {
     this.warnings = new ThrottledWarnings(logger);
@@ -206,8 +208,13 @@ export class ProtocolServer {
     this.options.observer?.rejected?.(reason);
     const message = err instanceof Error ? err.message : String(err);
     this.warnings.warn(`message.rejected.${reason}`, { reason, error: message });
-    const id =
-      err instanceof MessageInvalidError || err instanceof MessageAuthError ? err.id : undefined;
+    const id = hasCode<MessageInvalidError | MessageAuthError>(
+      err,
+      "E_PROTOCOL_INVALID",
+      "E_PROTOCOL_AUTH",
+    )
+      ? err.id
+      : undefined;
     if (id === undefined) return;
     await this.reply(routingId, {
       v: PROTOCOL_VERSION,

@@ -1,6 +1,6 @@
-import type { ProtocolLogger } from "./log.js";
-import { silentLogger } from "./log.js";
-import type { ChunkToSend, LossToSend, NodeLink } from "./node-link.js";
+import { type Logger, silentLogger } from "../common/index.js";
+import type { Chunk, Loss } from "./messages.js";
+import type { NodeLink } from "./node-link.js";
 
 /** How many acks the master sent for chunks it already held: each one is a resend. */
 export interface TelemetrySinkStats {
@@ -23,20 +23,17 @@ export interface TelemetrySinkStats {
  */
 export class TelemetrySink {
   readonly stats: TelemetrySinkStats = { acked: 0, duplicates: 0, lossesAcked: 0 };
-  private readonly logger: ProtocolLogger;
+  private readonly logger: Logger;
 
   constructor(
     private readonly link: NodeLink,
-    logger?: ProtocolLogger,
+    logger?: Logger,
   ) {
     this.logger = logger ?? silentLogger;
   }
 
   /** `duplicate`: the master held this chunk id already (a resend); Sink callers ignore it. */
-  async send(
-    chunk: ChunkToSend,
-    signal: AbortSignal,
-  ): Promise<{ chunkId: number; duplicate: boolean }> {
+  async send(chunk: Chunk, signal: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }> {
     const ack = await this.link.send(chunk, signal);
     this.stats.acked++;
     if (ack.duplicate) {
@@ -46,7 +43,7 @@ export class TelemetrySink {
     return { chunkId: ack.chunkId, duplicate: ack.duplicate };
   }
 
-  async sendLoss(loss: LossToSend, signal: AbortSignal): Promise<{ lossId: number }> {
+  async sendLoss(loss: Loss, signal: AbortSignal): Promise<{ lossId: number }> {
     const ack = await this.link.sendLoss(loss, signal);
     this.stats.lossesAcked++;
     return ack;

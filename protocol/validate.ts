@@ -11,10 +11,9 @@ import { instanceReportSchema, masterReplySchemas, nodeRequestSchemas } from "./
 
 /**
  * An ajv instance that knows the `bytes` keyword: a CBOR byte string (Uint8Array) of at
- * most `maxLength` bytes, which JSON Schema has no type for. For every CBOR message, ours
- * and the agent's local API alike.
+ * most `maxLength` bytes, which JSON Schema has no type for.
  */
-export function cborAjv(): Ajv {
+function cborAjv(): Ajv {
   const ajv = new Ajv({ allErrors: false, strict: true });
   function checkBytes(schema: { maxLength: number }, value: unknown): boolean {
     const ok = value instanceof Uint8Array && value.length <= schema.maxLength;

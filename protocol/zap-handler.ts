@@ -1,6 +1,6 @@
 import { type Context, Reply } from "zeromq";
+import type { Logger } from "../common/index.js";
 import { encodeKey } from "./keys.js";
-import type { ProtocolLogger } from "./log.js";
 
 /** ZeroMQ's fixed in-process endpoint for the authentication handler (RFC 27). */
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
@@ -23,7 +23,7 @@ export class ZapHandler {
     context: Context,
     domain: string,
     authorize: KeyAuthorizer,
-    logger: ProtocolLogger,
+    logger: Logger,
   ): Promise<ZapHandler> {
     const socket = new Reply({ context, linger: 0 });
     await socket.bind(ZAP_ENDPOINT);
@@ -41,7 +41,7 @@ async function serve(
   socket: Reply,
   domain: string,
   authorize: KeyAuthorizer,
-  logger: ProtocolLogger,
+  logger: Logger,
 ): Promise<void> {
   try {
     for await (const frames of socket) {

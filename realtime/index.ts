@@ -1,5 +1,13 @@
-export { type AuditCheck, type AuditStatus, auditChecks, auditVerdict } from "./audit-checks.js";
-export { type AuditInputs, readAuditInputs } from "./audit-inputs.js";
+export { type AuditCheck, type AuditStatus, auditChecks, auditVerdict } from "./audit/checks.js";
+export { type AuditInputs, readAuditInputs } from "./audit/inputs.js";
+export {
+  CpusetConflictError,
+  checkRtPartition,
+  createRtPartition,
+  type IsolateOptions,
+  isolateCpus,
+  releaseRtPartition,
+} from "./cores/cpuset-partition.js";
 export {
   assignCores,
   CoreOvercommitError,
@@ -9,36 +17,41 @@ export {
   releaseCores,
   sharedCpus,
   unassignedCores,
-} from "./core-planner.js";
-export { CPU_DMA_LATENCY, type CpuDmaLatencyHold, holdCpuDmaLatency } from "./cpu-dma-latency.js";
+} from "./cores/planner.js";
+export { RealtimeError } from "./errors.js";
 export {
-  CpusetConflictError,
-  checkRtPartition,
-  createRtPartition,
-  type IsolateOptions,
-  isolateCpus,
-  releaseRtPartition,
-} from "./cpu-partition.js";
-export {
-  CyclictestOutputError,
-  type CyclictestThread,
-  parseCyclictestJson,
-} from "./cyclictest-json.js";
-export { type IrqSteering, irqAffinityPath, listIrqs, steerIrqsOff } from "./irq-steering.js";
+  CPU_DMA_LATENCY,
+  type CpuDmaLatencyHold,
+  holdCpuDmaLatency,
+} from "./knobs/cpu-dma-latency.js";
+export { type IrqSteering, irqAffinityPath, listIrqs, steerIrqsOff } from "./knobs/irq-steering.js";
 export {
   DEFAULT_KNOB_JOURNAL,
   type KnobEntry,
   KnobJournal,
   KnobJournalCorruptError,
   type RestoreFailure,
-} from "./knob-journal.js";
+} from "./knobs/journal.js";
+export {
+  governorPath,
+  liftRtThrottling,
+  RT_RUNTIME_KNOB,
+  setGovernors,
+} from "./knobs/machine-knobs.js";
 export {
   type BudgetStatus,
   type BudgetVerdict,
   defaultLatencyBudget,
   judgeLatency,
   type LatencyBudget,
-} from "./latency-budget.js";
+} from "./latency/budget.js";
+export {
+  CyclictestOutputError,
+  type CyclictestThread,
+  parseCyclictestJson,
+} from "./latency/cyclictest-json.js";
+export { latencyHistogramSvg, type PlotOptions, type PlotSeries } from "./latency/plot-svg.js";
+export { latencyHistogramText } from "./latency/plot-text.js";
 export {
   type CpuLatency,
   cpuLatencyOf,
@@ -48,8 +61,7 @@ export {
   type LatencySettings,
   latencyReportOf,
   sparseHistogram,
-} from "./latency-report.js";
-export { latencyHistogramSvg, type PlotOptions, type PlotSeries } from "./latency-svg.js";
+} from "./latency/report.js";
 export {
   defaultLatencyCpus,
   LATENCY_TEST_DEFAULTS,
@@ -57,20 +69,13 @@ export {
   type LatencyTestOptions,
   latencySettingsOf,
   runLatencyTest,
-} from "./latency-test.js";
-export { latencyHistogramText } from "./latency-text.js";
+} from "./latency/run.js";
 export {
   NoLatencyBudgetError,
   type VerifyOptions,
   type VerifyResult,
   verifyLatency,
-} from "./latency-verify.js";
-export { governorPath, liftRtThrottling, RT_RUNTIME_KNOB, setGovernors } from "./machine-knobs.js";
-export {
-  type RealtimeAttributes,
-  RealtimeSpecError,
-  resolveRealtimeSpec,
-} from "./profile-resolution.js";
+} from "./latency/verify.js";
 export {
   PROFILE_NAMES,
   PROFILES,
@@ -78,4 +83,9 @@ export {
   REALTIME_SPEC_SCHEMA,
   type RealtimeProfile,
   type RealtimeSpec,
-} from "./profiles.js";
+} from "./profiles/profiles.js";
+export {
+  type RealtimeAttributes,
+  RealtimeSpecError,
+  resolveRealtimeSpec,
+} from "./profiles/resolution.js";

@@ -1,3 +1,4 @@
+import { type MountEntry, parseMounts } from "../../common/index.js";
 import { cgroupModeOf, parseCgroupMounts } from "../../native/index.js";
 import type { HostAuditInputs } from "./audit-inputs.js";
 
@@ -13,35 +14,9 @@ export interface HostCheck {
   remedy?: string;
 }
 
-interface Mount {
-  source: string;
-  mountPoint: string;
-  fsType: string;
-  options: string[];
-}
-
-function unescapeField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) =>
-    String.fromCharCode(Number.parseInt(oct, 8)),
-  );
-}
-
-function parseMounts(text: string): Mount[] {
-  return text
-    .split("\n")
-    .map((line) => line.split(" "))
-    .filter((f) => f.length >= 4)
-    .map(([source, mountPoint, fsType, options]) => ({
-      source: unescapeField(source as string),
-      mountPoint: unescapeField(mountPoint as string),
-      fsType: fsType as string,
-      options: (options as string).split(","),
-    }));
-}
-
 /** The mount `path` lives on: the longest mount point above it, the last one mounted there. */
-function mountOf(path: string, mounts: readonly Mount[]): Mount | undefined {
-  let best: Mount | undefined;
+function mountOf(path: string, mounts: readonly MountEntry[]): MountEntry | undefined {
+  let best: MountEntry | undefined;
   for (const m of mounts) {
     const above =
       m.mountPoint === "/" || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
@@ -50,7 +25,7 @@ function mountOf(path: string, mounts: readonly Mount[]): Mount | undefined {
   return best;
 }
 
-function option(m: Mount, name: string): string | undefined {
+function option(m: MountEntry, name: string): string | undefined {
   const found = m.options.findLast((o) => o === name || o.startsWith(`${name}=`));
   return found === undefined ? undefined : (found.split("=")[1] ?? "");
 }
@@ -58,7 +33,7 @@ function option(m: Mount, name: string): string | undefined {
 const HIDEPID_REMEDY =
   "add `proc /proc proc defaults,hidepid=invisible 0 0` to /etc/fstab and run `mount -o remount,hidepid=invisible /proc` (Outpost images have it)";
 
-function procHidepid(mounts: readonly Mount[]): HostCheck {
+function procHidepid(mounts: readonly MountEntry[]): HostCheck {
   const proc = mounts.findLast((m) => m.mountPoint === "/proc" && m.fsType === "proc");
   if (!proc)
     return {
@@ -93,14 +68,14 @@ function procHidepid(mounts: readonly Mount[]): HostCheck {
 
 const NO_QUOTA_SUPPORT = new Set(["ENOSYS", "EOPNOTSUPP", "ENOTTY", "EINVAL"]);
 
-function quotaRemedy(m: Mount | undefined): string {
+function quotaRemedy(m: MountEntry | undefined): string {
   if (m?.fsType === "xfs") return `mount ${m.source} with prjquota (in /etc/fstab)`;
   if (m?.fsType === "ext4")
     return `with ${m.source} unmounted, run \`tune2fs -O quota,project ${m.source}\`, then mount it with prjquota (in /etc/fstab)`;
   return "put the data directory on ext4 (made with -O quota,project) or XFS, mounted with prjquota";
 }
 
-function projectQuota(inputs: HostAuditInputs, mounts: readonly Mount[]): HostCheck {
+function projectQuota(inputs: HostAuditInputs, mounts: readonly MountEntry[]): HostCheck {
   const m = mountOf(inputs.data.resolved, mounts);
   const where = m ? `${m.source} (${m.fsType} on ${m.mountPoint})` : inputs.data.resolved;
   const why = "a partition can fill it for every other";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Logger } from "pino";
+import type { BackoffOptions, Logger } from "../../common/index.js";
 import type {
   DesiredInstance,
   InstanceLimits,
@@ -8,7 +8,6 @@ import type {
   PromiseResult,
   UsageReport,
 } from "../../protocol/index.js";
-import type { BackoffOptions } from "../backoff.js";
 import { RealtimeSetupError } from "../errors.js";
 import { type InstanceRealtime, InstanceRuntime } from "../instances/instance-runtime.js";
 import { type RenderedInstance, renderInstance } from "../instances/render.js";
@@ -22,7 +21,7 @@ import {
   type PartitionOptions,
   resetPartition,
 } from "../partitions/partitions.js";
-import type { RealtimeInstances } from "../rt/realtime-instances.js";
+import type { RealtimeInstances } from "../rt/core-reservations.js";
 import { checkRenderedCommands } from "../software/command-check.js";
 import type { InstalledSoftware } from "../software/install.js";
 import { reportedSecretKeys } from "../software/secret-parameters.js";

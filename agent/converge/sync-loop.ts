@@ -1,6 +1,5 @@
-import type { Logger } from "pino";
+import { type BackoffOptions, backoffDelay, type Logger } from "../../common/index.js";
 import type { BufferBacklog, Hello, NodeLink, RequestBody } from "../../protocol/index.js";
-import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import type { AgentMetrics } from "../metrics.js";
 import type { Converger, DesiredSnapshot } from "./converger.js";
 import type { Journal } from "./journal.js";
@@ -8,8 +7,11 @@ import type { Journal } from "./journal.js";
 /** An unchanged report is sent again after this long. */
 export const REPORT_HEARTBEAT_MS = 30_000;
 
-/** After a refused or failed report, the next waits this long (doubling per failure). */
-export const REPORT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
+/**
+ * After a refused or failed report, the next waits this long (doubling per failure), with
+ * equal jitter so the nodes a master refused together do not come back together.
+ */
+export const REPORT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000, jitter: "equal" };
 
 export interface SyncLoopOptions {
   link: NodeLink;
@@ -153,7 +155,7 @@ export class SyncLoop {
       // A refused report is retried with backoff, never once per wake-up.
       this.reportFailures++;
       const delay = backoffDelay(REPORT_BACKOFF, this.reportFailures);
-      this.nextReportAt = Date.now() + delay * (0.5 + Math.random() / 2);
+      this.nextReportAt = Date.now() + delay;
       logger.warn(
         { err: (err as Error).message, failures: this.reportFailures, retryInMs: delay },
         "report.failed",

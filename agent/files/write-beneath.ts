@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fchownSync, constants as fs, fsyncSync, writeSync } from "node:fs";
 import { posix } from "node:path";
+import { hasCode } from "../../common/errors.js";
 import {
   atFdcwd,
   mkdirat,
@@ -164,7 +165,7 @@ export function writeFileBeneath(
       ),
     );
   } catch (err) {
-    if (err instanceof BeneathError) throw err;
+    if (hasCode(err, "E_AGENT_PATH")) throw err;
     throw new BeneathError(where, reasonOf(err), { cause: err });
   }
 }

@@ -1,8 +1,7 @@
-import { join } from "node:path";
-import { packageRoot } from "../../native/index.js";
 import type { InstanceRequestSpec } from "../../protocol/index.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
 import type { InstalledSoftware } from "../software/install.js";
+import { outpostRuntime } from "../software/outpost-runtime.js";
 import { validateParameters } from "../software/parse-descriptor.js";
 import { requestSecretKeys } from "../software/secret-parameters.js";
 import { resolveSource } from "../software/source.js";
@@ -27,15 +26,6 @@ export function instanceVars(
     params: params as TemplateVars,
     outpost: outpostRuntime(),
   };
-}
-
-/**
- * `{{outpost.node}}` and `{{outpost.cli}}`: the agent's own Node.js and `outpost`
- * command, so a release that runs Outpost's tools (the collector) need not be told
- * where a checkout or an image keeps them.
- */
-export function outpostRuntime(): { node: string; cli: string } {
-  return { node: process.execPath, cli: join(packageRoot(), "dist", "cli", "main.js") };
 }
 
 /**

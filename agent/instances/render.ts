@@ -1,13 +1,10 @@
 import { isAbsolute, join, relative } from "node:path";
+import { hasCode } from "../../common/errors.js";
+import { parseDuration } from "../../common/index.js";
 import { type CgroupLimits, parseSize } from "../../native/index.js";
-import {
-  type RealtimeAttributes,
-  RealtimeSpecError,
-  resolveRealtimeSpec,
-} from "../../realtime/index.js";
+import { type RealtimeAttributes, resolveRealtimeSpec } from "../../realtime/index.js";
 import { DescriptorError, SecretExposedError } from "../errors.js";
 import type { PartitionLayout } from "../partitions/partition-layout.js";
-import { durationMs } from "../promises/duration.js";
 import type { Probe } from "../promises/probe.js";
 import { PROCESS_PATH } from "../software/command-check.js";
 import type { RestartPolicy } from "../software/descriptor.js";
@@ -129,7 +126,7 @@ export function renderInstance(
     try {
       realtime = p.realtime ? resolveRealtimeSpec(p.realtime) : undefined;
     } catch (err) {
-      if (!(err instanceof RealtimeSpecError)) throw err;
+      if (!hasCode(err, "E_RT_SPEC")) throw err;
       throw new DescriptorError(url, [`${where}.${err.message}`]);
     }
     const [command, ...args] = p.command.map((a, j) => render(a, `${where}.command[${j}]`)) as [
@@ -154,8 +151,10 @@ export function renderInstance(
   });
   const promises = (spec.promises ?? []).map((p, i): RenderedPromise => {
     const where = `instance.promises[${i}]`;
-    const intervalMs = p.interval ? durationMs(p.interval) : DEFAULT_INTERVAL_MS;
-    const timeoutMs = p.timeout ? durationMs(p.timeout) : Math.min(intervalMs, DEFAULT_TIMEOUT_MS);
+    const intervalMs = p.interval ? parseDuration(p.interval) : DEFAULT_INTERVAL_MS;
+    const timeoutMs = p.timeout
+      ? parseDuration(p.timeout)
+      : Math.min(intervalMs, DEFAULT_TIMEOUT_MS);
     let probe: Probe;
     if (p.tcp !== undefined) {
       probe = { kind: "tcp", ...hostPort(render(p.tcp, `${where}.tcp`), `${where}.tcp`, url) };

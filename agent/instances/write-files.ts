@@ -1,5 +1,6 @@
 import { relative } from "node:path";
-import { AgentError, BeneathError } from "../errors.js";
+import { hasCode } from "../../common/errors.js";
+import { AgentError, type BeneathError } from "../errors.js";
 import { writeFileBeneath } from "../files/write-beneath.js";
 import type { Partition } from "../partitions/partitions.js";
 import type { RenderedFile } from "./render.js";
@@ -13,7 +14,6 @@ export class InstanceFileError extends AgentError {
     options?: { cause: unknown },
   ) {
     super(`cannot write ${path}: ${reason}`, options);
-    this.name = "InstanceFileError";
   }
 }
 
@@ -38,7 +38,9 @@ export async function writeInstanceFiles(
         ...(owner ? { owner } : {}),
       });
     } catch (err) {
-      const reason = err instanceof BeneathError ? err.reason : (err as Error).message;
+      const reason = hasCode<BeneathError>(err, "E_AGENT_PATH")
+        ? err.reason
+        : (err as Error).message;
       throw new InstanceFileError(file.path, reason, { cause: err });
     }
   }

@@ -1,22 +1,21 @@
 import { Agent, request } from "node:http";
-import { Decoder, Encoder } from "cbor-x";
-import type { LossEvent, OutboundChunk, Sink, StreamMetrics } from "../../buffer/index.js";
+import type { LossEvent, OutboundChunk, Sink } from "../../buffer/index.js";
+import { type Backlog, LOSS_REQUIRED } from "../../protocol/index.js";
 import { LocalApiError } from "../errors.js";
+import { backlogQuery, chunkQuery } from "./telemetry-body.js";
 
-// Plain CBOR both ways, as the agent's local API expects and answers.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-
-/** Replies are `{ chunkId }`, `{ lossId }` or `{ error }`: anything longer is cut. */
+/** Answers are `{ chunkId }`, `{ lossId }` or `{ error }`: anything longer is cut. */
 const MAX_REPLY = 64 * 1024;
 
 /**
- * buffer's `Sink` for a process inside a partition: each chunk is POSTed as CBOR to the
- * agent's local API (`/v1/telemetry`, loss events to `/v1/loss`) over the unix socket
- * the agent hands every process as `OUTPOST_API`. The agent relays it to the master
- * under the node's key and answers 200 only after the master committed it, so `send`
- * resolves exactly when the Sink contract says. Any other answer rejects with
- * LocalApiError (the forwarder retries); an aborted `signal` abandons the request.
+ * buffer's `Sink` for a process inside a partition: each chunk is POSTed to the agent's
+ * local API (`/v1/telemetry`: its fields as the query, its body as the request body as
+ * it is; loss events as JSON to `/v1/loss`) over the unix socket the agent hands every
+ * process as `OUTPOST_API`, each with what the forwarder says waits besides (the
+ * buffer's backlog rides the telemetry posts). The agent relays it to the master under
+ * the node's key and answers 200 only after the master committed it, so `send` resolves
+ * exactly when the Sink contract says. Any other answer rejects with LocalApiError (the
+ * forwarder retries); an aborted `signal` abandons the request.
  */
 export class LocalApiSink implements Sink {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -24,64 +23,41 @@ export class LocalApiSink implements Sink {
 
   constructor(readonly socketPath: string) {}
 
-  async send(chunk: OutboundChunk, signal: AbortSignal): Promise<{ chunkId: number }> {
+  async send(
+    chunk: OutboundChunk,
+    signal: AbortSignal,
+    waiting?: Backlog,
+  ): Promise<{ chunkId: number }> {
     const path = "/v1/telemetry";
     const reply = await this.post(
-      path,
-      {
-        chunkId: chunk.chunkId,
-        stream: chunk.stream,
-        schema: chunk.schema,
-        createdAt: chunk.createdAt,
-        firstSeq: chunk.firstSeq,
-        lastSeq: chunk.lastSeq,
-        records: chunk.records,
-        compression: chunk.compression,
-        body: chunk.body,
-      },
+      `${path}?${chunkQuery(chunk, waiting)}`,
+      "application/octet-stream",
+      chunk.body,
       signal,
     );
     if (typeof reply.chunkId !== "number")
-      throw new LocalApiError(path, 200, "reply carries no chunkId");
+      throw new LocalApiError(path, 200, "answer carries no chunkId");
     return { chunkId: reply.chunkId };
   }
 
-  async sendLoss(loss: LossEvent, signal: AbortSignal): Promise<{ lossId: number }> {
+  async sendLoss(
+    loss: LossEvent,
+    signal: AbortSignal,
+    waiting?: Backlog,
+  ): Promise<{ lossId: number }> {
     const path = "/v1/loss";
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(backlogQuery(waiting))) query.set(k, String(v));
     const reply = await this.post(
-      path,
-      {
-        id: loss.id,
-        stream: loss.stream,
-        reason: loss.reason,
-        chunkId: loss.chunkId,
-        fromSeq: loss.fromSeq,
-        toSeq: loss.toSeq,
-        records: loss.records,
-        at: loss.at,
-      },
+      `${path}?${query}`,
+      "application/json",
+      // Its fields only: the agent refuses unknown ones.
+      Buffer.from(JSON.stringify(Object.fromEntries(LOSS_REQUIRED.map((k) => [k, loss[k]])))),
       signal,
     );
     if (typeof reply.lossId !== "number")
-      throw new LocalApiError(path, 200, "reply carries no lossId");
+      throw new LocalApiError(path, 200, "answer carries no lossId");
     return { lossId: reply.lossId };
-  }
-
-  /**
-   * Tells the agent what the buffer has not delivered yet (`POST /v1/buffer`); the agent
-   * reports the last figure to the master with the instance. Answered at once, link or
-   * not, so a growing backlog is known on the node while the master is unreachable.
-   */
-  async reportBacklog(metrics: StreamMetrics, signal: AbortSignal): Promise<void> {
-    await this.post(
-      "/v1/buffer",
-      {
-        records: metrics.backlogRecords,
-        bytes: metrics.backlogBytes,
-        oldestAgeMs: Math.round(metrics.oldestUndeliveredAgeMs),
-      },
-      signal,
-    );
   }
 
   async close(): Promise<void> {
@@ -90,21 +66,22 @@ export class LocalApiSink implements Sink {
   }
 
   private post(
-    path: string,
-    body: Record<string, unknown>,
+    target: string,
+    type: string,
+    body: Uint8Array,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> {
+    const path = target.split("?")[0] ?? target;
     if (this.closed) return Promise.reject(new LocalApiError(path, 0, "the sink is closed"));
-    const bytes = encoder.encode(body);
     return new Promise((resolve, reject) => {
       const req = request(
         {
           socketPath: this.socketPath,
-          path,
+          path: target,
           method: "POST",
           agent: this.agent,
           signal,
-          headers: { "content-type": "application/cbor", "content-length": bytes.length },
+          headers: { "content-type": type, "content-length": body.length },
         },
         (res) => {
           const status = res.statusCode ?? 0;
@@ -120,42 +97,34 @@ export class LocalApiSink implements Sink {
               reject(new LocalApiError(path, status, "the agent closed the connection"));
           });
           res.once("end", () => {
-            const text = Buffer.concat(chunks);
-            if (status !== 200) {
-              reject(new LocalApiError(path, status, reasonOf(text)));
-              return;
-            }
-            const reply = decodeReply(text);
-            if (reply) resolve(reply);
-            else reject(new LocalApiError(path, status, "reply is not a CBOR map"));
+            const answer = parseAnswer(Buffer.concat(chunks));
+            if (status !== 200) reject(new LocalApiError(path, status, reasonOf(answer)));
+            else if (answer.json) resolve(answer.json);
+            else reject(new LocalApiError(path, status, "answer is not a JSON object"));
           });
         },
       );
       req.once("error", reject);
-      req.end(bytes);
+      req.end(body);
     });
   }
 }
 
-function decodeReply(bytes: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = decoder.decode(bytes);
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The agent's `{ error }` JSON, else the start of whatever came. */
-function reasonOf(bytes: Buffer): string {
+function parseAnswer(bytes: Buffer): { json?: Record<string, unknown>; text: string } {
   const text = bytes.toString("utf8");
   try {
-    const { error } = JSON.parse(text) as { error?: unknown };
-    if (typeof error === "string") return error;
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return { json: value as Record<string, unknown>, text };
   } catch {
-    // not the API's JSON: fall through
+    // not the API's JSON
   }
-  return text.slice(0, 200).trim() || "(no reason given)";
+  return { text };
+}
+
+/** The API's `{ error: { code, message } }` as `CODE: message`, else the start of whatever came. */
+function reasonOf(answer: { json?: Record<string, unknown>; text: string }): string {
+  const error = answer.json?.error as { code?: unknown; message?: unknown } | undefined;
+  if (typeof error?.code === "string") return `${error.code}: ${String(error.message)}`;
+  return answer.text.slice(0, 200).trim() || "(no reason given)";
 }

@@ -1,15 +1,20 @@
 import { chmodSync, chownSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Encoder } from "cbor-x";
-import type { Logger } from "pino";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "../../common/index.js";
+import type { Backlog, Chunk, Loss } from "../../protocol/index.js";
+import { PartitionBacklog } from "./backlog.js";
+import { LocalApiBusyError, LocalApiInvalidError } from "./errors.js";
 import {
-  type BacklogBody,
+  type BacklogQuery,
+  backlogOfQuery,
+  backlogQuerySchema,
+  type ChunkQuery,
+  chunkOfQuery,
+  chunkQuerySchema,
+  lossBodySchema,
   MAX_TELEMETRY_BODY,
-  parseBacklogBody,
-  parseChunkBody,
-  parseLossBody,
 } from "./telemetry-body.js";
-import { relayFailure, type TelemetryRelay } from "./telemetry-relay.js";
+import type { TelemetryRelay } from "./telemetry-relay.js";
 
 /** What an instance may see of itself through the API. */
 export interface LocalApiInstance {
@@ -19,8 +24,11 @@ export interface LocalApiInstance {
   connection(): Record<string, string>;
   /** Stores published values (already validated). */
   publish(values: Record<string, string>): void;
-  /** Keeps what the instance's forwarder says is not delivered yet (reported to the master). */
-  backlog(backlog: BacklogBody): void;
+  /**
+   * What the instance's buffer has not delivered yet, as its forwarder's posts say it and
+   * the relays in flight add to it (reported to the master); told on every change.
+   */
+  backlog(backlog: Backlog): void;
 }
 
 /** The node's relay to the master and this API's partition number (ids are namespaced by it). */
@@ -30,67 +38,56 @@ export interface LocalApiTelemetry {
 }
 
 const MAX_BODY = 64 * 1024;
-const MAX_KEYS = 256;
-const MAX_VALUE = 4096;
 /**
  * Telemetry requests of one partition being read or relayed at once; more get 429. Bounds
  * what one partition can make the agent hold (8 × 16 MiB); a forwarder's window is 4.
  */
 export const MAX_TELEMETRY_IN_FLIGHT = 8;
 
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+/**
+ * The HTTP status of every code a local API answers with (docs/errors.md); the one table
+ * its errors are mapped by. Answers and errors are JSON.
+ */
+export const LOCAL_API_STATUS: Readonly<Record<string, number>> = {
+  E_AGENT_API_INVALID: 400,
+  E_AGENT_API_NOT_FOUND: 404,
+  E_AGENT_API_TOO_LARGE: 413,
+  E_AGENT_API_BUSY: 429,
+  E_AGENT_RELAY_REFUSED: 502,
+  E_AGENT_RELAY_UNAVAILABLE: 503,
+};
 
-/** Pure: a publish body, or why it is refused. */
-export function parsePublish(body: string): Record<string, string> | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return "body is not JSON";
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    return "body must be a JSON object of strings";
-  const entries = Object.entries(value);
-  if (entries.length > MAX_KEYS) return `at most ${MAX_KEYS} keys`;
-  for (const [k, v] of entries) {
-    if (k.length === 0 || k.length > 128)
-      return `key '${k.slice(0, 40)}' must be 1..128 characters`;
-    if (typeof v !== "string") return `'${k}' must be a string`;
-    if (v.length > MAX_VALUE) return `'${k}' is longer than ${MAX_VALUE} characters`;
-  }
-  return value as Record<string, string>;
-}
+const publishBody = {
+  title: "publish",
+  type: "object",
+  maxProperties: 256,
+  propertyNames: { minLength: 1, maxLength: 128 },
+  additionalProperties: { type: "string", maxLength: 4096 },
+} as const;
 
-function send(res: ServerResponse, status: number, body?: unknown): void {
-  res.statusCode = status;
-  if (body === undefined) {
-    res.end();
-    return;
-  }
-  res.setHeader("content-type", "application/json");
-  res.end(`${JSON.stringify(body)}\n`);
-}
-
-function sendCbor(res: ServerResponse, body: Record<string, number>): void {
-  res.statusCode = 200;
-  res.setHeader("content-type", "application/cbor");
-  res.end(cbor.encode(body));
-}
+const sent = (description: string, field: string) =>
+  ({
+    description,
+    type: "object",
+    required: [field],
+    properties: { [field]: { type: "integer", description: "the partition's own id" } },
+  }) as const;
 
 /**
  * A partition's local API: HTTP on a unix socket only the partition's group (and root)
- * may connect to. `GET /v1/instance` returns the instance's name, parameters and
- * connection parameters; `PUT /v1/publish` with a JSON object of strings adds to the
- * connection parameters reported to the master (a key published again is replaced).
- * With `telemetry`, `POST /v1/telemetry` and `POST /v1/loss` take a CBOR `OutboundChunk`
- * / `LossEvent` from the partition's buffer forwarder and answer 200 only once the master
- * committed it (see TelemetryRelay), and `POST /v1/buffer` takes the forwarder's backlog
- * (CBOR `{ records, bytes, oldestAgeMs }`), answered at once: the link may be down.
+ * may connect to, JSON answers and errors (`{ "error": { "code", "message" } }`).
+ * `GET /v1/instance` returns the instance's name, parameters and connection parameters;
+ * `PUT /v1/publish` with a JSON object of strings adds to the connection parameters
+ * reported to the master (a key published again is replaced). With `telemetry`,
+ * `POST /v1/telemetry` (a chunk: its fields as the query, its body as the request body)
+ * and `POST /v1/loss` (a loss event, JSON) are relayed and answered 200 only once the
+ * master committed them (see TelemetryRelay); each post may carry its sender's backlog.
+ * `GET /v1/openapi.json` describes all of it.
  */
 export class LocalApi {
   private constructor(
     readonly socketPath: string,
-    private readonly server: Server,
+    private readonly app: FastifyInstance,
   ) {}
 
   static async open(
@@ -100,148 +97,188 @@ export class LocalApi {
     logger: Logger,
     telemetry?: LocalApiTelemetry,
   ): Promise<LocalApi> {
+    // fastify loads with the first local API the agent opens, not with the agent.
+    const { createHttpServer } = await import("../../common/http-server.js");
+    const app = createHttpServer({
+      statusByCode: LOCAL_API_STATUS,
+      codes: {
+        invalid: "E_AGENT_API_INVALID",
+        notFound: "E_AGENT_API_NOT_FOUND",
+        tooLarge: "E_AGENT_API_TOO_LARGE",
+      },
+      logger: logger.child({ instance: instance.name }),
+      bodyLimit: MAX_BODY,
+      openapi: {
+        title: "Outpost partition local API",
+        version: "1",
+        description:
+          "A partition's view of its instance, and its telemetry relay (agent/README.md)",
+      },
+    });
+    // A body is JSON whatever the client calls it (curl -d sends a form type).
+    app.addContentTypeParser(
+      "*",
+      { parseAs: "string" },
+      app.getDefaultJsonParser("error", "error"),
+    );
+    app.get(
+      "/v1/instance",
+      {
+        schema: {
+          summary: "The instance's name, parameters and connection parameters",
+          response: {
+            200: {
+              description: "",
+              type: "object",
+              required: ["name", "parameters", "connection"],
+              properties: { name: { type: "string" }, parameters: {}, connection: {} },
+            },
+          },
+        },
+      },
+      async () => ({
+        name: instance.name,
+        parameters: instance.parameters,
+        connection: instance.connection(),
+      }),
+    );
+    app.put<{ Body: Record<string, string> }>(
+      "/v1/publish",
+      {
+        schema: {
+          summary: "Add connection parameters (reported once the instance is ready)",
+          body: publishBody,
+          response: { 204: { description: "Published" } },
+        },
+      },
+      async (request, reply) => {
+        instance.publish(request.body);
+        return reply.code(204).send();
+      },
+    );
+    if (telemetry) registerTelemetry(app, instance, telemetry);
     rmSync(socketPath, { force: true });
-    const inFlight = { count: 0 };
-    const server = createServer((req, res) => {
-      handle(req, res, instance, telemetry, inFlight).catch((err: unknown) => {
-        logger.warn({ err, instance: instance.name }, "local_api.failed");
-        if (!res.headersSent) send(res, 500, { error: "internal error" });
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () => resolve());
-    });
+    await app.listen({ path: socketPath });
     if (gid !== undefined) chownSync(socketPath, 0, gid);
     chmodSync(socketPath, 0o660);
-    return new LocalApi(socketPath, server);
+    return new LocalApi(socketPath, app);
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    await this.app.close();
     rmSync(this.socketPath, { force: true });
   }
-}
 
-type Body = Buffer | "too-large" | "gone";
-
-/**
- * The whole body, or `too-large` past `limit`. Past the limit the rest is still read (and
- * dropped) so that the client, still writing, gets the 413 instead of a reset; `gone`
- * when the client hung up first.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  if (Number(req.headers["content-length"]) > limit) {
-    req.resume();
-    return Promise.resolve("too-large");
+  /** The framework's own listing of the routes it serves (a test checks the document by it). */
+  routeTable(): string {
+    return this.app.printRoutes({ commonPrefix: false });
   }
-  return new Promise<Body>((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else chunks.length = 0;
-    });
-    req.once("end", () => resolve(size > limit ? "too-large" : Buffer.concat(chunks, size)));
-    req.once("error", () => resolve("gone"));
-    req.once("close", () => {
-      if (!req.complete) resolve("gone");
-    });
-  });
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
+function registerTelemetry(
+  app: FastifyInstance,
   instance: LocalApiInstance,
-  telemetry: LocalApiTelemetry | undefined,
-  inFlight: { count: number },
-): Promise<void> {
-  if (req.url === "/v1/instance" && req.method === "GET") {
-    send(res, 200, {
-      name: instance.name,
-      parameters: instance.parameters,
-      connection: instance.connection(),
-    });
-    return;
-  }
-  if (req.url === "/v1/publish" && req.method === "PUT") {
-    const body = await readBody(req, MAX_BODY);
-    if (body === "gone") return;
-    if (body === "too-large")
-      return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
-    const parsed = parsePublish(body.toString("utf8"));
-    if (typeof parsed === "string") return send(res, 400, { error: parsed });
-    instance.publish(parsed);
-    return send(res, 204);
-  }
-  if (telemetry && req.url === "/v1/buffer" && req.method === "POST") {
-    const body = await readBody(req, MAX_BODY);
-    if (body === "gone") return;
-    if (body === "too-large")
-      return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
-    const backlog = parseBacklogBody(body);
-    if (typeof backlog === "string") return send(res, 400, { error: backlog });
-    instance.backlog(backlog);
-    return sendCbor(res, { records: backlog.records });
-  }
-  if (
-    telemetry &&
-    (req.url === "/v1/telemetry" || req.url === "/v1/loss") &&
-    req.method === "POST"
-  ) {
-    if (inFlight.count >= MAX_TELEMETRY_IN_FLIGHT) {
-      req.resume();
-      return send(res, 429, {
-        error: `more than ${MAX_TELEMETRY_IN_FLIGHT} telemetry requests in flight`,
-      });
-    }
-    inFlight.count++;
-    try {
-      await relayBody(req, res, telemetry);
-    } finally {
-      inFlight.count--;
-    }
-    return;
-  }
-  send(res, 404, {
-    error: telemetry
-      ? "GET /v1/instance, PUT /v1/publish, POST /v1/telemetry, POST /v1/loss or POST /v1/buffer"
-      : "GET /v1/instance or PUT /v1/publish",
-  });
-}
-
-/** One chunk or loss event, relayed; the answer waits for the master's ack. */
-async function relayBody(
-  req: IncomingMessage,
-  res: ServerResponse,
   { relay, partition }: LocalApiTelemetry,
-): Promise<void> {
-  const body = await readBody(req, MAX_TELEMETRY_BODY);
-  if (body === "gone") return;
-  if (body === "too-large")
-    return send(res, 413, { error: `body larger than ${MAX_TELEMETRY_BODY} bytes` });
-  // The partition hanging up (its ack timeout) abandons the send to the master too.
-  const abandoned = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) abandoned.abort(new Error("the partition closed the request"));
-  });
-  try {
-    if (req.url === "/v1/telemetry") {
-      const chunk = parseChunkBody(body);
-      if (typeof chunk === "string") return send(res, 400, { error: chunk });
-      await relay.relayChunk(partition, chunk, abandoned.signal);
-      return sendCbor(res, { chunkId: chunk.chunkId });
+): void {
+  const backlog = new PartitionBacklog();
+  const told = () => {
+    const now = backlog.current(Date.now());
+    if (now) instance.backlog(now);
+  };
+  let inFlight = 0;
+  // Counted from the request's arrival, before its body is read, until it is answered.
+  const admit = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (inFlight >= MAX_TELEMETRY_IN_FLIGHT)
+      throw new LocalApiBusyError(
+        `more than ${MAX_TELEMETRY_IN_FLIGHT} telemetry requests in flight`,
+      );
+    inFlight++;
+    reply.raw.once("close", () => inFlight--);
+  };
+  /** Relays one chunk or loss; the partition hanging up abandons the send to the master. */
+  const relayed = async (
+    reply: FastifyReply,
+    query: BacklogQuery,
+    carrying: { records: number; bytes: number; createdAt: number },
+    send: (signal: AbortSignal) => Promise<void>,
+  ) => {
+    const waiting = backlogOfQuery(query);
+    if (waiting) backlog.tell(waiting, Date.now());
+    const end = backlog.start(carrying);
+    told();
+    const abandoned = new AbortController();
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished)
+        abandoned.abort(new Error("the partition closed the request"));
+    });
+    let delivered = false;
+    try {
+      await send(abandoned.signal);
+      delivered = true;
+    } finally {
+      end(delivered);
+      told();
     }
-    const loss = parseLossBody(body);
-    if (typeof loss === "string") return send(res, 400, { error: loss });
-    await relay.relayLoss(partition, loss, abandoned.signal);
-    return sendCbor(res, { lossId: loss.id });
-  } catch (err) {
-    if (abandoned.signal.aborted) return;
-    const { status, reason } = relayFailure(err);
-    return send(res, status, { error: reason });
-  }
+  };
+
+  app.register(async (raw) => {
+    // The chunk's body is the records as the buffer holds them: taken as bytes, never decoded.
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) =>
+      done(null, body),
+    );
+    raw.post<{ Querystring: ChunkQuery; Body: Buffer | undefined }>(
+      "/v1/telemetry",
+      {
+        bodyLimit: MAX_TELEMETRY_BODY,
+        onRequest: admit,
+        schema: {
+          summary: "Relay a sealed chunk to the master; answered once the master committed it",
+          querystring: chunkQuerySchema,
+          consumes: ["application/octet-stream"],
+          response: { 200: sent("Committed by the master", "chunkId") },
+        },
+      },
+      async (request, reply) => {
+        const chunk: Chunk = chunkOfQuery(request.query, request.body ?? Buffer.alloc(0));
+        if (chunk.lastSeq < chunk.firstSeq)
+          throw new LocalApiInvalidError(
+            `chunk: lastSeq ${chunk.lastSeq} is below firstSeq ${chunk.firstSeq}`,
+          );
+        const carrying = {
+          records: chunk.records,
+          bytes: chunk.body.length,
+          createdAt: chunk.createdAt,
+        };
+        await relayed(reply, request.query, carrying, (signal) =>
+          relay.relayChunk(partition, chunk, signal),
+        );
+        return { chunkId: chunk.chunkId };
+      },
+    );
+  });
+
+  app.post<{ Querystring: BacklogQuery; Body: Loss }>(
+    "/v1/loss",
+    {
+      onRequest: admit,
+      schema: {
+        summary: "Relay a loss event to the master; answered once the master committed it",
+        querystring: backlogQuerySchema,
+        body: lossBodySchema,
+        response: { 200: sent("Committed by the master", "lossId") },
+      },
+    },
+    async (request, reply) => {
+      const loss = request.body;
+      if (loss.toSeq < loss.fromSeq)
+        throw new LocalApiInvalidError(
+          `loss: toSeq ${loss.toSeq} is below fromSeq ${loss.fromSeq}`,
+        );
+      await relayed(reply, request.query, { records: 0, bytes: 0, createdAt: loss.at }, (signal) =>
+        relay.relayLoss(partition, loss, signal),
+      );
+      return { lossId: loss.id };
+    },
+  );
 }

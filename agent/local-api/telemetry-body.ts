@@ -1,7 +1,12 @@
-import type { ErrorObject, ValidateFunction } from "ajv";
-import { Decoder } from "cbor-x";
-import { type LossEvent, type OutboundChunk, STREAM_NAME } from "../../buffer/index.js";
-import { cborAjv } from "../../protocol/index.js";
+import { STREAM_NAME } from "../../buffer/index.js";
+import {
+  type Backlog,
+  CHUNK_REQUIRED,
+  type Chunk,
+  chunkFields,
+  LOSS_REQUIRED,
+  lossFields,
+} from "../../protocol/index.js";
 
 /**
  * Each partition's buffer counts chunk and loss ids from 0, but the master dedupes per
@@ -15,7 +20,7 @@ export const LOCAL_ID_SPAN = 2 ** 34;
 export const EPOCH_SPAN = 2 ** 11;
 const PARTITION_SPAN = LOCAL_ID_SPAN * EPOCH_SPAN;
 
-/** Largest telemetry or loss body the local API reads (the master link's message limit). */
+/** Largest telemetry body the local API reads (the master link's message limit). */
 export const MAX_TELEMETRY_BODY = 16 * 1024 * 1024;
 
 /** The id the master sees for id `id` (below 2^34) of partition `partition` in `epoch`. */
@@ -32,159 +37,120 @@ export function partitionIdOf(relayed: number): { partition: number; epoch: numb
   };
 }
 
-// Plain CBOR, as on the master link: no cbor-x record extensions, maps as objects.
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-
-const partitionId = { type: "integer", minimum: 0, maximum: LOCAL_ID_SPAN - 1 } as const;
-const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+// The wire's fields (protocol's chunkFields, lossFields), held to what a partition may
+// send: ids below 2^34 (the relay namespaces them), streams as the buffer names them.
+const partitionId = {
+  type: "integer",
+  minimum: 0,
+  maximum: LOCAL_ID_SPAN - 1,
+  description: "below 2^34: the agent namespaces ids per partition and epoch",
+} as const;
 const stream = { type: "string", pattern: STREAM_NAME.source } as const;
+const u53 = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
-/** buffer's `OutboundChunk`; byte strings use the `bytes` keyword below. */
-const chunkSchema = {
+/**
+ * A post's backlog (all three or none): what the sender's buffer holds besides what it
+ * has in flight, and the age of its oldest undelivered chunk (buffer's `Sink`).
+ */
+const backlogFields = {
+  backlogRecords: { ...u53, description: "records waiting besides those in flight" },
+  backlogBytes: { ...u53, description: "their bytes" },
+  backlogAgeMs: { ...u53, description: "age of the oldest undelivered chunk, ms" },
+} as const;
+const backlogTogether = {
+  backlogRecords: ["backlogBytes", "backlogAgeMs"],
+  backlogBytes: ["backlogRecords", "backlogAgeMs"],
+  backlogAgeMs: ["backlogRecords", "backlogBytes"],
+} as const;
+
+const { body: _body, schema: _schema, ...envelope } = chunkFields;
+
+/** `POST /v1/telemetry`: a `Chunk` but its body, plus the backlog, as the query. */
+export const chunkQuerySchema = {
+  title: "chunk",
   type: "object",
   additionalProperties: false,
-  required: [
-    "chunkId",
-    "stream",
-    "schema",
-    "createdAt",
-    "firstSeq",
-    "lastSeq",
-    "records",
-    "compression",
-    "body",
-  ],
+  required: CHUNK_REQUIRED.filter((k) => k !== "body"),
+  dependencies: backlogTogether,
   properties: {
+    ...envelope,
     chunkId: partitionId,
     stream,
-    schema: { bytes: { maxLength: 255 } },
-    createdAt: u53,
-    firstSeq: u53,
-    lastSeq: u53,
-    records: u53,
-    compression: { enum: ["none", "deflate"] },
-    body: { bytes: { maxLength: MAX_TELEMETRY_BODY } },
+    schema: {
+      type: "string",
+      pattern: "^(?:[0-9a-f]{2}){0,255}$",
+      description: "the records' schema fingerprint, hex",
+    },
+    ...backlogFields,
   },
 } as const;
 
-/** buffer's `LossEvent`. */
-const lossSchema = {
+/** `POST /v1/loss`: a `Loss` as the JSON body. */
+export const lossBodySchema = {
+  title: "loss",
   type: "object",
   additionalProperties: false,
-  required: ["id", "stream", "reason", "chunkId", "fromSeq", "toSeq", "records", "at"],
-  properties: {
-    id: partitionId,
-    stream,
-    reason: { enum: ["overflow", "corrupt"] },
-    chunkId: partitionId,
-    fromSeq: u53,
-    toSeq: u53,
-    records: u53,
-    at: u53,
-  },
+  required: LOSS_REQUIRED,
+  properties: { ...lossFields, id: partitionId, chunkId: partitionId, stream },
 } as const;
 
-/** What a forwarder tells the agent of its buffer (`POST /v1/buffer`). */
-export interface BacklogBody {
-  records: number;
-  bytes: number;
-  oldestAgeMs: number;
-}
-
-const backlogSchema = {
+/** `POST /v1/loss`: the backlog as the query. */
+export const backlogQuerySchema = {
+  title: "backlog",
   type: "object",
   additionalProperties: false,
-  required: ["records", "bytes", "oldestAgeMs"],
-  properties: { records: u53, bytes: u53, oldestAgeMs: u53 },
+  dependencies: backlogTogether,
+  properties: backlogFields,
 } as const;
 
-const ajv = cborAjv();
+export type ChunkQuery = Omit<Chunk, "schema" | "body"> & { schema: string } & BacklogQuery;
 
-const validateChunk = ajv.compile(chunkSchema);
-const validateLoss = ajv.compile(lossSchema);
-const validateBacklog = ajv.compile(backlogSchema);
-
-/** Pure: the backlog a `POST /v1/buffer` body holds, or why it is refused. */
-export function parseBacklogBody(bytes: Uint8Array): BacklogBody | string {
-  const value = decodeChecked(bytes, validateBacklog, "buffer backlog");
-  if (typeof value === "string") return value;
-  const b = value as unknown as BacklogBody;
-  return { records: b.records, bytes: b.bytes, oldestAgeMs: b.oldestAgeMs };
+export interface BacklogQuery {
+  backlogRecords?: number;
+  backlogBytes?: number;
+  backlogAgeMs?: number;
 }
 
-/** Pure: the chunk a `POST /v1/telemetry` body holds, or why it is refused. */
-export function parseChunkBody(bytes: Uint8Array): OutboundChunk | string {
-  const value = decodeChecked(bytes, validateChunk, "OutboundChunk");
-  if (typeof value === "string") return value;
-  const c = value as unknown as OutboundChunk;
-  if (c.lastSeq < c.firstSeq) return `lastSeq ${c.lastSeq} is below firstSeq ${c.firstSeq}`;
+/** The query a chunk and its sender's backlog travel in (`LocalApiSink`). */
+export function chunkQuery(chunk: Chunk, waiting?: Backlog): URLSearchParams {
+  const { body: _, schema, ...fields } = chunk;
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) query.set(k, String(v));
+  query.set("schema", Buffer.from(schema).toString("hex"));
+  for (const [k, v] of Object.entries(backlogQuery(waiting))) query.set(k, String(v));
+  return query;
+}
+
+/** The backlog fields of a post's query. */
+export function backlogQuery(waiting: Backlog | undefined): BacklogQuery {
+  return waiting
+    ? {
+        backlogRecords: waiting.records,
+        backlogBytes: waiting.bytes,
+        backlogAgeMs: waiting.oldestAgeMs,
+      }
+    : {};
+}
+
+/** Pure: the chunk a validated query and its body make. */
+export function chunkOfQuery(query: ChunkQuery, body: Buffer): Chunk {
   return {
-    chunkId: c.chunkId,
-    stream: c.stream,
-    schema: asBuffer(c.schema),
-    createdAt: c.createdAt,
-    firstSeq: c.firstSeq,
-    lastSeq: c.lastSeq,
-    records: c.records,
-    compression: c.compression,
-    body: asBuffer(c.body),
+    chunkId: query.chunkId,
+    stream: query.stream,
+    schema: Buffer.from(query.schema, "hex"),
+    createdAt: query.createdAt,
+    firstSeq: query.firstSeq,
+    lastSeq: query.lastSeq,
+    records: query.records,
+    compression: query.compression,
+    body,
   };
 }
 
-/** Pure: the loss event a `POST /v1/loss` body holds, or why it is refused. */
-export function parseLossBody(bytes: Uint8Array): LossEvent | string {
-  const value = decodeChecked(bytes, validateLoss, "LossEvent");
-  if (typeof value === "string") return value;
-  const l = value as unknown as LossEvent;
-  if (l.toSeq < l.fromSeq) return `toSeq ${l.toSeq} is below fromSeq ${l.fromSeq}`;
-  return {
-    id: l.id,
-    stream: l.stream,
-    reason: l.reason,
-    chunkId: l.chunkId,
-    fromSeq: l.fromSeq,
-    toSeq: l.toSeq,
-    records: l.records,
-    at: l.at,
-  };
-}
-
-function decodeChecked(
-  bytes: Uint8Array,
-  validate: ValidateFunction,
-  what: string,
-): Record<string, unknown> | string {
-  if (bytes.length === 0) return "body is empty";
-  if (bytes.length > MAX_TELEMETRY_BODY) return `body larger than ${MAX_TELEMETRY_BODY} bytes`;
-  let value: unknown;
-  try {
-    value = decoder.decode(bytes);
-  } catch (err) {
-    return `body is not CBOR (${err instanceof Error ? err.message : String(err)})`;
-  }
-  // cbor-x gives a Map for a map it cannot make a plain object of (e.g. a `__proto__` key).
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    Object.getPrototypeOf(value) !== Object.prototype
-  )
-    return `body must be a CBOR map of ${what} fields`;
-  if (!validate(value)) return formatError(validate.errors?.[0]);
-  return value as Record<string, unknown>;
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function formatError(error: ErrorObject | undefined): string {
-  if (!error) return "invalid";
-  const where = error.instancePath === "" ? "" : `${error.instancePath.slice(1)}: `;
-  if (error.keyword === "additionalProperties")
-    return `${where}unknown field '${String(error.params.additionalProperty)}'`;
-  if (error.keyword === "required")
-    return `${where}missing field '${String(error.params.missingProperty)}'`;
-  if (error.keyword === "maximum" && error.params.limit === LOCAL_ID_SPAN - 1)
-    return `${where}must be below 2^34 (ids are namespaced per partition and epoch)`;
-  return `${where}${error.message ?? "invalid"}`;
+/** Pure: the backlog a validated query carries, if any. */
+export function backlogOfQuery(query: BacklogQuery): Backlog | undefined {
+  const { backlogRecords, backlogBytes, backlogAgeMs } = query;
+  if (backlogRecords === undefined || backlogBytes === undefined || backlogAgeMs === undefined)
+    return undefined;
+  return { records: backlogRecords, bytes: backlogBytes, oldestAgeMs: backlogAgeMs };
 }

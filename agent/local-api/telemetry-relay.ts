@@ -1,12 +1,7 @@
-import type { Logger } from "pino";
-import type { LossEvent, OutboundChunk } from "../../buffer/index.js";
-import {
-  type ChunkToSend,
-  LinkClosedError,
-  type LossToSend,
-  RemoteError,
-  RequestTimeoutError,
-} from "../../protocol/index.js";
+import { hasCode } from "../../common/errors.js";
+import type { Logger } from "../../common/index.js";
+import type { Chunk, Loss } from "../../protocol/index.js";
+import { RelayRefusedError, RelayUnavailableError } from "./errors.js";
 import { relayedId } from "./telemetry-body.js";
 
 /**
@@ -15,16 +10,17 @@ import { relayedId } from "./telemetry-body.js";
  */
 export interface TelemetryUplink {
   /** `duplicate`: the master held the id already. */
-  send(chunk: ChunkToSend, signal: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }>;
-  sendLoss(loss: LossToSend, signal: AbortSignal): Promise<{ lossId: number }>;
+  send(chunk: Chunk, signal: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }>;
+  sendLoss(loss: Loss, signal: AbortSignal): Promise<{ lossId: number }>;
 }
 
 /**
  * Relays what a partition's buffer forwards through its local API to the master, under
  * the node's key (partitions never hold it). Ids are namespaced per partition and its
- * current epoch (`relayedId`, `epochOf`); streams, sequence numbers and bodies pass unchanged. A relay resolves
- * only after the master acknowledged, i.e. committed; it has no retries of its own (the
- * partition's forwarder retries).
+ * current epoch (`relayedId`, `epochOf`); streams, sequence numbers and bodies pass
+ * unchanged (the body is never decoded). A relay resolves only after the master
+ * acknowledged, i.e. committed; it has no retries of its own (the partition's forwarder
+ * retries). It rejects with `relayError`'s errors.
  */
 export class TelemetryRelay {
   private readonly logger: Logger;
@@ -38,7 +34,7 @@ export class TelemetryRelay {
     this.logger = logger.child({ component: "telemetry-relay" });
   }
 
-  async relayChunk(partition: number, chunk: OutboundChunk, signal: AbortSignal): Promise<void> {
+  async relayChunk(partition: number, chunk: Chunk, signal: AbortSignal): Promise<void> {
     const epoch = this.epochOf(partition);
     const chunkId = relayedId(partition, epoch, chunk.chunkId);
     const where = {
@@ -55,8 +51,7 @@ export class TelemetryRelay {
         throw new Error(`master acknowledged chunk ${ack.chunkId} for chunk ${chunkId}`);
       duplicate = ack.duplicate;
     } catch (err) {
-      this.failed(err, signal, where);
-      throw err;
+      throw this.failed(err, signal, where);
     }
     if (duplicate) {
       // A resend after a lost ack, or a second buffer in one instance reusing its ids:
@@ -68,7 +63,7 @@ export class TelemetryRelay {
   }
 
   /** The loss's own id and the chunk id it names are both namespaced. */
-  async relayLoss(partition: number, loss: LossEvent, signal: AbortSignal): Promise<void> {
+  async relayLoss(partition: number, loss: Loss, signal: AbortSignal): Promise<void> {
     const epoch = this.epochOf(partition);
     const id = relayedId(partition, epoch, loss.id);
     const where = { partition, epoch, stream: loss.stream, lossId: loss.id, relayedId: id };
@@ -79,35 +74,34 @@ export class TelemetryRelay {
       );
       if (ack.lossId !== id) throw new Error(`master acknowledged loss ${ack.lossId} for ${id}`);
     } catch (err) {
-      this.failed(err, signal, where);
-      throw err;
+      throw this.failed(err, signal, where);
     }
     this.logger.debug({ ...where, records: loss.records }, "telemetry.loss_relayed");
   }
 
-  private failed(err: unknown, signal: AbortSignal, where: Record<string, unknown>): void {
+  private failed(err: unknown, signal: AbortSignal, where: Record<string, unknown>): Error {
     const e = err as { code?: string; message?: string };
     if (signal.aborted) {
       // The partition hung up (its forwarder's ack timeout, or it stopped): it resends.
       this.logger.debug(where, "telemetry.relay_abandoned");
-      return;
+    } else {
+      this.logger.warn({ ...where, code: e.code, err: e.message }, "telemetry.relay_failed");
     }
-    this.logger.warn({ ...where, code: e.code, err: e.message }, "telemetry.relay_failed");
+    return relayError(err);
   }
 }
 
 /**
- * Pure: the HTTP status and reason a failed relay is answered with. 503: the master is
- * not reachable now (or the agent is stopping), try again; 502: the master answered
- * with an error.
+ * Pure: the error a failed relay is answered with, by the failure's code.
+ * `E_AGENT_RELAY_UNAVAILABLE` (503): the master is not reachable now, or the agent is
+ * stopping; try again. `E_AGENT_RELAY_REFUSED` (502): the master answered with an error.
  */
-export function relayFailure(err: unknown): { status: 502 | 503; reason: string } {
-  if (err instanceof RequestTimeoutError)
-    return { status: 503, reason: `master unreachable: ${err.message}` };
-  if (err instanceof LinkClosedError) return { status: 503, reason: "the agent is stopping" };
-  if (err instanceof RemoteError) return { status: 502, reason: err.message };
-  return {
-    status: 502,
-    reason: `relay to the master failed: ${err instanceof Error ? err.message : String(err)}`,
-  };
+export function relayError(err: unknown): RelayUnavailableError | RelayRefusedError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (hasCode(err, "E_PROTOCOL_TIMEOUT"))
+    return new RelayUnavailableError(`master unreachable: ${message}`, { cause: err });
+  if (hasCode(err, "E_PROTOCOL_CLOSED"))
+    return new RelayUnavailableError("the agent is stopping", { cause: err });
+  if (hasCode(err, "E_PROTOCOL_REMOTE")) return new RelayRefusedError(message, { cause: err });
+  return new RelayRefusedError(`relay to the master failed: ${message}`, { cause: err });
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import { attachSockAddrProgram, type Cgroup } from "../../native/index.js";
 import { bind4Guard, bind6Guard } from "./bind-guard-program.js";
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { Cgroup, type CgroupDirs, CgroupExistsError } from "../../native/index.js";
+import { hasCode } from "../../common/errors.js";
+import { Cgroup, type CgroupDirs } from "../../native/index.js";
 
 function childDirsOf(parent: CgroupDirs, name: string): CgroupDirs {
   const dirs: CgroupDirs = { v1: {} };
@@ -24,7 +25,7 @@ export function openOrCreateChild(parent: Cgroup, name: string): Cgroup {
   try {
     return parent.createChild(name);
   } catch (err) {
-    if (!(err instanceof CgroupExistsError)) throw err;
+    if (!hasCode(err, "E_CGROUP_EXISTS")) throw err;
   }
   const dirs = childDirsOf(parent.dirs, name);
   const all = dirsOf(dirs);

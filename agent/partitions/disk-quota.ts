@@ -1,6 +1,6 @@
 import { closeSync, constants as fs, openSync, statfsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import { projectQuotaState } from "../../native/index.js";
 import { DiskQuotaExceededError } from "../errors.js";
 import { DEFAULT_WALK_PACE, measureDiskUsage, type WalkPace } from "./disk-usage.js";

@@ -8,6 +8,7 @@ import {
   rmSync,
 } from "node:fs";
 import { join } from "node:path";
+import { hasCode } from "../../common/errors.js";
 import type { Cgroup } from "../../native/index.js";
 import { PartitionError } from "../errors.js";
 import { type AgentLimits, cgroupLimitsOf } from "../limits.js";
@@ -61,7 +62,7 @@ function step<T>(number: number, what: string, run: () => T): T {
   try {
     return run();
   } catch (err) {
-    if (err instanceof PartitionError) throw err;
+    if (hasCode(err, "E_AGENT_PARTITION")) throw err;
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     const reason = e.stderr?.toString().trim() || e.message;
     throw new PartitionError(number, what, reason, { cause: err });

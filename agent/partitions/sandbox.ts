@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import {
   buildSeccompFilter,
   hostSeccompArch,

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { type ResolvedUser, resolveUser, UnknownUserError } from "../../native/index.js";
+import { hasCode } from "../../common/errors.js";
+import { type ResolvedUser, resolveUser } from "../../native/index.js";
 
 function lookup(name: string): ResolvedUser | undefined {
   try {
     return resolveUser(name);
   } catch (err) {
-    if (err instanceof UnknownUserError) return undefined;
+    if (hasCode(err, "E_UNKNOWN_USER")) return undefined;
     throw err;
   }
 }

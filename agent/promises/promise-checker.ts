@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import type { PromiseResult } from "../../protocol/index.js";
 import { type Probe, runProbe } from "./probe.js";
 

@@ -1,3 +1,4 @@
+import { renderTable } from "../../common/index.js";
 import { descriptorSchema } from "./descriptor-schema.js";
 
 interface SchemaNode {
@@ -29,10 +30,7 @@ function inline(value: unknown): string {
 
 /** A Markdown table with its columns padded, as the project's formatter lays them out. */
 function table(header: readonly string[], body: readonly string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+  return renderTable([header, ...body], { format: "markdown" });
 }
 
 function rows(node: SchemaNode, path: string, out: string[][]): void {
@@ -51,22 +49,6 @@ function rows(node: SchemaNode, path: string, out: string[][]): void {
     if (child.properties) rows(child, `${name}.`, out);
     else if (items) rows(items, `${name}[].`, out);
   }
-}
-
-/** Every key of the descriptor schema without a description (a test keeps this empty). */
-export function undocumentedKeys(
-  node: SchemaNode = descriptorSchema as unknown as SchemaNode,
-  path = "",
-): string[] {
-  const out: string[] = [];
-  for (const [key, child] of Object.entries(node.properties ?? {})) {
-    const name = `${path}${key}`;
-    if (!child.description) out.push(name);
-    if (child.properties && !name.endsWith("realtime"))
-      out.push(...undocumentedKeys(child, `${name}.`));
-    else if (child.items?.properties) out.push(...undocumentedKeys(child.items, `${name}[].`));
-  }
-  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
+import { DURATION_PATTERN } from "../../common/index.js";
 import { REALTIME_SPEC_SCHEMA } from "../../realtime/index.js";
 
 const NAME = "^[a-z0-9][a-z0-9-]{0,62}$";
-const DURATION = "^[0-9]+(ms|s|m)$";
 
 const argv = {
   type: "array",
@@ -240,13 +240,14 @@ export const descriptorSchema = {
               },
               interval: {
                 type: "string",
-                pattern: DURATION,
+                pattern: DURATION_PATTERN,
                 default: "10s",
-                description: "How often the check runs: `ms`, `s` or `m`.",
+                description:
+                  "How often the check runs: a number and `ms`, `s`, `m`, `h` or `d` (`1.5s`).",
               },
               timeout: {
                 type: "string",
-                pattern: DURATION,
+                pattern: DURATION_PATTERN,
                 description: "How long one check may take (default: the interval, at most 5 s).",
                 examples: ["2s"],
               },

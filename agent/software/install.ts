@@ -10,11 +10,10 @@ import {
 } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import type { Cgroup, CgroupLimits } from "../../native/index.js";
 import { BuildFailedError, DescriptorError } from "../errors.js";
 import { writeFileBeneath } from "../files/write-beneath.js";
-import { outpostRuntime } from "../instances/render-requests.js";
 import { openOrCreateChild } from "../partitions/cgroup-child.js";
 import { renderTemplate } from "../template.js";
 import { type BuildAccount, openBuildAccount } from "./build-account.js";
@@ -22,6 +21,7 @@ import { logTail, runBuildStep } from "./build-step.js";
 import { installTimeCommandProblems, PROCESS_PATH } from "./command-check.js";
 import type { SoftwareDescriptor } from "./descriptor.js";
 import { normaliseInstalledTree } from "./normalise-tree.js";
+import { outpostRuntime } from "./outpost-runtime.js";
 import { parseDescriptor } from "./parse-descriptor.js";
 import {
   checkSha256,

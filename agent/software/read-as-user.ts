@@ -1,27 +1,23 @@
 import type { Cgroup } from "../../native/index.js";
 import { spawn } from "../../native/index.js";
+import { FetchError } from "../errors.js";
 import { partitionSandbox } from "../partitions/sandbox.js";
 
 export interface ReadAsUserOptions {
   user: string;
+  /** The source as the descriptor names it: what a `FetchError` names. */
+  url: string;
   maxBytes: number;
   timeoutMs: number;
   /** Where the reader runs (the build group: a timeout or agent restart kills it). */
   cgroup?: Cgroup;
 }
 
-/** Why a read as another account failed: `reason` is for the user, never the content. */
-export class ReadAsUserFailure extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = "ReadAsUserFailure";
-  }
-}
-
 /**
  * Reads a whole file as `user` (cat in a process of its own): the kernel's permission
  * checks decide what may be read, never root's. Bounded in size and time, so a FIFO or
- * a device swapped in cannot stall the agent.
+ * a device swapped in cannot stall the agent. A failure is a `FetchError` whose reason is
+ * for the user, never the content.
  */
 export async function readFileAsUser(path: string, options: ReadAsUserOptions): Promise<Buffer> {
   const child = spawn({
@@ -60,11 +56,11 @@ export async function readFileAsUser(path: string, options: ReadAsUserOptions): 
   try {
     const status = await child.exited;
     await drained;
-    if (failure) throw new ReadAsUserFailure(failure);
+    if (failure) throw new FetchError(options.url, failure);
     if (status.code !== 0) {
       // cat says "cat: PATH: REASON"; only the reason is kept.
       const reason = /: ([^:\n]+)\n?$/.exec(stderr.trim())?.[1] ?? `exit status ${status.code}`;
-      throw new ReadAsUserFailure(`${reason} (read as '${options.user}')`);
+      throw new FetchError(options.url, `${reason} (read as '${options.user}')`);
     }
     return Buffer.concat(chunks);
   } finally {

@@ -1,5 +1,5 @@
-import { type BackoffOptions, backoffDelay } from "../backoff.js";
-import { FetchError } from "../errors.js";
+import { hasCode } from "../../common/errors.js";
+import { type BackoffOptions, backoffDelay } from "../../common/index.js";
 import { removeSystemUser } from "../partitions/system-user.js";
 import { listBuildAccounts } from "./build-account.js";
 import {
@@ -74,7 +74,7 @@ export class SoftwareStore {
       return sw;
     } catch (err) {
       const known = this.installed.get(url);
-      if (err instanceof FetchError && known) {
+      if (hasCode(err, "E_AGENT_FETCH") && known) {
         this.options.logger.warn({ software: url, err }, "software.offline_using_installed");
         return known;
       }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Cgroup } from "../../native/index.js";
 import { ChecksumMismatchError, FetchError } from "../errors.js";
-import { ReadAsUserFailure, readFileAsUser } from "./read-as-user.js";
+import { readFileAsUser } from "./read-as-user.js";
 
 /** Limits one download so a wrong URL cannot fill the disk. */
 const MAX_BYTES = 1 << 30;
@@ -123,17 +123,13 @@ export async function readSource(
         throw new FetchError(text, (err as NodeJS.ErrnoException).code ?? String(err));
       }
     }
-    try {
-      return await readFileAsUser(path, {
-        user: access.reader,
-        maxBytes: MAX_BYTES,
-        timeoutMs: FILE_READ_TIMEOUT_MS,
-        ...(access.cgroup ? { cgroup: access.cgroup } : {}),
-      });
-    } catch (err) {
-      if (err instanceof ReadAsUserFailure) throw new FetchError(text, err.reason);
-      throw err;
-    }
+    return await readFileAsUser(path, {
+      user: access.reader,
+      url: text,
+      maxBytes: MAX_BYTES,
+      timeoutMs: FILE_READ_TIMEOUT_MS,
+      ...(access.cgroup ? { cgroup: access.cgroup } : {}),
+    });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new FetchError(

@@ -1,5 +1,5 @@
 import { type FSWatcher, statSync, watch } from "node:fs";
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 import { type LogRotation, type RotationOutcome, rotateLog } from "./log-rotation.js";
 
 export interface LogWatcherOptions {

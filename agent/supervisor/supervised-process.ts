@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import { type BackoffOptions, backoffDelay, type Logger } from "../../common/index.js";
 import {
   adopt,
   type Cgroup,
@@ -9,7 +9,6 @@ import {
   spawn,
   type WatchedProcess,
 } from "../../native/index.js";
-import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import { partitionSandbox, type Sandbox } from "../partitions/sandbox.js";
 import type { RestartPolicy } from "../software/descriptor.js";
 import { identityOf, isAlive, type ProcessIdentity } from "./process-identity.js";

@@ -1,6 +1,12 @@
 import { once } from "node:events";
-import type { BufferLogger, DiskBuffer } from "../../buffer/index.js";
-import type { CollectorConfig, TelemetryRecord } from "../../collector/index.js";
+import type { DiskBuffer } from "../../buffer/index.js";
+import type {
+  CollectorConfig,
+  CollectorConfigError,
+  TelemetryRecord,
+} from "../../collector/index.js";
+import { hasCode } from "../../common/errors.js";
+import { type Logger, renderTable } from "../../common/index.js";
 import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
@@ -130,34 +136,23 @@ export const registerCollector: RegisterCommand = (program, context) => {
   });
 };
 
-/** How often the collector tells the agent its buffer's backlog. */
-const BACKLOG_REPORT_MS = 2_000;
-
 /**
  * Drains `buffer` to the master through the node agent's local API at `socketPath`
- * (the agent relays under the node's key; a partition never holds it).
+ * (the agent relays under the node's key; a partition never holds it). The buffer's
+ * backlog rides the same posts (see LocalApiSink).
  */
 async function forwardToAgent(
   buffer: DiskBuffer,
   socketPath: string,
-  logger: BufferLogger,
+  logger: Logger,
 ): Promise<{ stop(): Promise<void> }> {
   const { Forwarder } = await import("../../buffer/index.js");
   const { LocalApiSink } = await import("../../agent/index.js");
   const sink = new LocalApiSink(socketPath);
   const forwarder = new Forwarder(buffer, sink, buffer.config.forward, logger);
   forwarder.start();
-  const reporting = new AbortController();
-  const reportBacklog = () =>
-    sink.reportBacklog(buffer.metrics(), reporting.signal).catch((err: unknown) => {
-      if (!reporting.signal.aborted) logger.debug({ err }, "buffer.backlog_report_failed");
-    });
-  void reportBacklog();
-  const timer = setInterval(() => void reportBacklog(), BACKLOG_REPORT_MS);
   return {
     async stop() {
-      clearInterval(timer);
-      reporting.abort();
       await forwarder.stop();
       await sink.close();
     },
@@ -168,13 +163,12 @@ async function loadCollectorConfig(
   context: CommandContext,
   file: string,
 ): Promise<CollectorConfig> {
-  const { collectorConfigSchema, CollectorConfigError, validateCollectorConfig } =
-    await loadCollector(context);
+  const { collectorConfigSchema, validateCollectorConfig } = await loadCollector(context);
   const config = loadConfigFile<CollectorConfig>(file, collectorConfigSchema);
   try {
     validateCollectorConfig(config);
   } catch (err) {
-    if (err instanceof CollectorConfigError) {
+    if (hasCode<CollectorConfigError>(err, "E_COLLECTOR_CONFIG")) {
       const message = err.message.slice(err.key.length + 2);
       throw new ConfigError(file, [issueAtKey(file, err.key, message)]);
     }
@@ -191,17 +185,5 @@ function table(records: readonly TelemetryRecord[]): string {
     r.unit ?? "",
     r.quality,
   ]);
-  const head = ["DEVICE", "TAG", "VALUE", "UNIT", "QUALITY"];
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
-  );
-  return [head, ...rows]
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .map((line) => `${line}\n`)
-    .join("");
+  return `${renderTable([["DEVICE", "TAG", "VALUE", "UNIT", "QUALITY"], ...rows])}\n`;
 }

@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { type Command, InvalidArgumentError } from "commander";
+import { hasCode } from "../../common/errors.js";
 import {
   Cgroup,
   type CgroupLimits,
-  CpuListSyntaxError,
+  type CpuListSyntaxError,
   type ExitStatus,
   getRlimit,
   isNativeSystemError,
@@ -18,7 +19,6 @@ import {
   type SchedSettings,
   type SpawnOptions,
   spawn,
-  UnknownUserError,
   type WatchedProcess,
 } from "../../native/index.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
@@ -59,7 +59,7 @@ function cpuList(text: string): number[] {
     if (cpus.length === 0) throw new InvalidArgumentError("names no CPU.");
     return cpus;
   } catch (err) {
-    if (err instanceof CpuListSyntaxError)
+    if (hasCode<CpuListSyntaxError>(err, "E_CPU_LIST"))
       throw new InvalidArgumentError(`${err.reason} (expected e.g. 0-3,8).`);
     throw err;
   }
@@ -180,7 +180,7 @@ async function runExec(
     try {
       user = resolveUser(options.user);
     } catch (err) {
-      if (err instanceof UnknownUserError || err instanceof RangeError)
+      if (hasCode(err, "E_UNKNOWN_USER") || err instanceof RangeError)
         throw new UsageError(`--user: ${err.message}`);
       throw err;
     }

@@ -3,13 +3,15 @@ import { rmSync, writeFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import {
   type Board,
-  BoardError,
+  type BoardError,
   boardFile,
   boardIds,
   boardSchema,
   checkBoard,
 } from "../../boards/index.js";
-import type { BuiltImage, FlashResult, ImageManifest } from "../../images/index.js";
+import { hasCode } from "../../common/errors.js";
+import type { ImageManifest } from "../../image-format/index.js";
+import type { BuiltImage, FlashResult } from "../../images/index.js";
 import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
@@ -34,7 +36,7 @@ export function loadBoard(idOrPath: string): Board {
   try {
     checkBoard(board);
   } catch (err) {
-    if (err instanceof BoardError) {
+    if (hasCode<BoardError>(err, "E_BOARD")) {
       throw new ConfigError(file, [issueAtKey(file, err.key, err.reason)]);
     }
     throw err;

@@ -1,9 +1,10 @@
+import { renderTable } from "../../common/index.js";
 import type { NodePresence } from "../../master/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { formatTime } from "./format-time.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
-import { formatTime, table } from "./table.js";
 
 /** `outpost node add|list`: the nodes the master admits. */
 export const registerNode: RegisterCommand = (program, context) => {
@@ -38,9 +39,9 @@ export const registerNode: RegisterCommand = (program, context) => {
 
 function renderNodes(nodes: NodePresence[]): string {
   if (nodes.length === 0) return "no nodes";
-  return table(
+  return renderTable([
     ["NAME", "ONLINE", "LAST SEEN", "KEY", "ARCH", "BOARD", "CPUS", "PARTITIONS", "RT CORES"],
-    nodes.map((n) => [
+    ...nodes.map((n) => [
       n.name,
       n.online ? "yes" : "no",
       formatTime(n.lastSeen),
@@ -51,5 +52,5 @@ function renderNodes(nodes: NodePresence[]): string {
       String(n.partitions),
       n.isolatedCores.length > 0 ? n.isolatedCores.join(",") : "-",
     ]),
-  );
+  ]);
 }

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { hasCode } from "../../common/errors.js";
+import type { ConfigError } from "../config/index.js";
 import type { RegisterCommand } from "../program.js";
 
 /** `outpost release check FILE` / `reference`: the software release descriptor offline. */
@@ -14,7 +16,7 @@ export const registerRelease: RegisterCommand = (program, context) => {
     )
     .option("--json", "print { ok, name?, version?, problems: [{ line, column, key, message }] }")
     .action(async (file: string, options: { json?: boolean }) => {
-      const [{ ConfigError, loadConfigFile }, agent] = await Promise.all([
+      const [{ loadConfigFile }, agent] = await Promise.all([
         import("../config/index.js"),
         import("../../agent/index.js"),
       ]);
@@ -24,11 +26,11 @@ export const registerRelease: RegisterCommand = (program, context) => {
         loadConfigFile(file, agent.descriptorSchema);
         descriptor = agent.parseDescriptor(readFileSync(file, "utf8"), file);
       } catch (err) {
-        if (err instanceof ConfigError) problems = err.issues;
+        if (hasCode<ConfigError>(err, "E_CONFIG")) problems = err.issues;
         else if (
-          ["E_AGENT_DESCRIPTOR", "E_AGENT_SECRET"].includes((err as { code?: string }).code ?? "")
+          hasCode<{ code: string; issues: string[] }>(err, "E_AGENT_DESCRIPTOR", "E_AGENT_SECRET")
         )
-          problems = (err as { issues: string[] }).issues.map((message) => ({
+          problems = err.issues.map((message) => ({
             line: 0,
             column: 0,
             key: "",

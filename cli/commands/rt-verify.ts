@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { instanceRealtimeOf, RealtimeSetupError } from "../../agent/index.js";
+import { instanceRealtimeOf } from "../../agent/index.js";
+import { hasCode } from "../../common/errors.js";
 import { formatCpuList, readOnlineCpus, readSystemInfo } from "../../native/index.js";
 import {
-  LatencyTestAbortedError,
   latencyHistogramSvg,
   latencyHistogramText,
   type VerifyResult,
@@ -85,7 +85,7 @@ async function verify(context: CommandContext, options: VerifyOptions): Promise<
   try {
     view = instanceRealtimeOf(options.data, options.instance);
   } catch (err) {
-    if (err instanceof RealtimeSetupError) throw new UsageError(`--instance: ${err.message}`);
+    if (hasCode(err, "E_AGENT_REALTIME")) throw new UsageError(`--instance: ${err.message}`);
     throw err;
   }
   const shared = readOnlineCpus().filter((cpu) => !view.held.includes(cpu));
@@ -110,7 +110,7 @@ async function verify(context: CommandContext, options: VerifyOptions): Promise<
       signal: controller.signal,
     });
   } catch (err) {
-    if (!(err instanceof LatencyTestAbortedError)) throw err;
+    if (!hasCode(err, "ABORT_ERR")) throw err;
     context.io.stderr.write("outpost: rt verify interrupted; nothing judged\n");
     process.exitCode = EXIT_INTERRUPTED;
     return;

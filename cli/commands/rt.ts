@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { hasCode } from "../../common/errors.js";
+import { renderTable } from "../../common/index.js";
 import {
-  CpuListSyntaxError,
-  CpuNotOnlineError,
+  type CpuListSyntaxError,
   formatCpuList,
   parseCpuList,
   readSystemInfo,
@@ -10,7 +11,7 @@ import {
 import {
   LATENCY_TEST_DEFAULTS,
   type LatencyReport,
-  LatencyTestAbortedError,
+  type LatencyTestAbortedError,
   runLatencyTest,
 } from "../../realtime/index.js";
 import { printState, withJsonOption } from "../output.js";
@@ -37,7 +38,7 @@ function cpuList(text: string): number[] {
     if (cpus.length === 0) throw new InvalidArgumentError("names no CPU.");
     return cpus;
   } catch (err) {
-    if (err instanceof CpuListSyntaxError) {
+    if (hasCode<CpuListSyntaxError>(err, "E_CPU_LIST")) {
       throw new InvalidArgumentError(`${err.reason} (expected e.g. 0-3,8).`);
     }
     throw err;
@@ -51,15 +52,6 @@ interface LatencyOptions {
   loops: number;
   histogram: number;
   json?: boolean;
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = (rows[0] ?? []).map((_, col) =>
-    Math.max(...rows.map((row) => (row[col] ?? "").length)),
-  );
-  return rows
-    .map((row) => row.map((cell, col) => cell.padStart(widths[col] ?? 0)).join("  "))
-    .join("\n");
 }
 
 const show = (v: number | null) => (v === null ? "-" : String(v));
@@ -83,7 +75,7 @@ function renderLatency(report: LatencyReport): string {
       String(c.overflow),
     ]),
   ];
-  return `${head}\n${table(rows)}`;
+  return `${head}\n${renderTable(rows, { align: rows[0]?.map(() => "right" as const) })}`;
 }
 
 async function latency(context: CommandContext, options: LatencyOptions): Promise<void> {
@@ -101,8 +93,8 @@ async function latency(context: CommandContext, options: LatencyOptions): Promis
     });
     printState(context.io, options, report, renderLatency);
   } catch (err) {
-    if (err instanceof CpuNotOnlineError) throw new UsageError(`--cpus: ${err.message}`);
-    if (!(err instanceof LatencyTestAbortedError)) throw err;
+    if (hasCode(err, "E_CPU_NOT_ONLINE")) throw new UsageError(`--cpus: ${err.message}`);
+    if (!hasCode<LatencyTestAbortedError>(err, "ABORT_ERR")) throw err;
     printState(context.io, options, err.partial, renderLatency);
     const samples = err.partial.cpus.map((c) => c.samples);
     context.io.stderr.write(
@@ -142,8 +134,7 @@ function renderInfo(info: SystemInfo): string {
     ["NUMA nodes", cpus.nodes.map((n) => `${n.id}: ${list(n.cpus)}`).join(" | ") || "none"],
     ["RT boot params", params.length === 0 ? "none" : params.join(" ")],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+  return renderTable(rows);
 }
 
 export const registerRt: RegisterCommand = (program: Command, context: CommandContext) => {

@@ -1,8 +1,8 @@
 import type { InstanceLimits } from "../../protocol/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
+import { formatTime } from "./format-time.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
-import { formatTime } from "./table.js";
 
 function size(bytes: number): string {
   for (const [unit, n] of [

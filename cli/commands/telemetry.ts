@@ -1,11 +1,10 @@
 import { InvalidArgumentError } from "commander";
+import { isDuration, parseDuration, renderTable } from "../../common/index.js";
 import type { TelemetryAnswer } from "../../master/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
+import { formatTime } from "./format-time.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
-import { formatTime, table } from "./table.js";
-
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `outpost telemetry query [--node] [--stream] [--since] [--json]`: chunks the master holds. */
 export const registerTelemetry: RegisterCommand = (program, context) => {
@@ -44,8 +43,7 @@ export const registerTelemetry: RegisterCommand = (program, context) => {
 
 /** An ISO 8601 time or a duration before now, as ms since the epoch. */
 export function parseSince(text: string, now = Date.now()): number {
-  const duration = /^(\d+)([smhd])$/.exec(text);
-  if (duration) return now - Number(duration[1]) * (UNITS[duration[2] ?? "s"] ?? 1_000);
+  if (isDuration(text)) return now - parseDuration(text);
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(at)) {
     throw new InvalidArgumentError(
@@ -60,9 +58,9 @@ function render(answer: TelemetryAnswer): string {
   parts.push(
     answer.chunks.length === 0
       ? "no chunks"
-      : table(
+      : renderTable([
           ["NODE", "STREAM", "CHUNK", "SEQ", "RECORDS", "RECEIVED"],
-          answer.chunks.map((c) => [
+          ...answer.chunks.map((c) => [
             c.node,
             c.stream,
             String(c.chunkId),
@@ -70,7 +68,7 @@ function render(answer: TelemetryAnswer): string {
             String(c.records),
             formatTime(c.receivedAt),
           ]),
-        ),
+        ]),
   );
   for (const l of answer.losses) {
     parts.push(

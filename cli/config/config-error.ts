@@ -1,3 +1,4 @@
+import { CliError } from "../cli-error.js";
 /** One problem found in a config file, located in the file. */
 export interface ConfigIssue {
   /** Dotted path of the offending key, e.g. `devices[0].interval`; empty for the whole document. */
@@ -12,7 +13,7 @@ export interface ConfigIssue {
  * A config file is unreadable, not YAML, or does not match its schema. The message is
  * one line naming the file, the line and the key, so it can go straight to stderr.
  */
-export class ConfigError extends Error {
+export class ConfigError extends CliError {
   readonly code = "E_CONFIG";
   constructor(
     readonly file: string,
@@ -23,6 +24,5 @@ export class ConfigError extends Error {
     const key = first?.key ? ` ${first.key}:` : "";
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
     super(`${where}:${key} ${first?.message ?? "invalid"}${more}`);
-    this.name = "ConfigError";
   }
 }

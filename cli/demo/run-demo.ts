@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Logger } from "pino";
 import {
   checkTraversable,
   loadOrCreateIdentity,
@@ -9,9 +8,9 @@ import {
   uninstallAgent,
 } from "../../agent/index.js";
 import { chunkReadings, startTurbineSim } from "../../collector/index.js";
+import { type Logger, startFaultProxy } from "../../common/index.js";
 import { openDataDir, placeInstance, startMaster } from "../../master/index.js";
 import { packageInfo } from "../package-info.js";
-import { startFlakyLink } from "./flaky-link.js";
 
 export interface DemoOptions {
   dir: string;
@@ -99,11 +98,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const port = Number(/:(\d+)$/.exec(master.endpoint)?.[1]);
     let endpoint = master.endpoint;
     if (options.flaky) {
-      const link = await startFlakyLink(
+      const link = await startFaultProxy(
         { host: "127.0.0.1", port },
         {
-          ...options.flaky,
-          onChange: (up) => logger.warn({ up }, up ? "demo.link_up" : "demo.link_down"),
+          cycle: {
+            ...options.flaky,
+            onChange: (up) => logger.warn({ up }, up ? "demo.link_up" : "demo.link_down"),
+          },
         },
       );
       stops.push(() => link.close());
@@ -117,7 +118,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       name: NODE,
       partitions: 2,
       agentVersion: packageInfo.version,
-      syncIntervalMs: 1000,
+      syncInterval: 1,
       logger,
     });
     // Stopped, the demo leaves no group behind; its accounts stay for the next run

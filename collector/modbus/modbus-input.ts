@@ -1,7 +1,8 @@
+import { hasCode } from "../../common/errors.js";
+import { type BackoffOptions, backoffDelay, parseDuration } from "../../common/index.js";
 import type { ModbusDeviceConfig, ModbusTag } from "../config.js";
-import { toMs } from "../duration.js";
 import { qualityOf } from "../error-quality.js";
-import { ModbusExceptionError, ModbusTimeoutError } from "../errors.js";
+import type { ModbusExceptionError } from "../errors.js";
 import type { GatherResult, Input, InputContext } from "../input.js";
 import { Quality } from "../quality.js";
 import type { TelemetryRecord } from "../record.js";
@@ -11,7 +12,8 @@ import { planReads, type ReadRequest } from "./read-plan.js";
 
 const BUSY = 6;
 const BUSY_RETRIES = 3;
-const BUSY_DELAY_MS = 50;
+/** A busy unit is asked again after 50, 100, 200 ms. */
+const BUSY_BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 200 };
 
 /**
  * One Modbus device: one unit id on a (possibly shared) line. Each gather runs the
@@ -31,9 +33,9 @@ export class ModbusInput implements Input {
     private readonly line: ModbusLine,
   ) {
     this.device = config.name;
-    this.intervalMs = toMs(config.interval);
+    this.intervalMs = parseDuration(config.interval);
     this.tags = config.tags;
-    this.timeoutMs = toMs(config.modbus.timeout);
+    this.timeoutMs = parseDuration(config.modbus.timeout);
     this.plan = planReads(config.tags, config.modbus);
   }
 
@@ -76,7 +78,7 @@ export class ModbusInput implements Input {
     });
     // Only a unit that answered nothing is backed off; an exception is an answer.
     const silent =
-      failures === this.plan.length && lastError && !(lastError instanceof ModbusExceptionError);
+      failures === this.plan.length && lastError && !hasCode(lastError, "E_MODBUS_EXCEPTION");
     return silent ? { records, failure: lastError } : { records };
   }
 
@@ -94,13 +96,17 @@ export class ModbusInput implements Input {
           this.device,
         );
       } catch (err) {
-        if (err instanceof ModbusTimeoutError && timeouts < this.config.modbus.retries) {
+        if (hasCode(err, "E_MODBUS_TIMEOUT") && timeouts < this.config.modbus.retries) {
           timeouts++;
           continue;
         }
-        if (err instanceof ModbusExceptionError && err.exception === BUSY && busy < BUSY_RETRIES) {
-          await new Promise((r) => setTimeout(r, BUSY_DELAY_MS * 2 ** busy));
+        if (
+          hasCode<ModbusExceptionError>(err, "E_MODBUS_EXCEPTION") &&
+          err.exception === BUSY &&
+          busy < BUSY_RETRIES
+        ) {
           busy++;
+          await new Promise((r) => setTimeout(r, backoffDelay(BUSY_BACKOFF, busy)));
           continue;
         }
         return err as Error;

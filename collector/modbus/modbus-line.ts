@@ -1,8 +1,7 @@
 import type { EventEmitter } from "node:events";
 import modbusSerial from "modbus-serial";
 import type { ModbusRTU } from "modbus-serial/ModbusRTU.js";
-import type { Logger } from "pino";
-import { Backoff } from "../backoff.js";
+import { Backoff, type Logger } from "../../common/index.js";
 import {
   ModbusConnectionError,
   ModbusExceptionError,
@@ -41,7 +40,7 @@ export class ModbusLine {
   private client: ModbusRTU | undefined;
   private opening: Promise<ModbusRTU> | undefined;
   private nextAttemptAt = 0;
-  private readonly backoff = new Backoff(500, 30_000);
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: "bounded" });
   private inFlight = 0;
   private readonly waiting: Waiter[] = [];
   private readonly pending = new Set<(err: Error) => void>();

@@ -8,7 +8,7 @@ import {
   type ReferenceDescription,
   SecurityPolicy,
 } from "node-opcua";
-import type { BrowseNode, BrowseOptions } from "./browse.js";
+import type { BrowseNode, BrowseOptions } from "./browse-tree.js";
 import { connectError } from "./connect-error.js";
 import { clientCertificateManager } from "./pki.js";
 

@@ -1,6 +1,6 @@
 import { format } from "node:util";
 import { setDebugLogger, setErrorLogger, setTraceLogger, setWarningLogger } from "node-opcua-debug";
-import type { Logger } from "pino";
+import type { Logger } from "../../common/index.js";
 
 type Level = "debug" | "warn" | "error";
 type Sink = (level: Level, event: string, fields: Record<string, unknown>) => void;

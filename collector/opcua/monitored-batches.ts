@@ -1,5 +1,5 @@
+import { parseDuration } from "../../common/index.js";
 import type { OpcuaTag } from "../config.js";
-import { toMs } from "../duration.js";
 
 /** Tags that share monitoring parameters, created together in CreateMonitoredItems calls. */
 export interface MonitorBatch {
@@ -21,7 +21,7 @@ export function monitorBatches(
   const groups = new Map<string, MonitorBatch>();
   for (const tag of tags) {
     const samplingIntervalMs =
-      tag.samplingInterval === undefined ? defaultSamplingMs : toMs(tag.samplingInterval);
+      tag.samplingInterval === undefined ? defaultSamplingMs : parseDuration(tag.samplingInterval);
     const key = JSON.stringify([samplingIntervalMs, tag.queueSize, tag.deadband ?? null]);
     let group = groups.get(key);
     if (!group) {

@@ -1,5 +1,5 @@
+import { parseDuration } from "../../common/index.js";
 import type { OpcuaDeviceConfig, OpcuaTag } from "../config.js";
-import { toMs } from "../duration.js";
 import type { Input, InputContext } from "../input.js";
 import type { OpcuaSession } from "./opcua-session.js";
 
@@ -20,7 +20,7 @@ export class OpcuaInput implements Input {
     private readonly dataDir: string,
   ) {
     this.device = config.name;
-    this.intervalMs = toMs(config.interval);
+    this.intervalMs = parseDuration(config.interval);
     this.tags = config.tags;
   }
 

@@ -19,8 +19,8 @@ import {
   type UserIdentityInfo,
   UserTokenType,
 } from "node-opcua";
+import { parseDuration } from "../../common/index.js";
 import type { OpcuaDeviceConfig, OpcuaTag } from "../config.js";
-import { toMs } from "../duration.js";
 import { CollectorConfigError, OpcuaConnectionError } from "../errors.js";
 import type { InputContext } from "../input.js";
 import { Quality } from "../quality.js";
@@ -58,7 +58,7 @@ export class OpcuaSession {
     private readonly dataDir: string,
   ) {
     this.device = config.name;
-    this.intervalMs = toMs(config.interval);
+    this.intervalMs = parseDuration(config.interval);
     this.tags = config.tags;
     this.nodeIds = new Map(
       config.tags.map((tag, i) => {
@@ -76,7 +76,7 @@ export class OpcuaSession {
 
   async start(ctx: InputContext): Promise<void> {
     const { endpoint, security } = this.config.opcua;
-    const timeoutMs = toMs(this.config.opcua.timeout);
+    const timeoutMs = parseDuration(this.config.opcua.timeout);
     // A fresh manager per start re-reads trusted/ and rejected/, so a certificate the
     // operator trusted while the input was backing off is honoured on the next attempt.
     this.certificates = await clientCertificateManager(this.dataDir);

@@ -1,3 +1,5 @@
+import { seededRandom } from "../../common/index.js";
+
 /** Alarm bits in `TurbineState.alarms`. */
 export const ALARM = { overspeed: 1, highTemperature: 2, highVibration: 4, gridFault: 8 } as const;
 
@@ -22,18 +24,6 @@ const RATED_WIND = 12;
 const CUT_OUT = 25;
 const RATED_RPM = 16;
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A 2 MW wind turbine with plausible physics: a mean-reverting gusty wind, a cubic power
  * curve between cut-in and rated wind, pitch regulation above rated, a first-order
@@ -49,7 +39,7 @@ export class TurbineModel {
     seed: number,
     private readonly stepMs = 100,
   ) {
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
     this.s = {
       step: 0,
       windSpeed: 6 + this.random() * 6,

@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
+import { hasCode } from "../../common/errors.js";
 import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
-import { ConflictError, NoCapacityError, NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type {
   IngestResult,
   InstanceRecord,
@@ -185,7 +186,7 @@ export class SqliteStore implements MasterStore {
         try {
           this.place({ ...request, secrets }, place, waiting?.createdAt ?? at, at);
         } catch (err) {
-          if (!(err instanceof NoCapacityError) || !(options.wait || waiting)) throw err;
+          if (!hasCode(err, "E_MASTER_NO_CAPACITY") || !(options.wait || waiting)) throw err;
           this.db
             .prepare(`INSERT INTO waiting_requests
               (name, software, parameters, secret_keys, node, cores, reason, created_at, updated_at)
@@ -231,7 +232,7 @@ export class SqliteStore implements MasterStore {
             this.place(request, place, w.createdAt, at);
             placed.push(w.name);
           } catch (err) {
-            if (!(err instanceof NoCapacityError)) throw err;
+            if (!hasCode(err, "E_MASTER_NO_CAPACITY")) throw err;
             this.db
               .prepare("UPDATE waiting_requests SET reason = ? WHERE name = ? AND reason <> ?")
               .run(err.message, w.name, err.message);

@@ -1,3 +1,4 @@
+import { NativeError } from "../errors.js";
 import { type CgroupMount, readCgroupMounts } from "./mounts.js";
 
 /**
@@ -10,11 +11,10 @@ export type CgroupMode = "v2" | "hybrid" | "v1";
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 
 /** No cgroup filesystem is mounted where Outpost looks for one. */
-export class CgroupNotMountedError extends Error {
+export class CgroupNotMountedError extends NativeError {
   readonly code = "E_CGROUP_NOT_MOUNTED";
   constructor(readonly mountsFile: string) {
     super(`no cgroup filesystem mounted under ${CGROUP_ROOT} (read ${mountsFile})`);
-    this.name = "CgroupNotMountedError";
   }
 }
 

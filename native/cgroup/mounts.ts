@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { parseMounts } from "../../common/index.js";
 
 /** One cgroup filesystem mount, as listed in /proc/self/mounts. */
 export interface CgroupMount {
@@ -29,28 +30,16 @@ const V1_OPTION_NOT_CONTROLLER = new Set([
   "favordynmods",
 ]);
 
-/** The kernel escapes space, tab, newline and backslash in mount fields as octal `\NNN`. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) =>
-    String.fromCharCode(Number.parseInt(oct, 8)),
-  );
-}
-
-/** Parses the text of /proc/self/mounts (fstab format) into its cgroup mounts. */
+/** The cgroup mounts in the text of /proc/self/mounts (fstab format). */
 export function parseCgroupMounts(text: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ");
-    if (fields.length < 4) continue;
-    const [, rawMountPoint, fsType, options] = fields as [string, string, string, string];
+  for (const { mountPoint, fsType, options } of parseMounts(text)) {
     if (fsType !== "cgroup" && fsType !== "cgroup2") continue;
     const controllers =
       fsType === "cgroup"
-        ? options
-            .split(",")
-            .filter((o) => !V1_OPTION_NOT_CONTROLLER.has(o) && !o.startsWith("release_agent="))
+        ? options.filter((o) => !V1_OPTION_NOT_CONTROLLER.has(o) && !o.startsWith("release_agent="))
         : [];
-    mounts.push({ mountPoint: unescapeMountField(rawMountPoint), fsType, controllers });
+    mounts.push({ mountPoint, fsType, controllers });
   }
   return mounts;
 }

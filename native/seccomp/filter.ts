@@ -1,3 +1,4 @@
+import { CodedTypeError } from "../../common/errors.js";
 import {
   AUDIT_ARCH,
   isKnownSyscall,
@@ -21,11 +22,10 @@ export interface SeccompPolicy {
 }
 
 /** A policy names a syscall no architecture has. */
-export class UnknownSyscallError extends TypeError {
+export class UnknownSyscallError extends CodedTypeError {
   readonly code = "E_SECCOMP_SYSCALL";
   constructor(readonly syscall: string) {
     super(`unknown syscall '${syscall}'`);
-    this.name = "UnknownSyscallError";
   }
 }
 

@@ -63,6 +63,7 @@ describe("node agent with a real master on loopback", function () {
   let client: MasterClient;
   let agent: RunningAgent | undefined;
   let parent: Cgroup;
+  const parentName = `outpost-test-agent-${process.pid}`;
   const userPrefix = `ota${randomBytes(3).toString("hex")}-`;
   const buildPrefix = `otb${randomBytes(3).toString("hex")}`;
   let agentData: string;
@@ -76,16 +77,16 @@ describe("node agent with a real master on loopback", function () {
       partitions: 4,
       agentVersion: "0.0.0-test",
       logger,
-      cgroupParent: parent,
+      cgroupParent: parentName,
       userPrefix,
       buildAccountPrefix: buildPrefix,
-      syncIntervalMs: 200,
-      restartBackoff: { initialMs: 1500, maxMs: 1500 },
-      installBackoff: { initialMs: 60_000, maxMs: 60_000 },
-      stopTimeoutMs: 2000,
-      metrics: { host: "127.0.0.1", port: 0 },
-      fullPassMs: 1000,
-      usageIntervalMs: 500,
+      syncInterval: 0.2,
+      restartBackoff: { initial: 1.5, max: 1.5 },
+      installBackoff: { initial: 60, max: 60 },
+      stopTimeout: 2,
+      metrics: "127.0.0.1:0",
+      fullPass: 1,
+      usageInterval: 0.5,
     });
   }
 
@@ -118,7 +119,7 @@ describe("node agent with a real master on loopback", function () {
     for (const f of ["software.yaml", "echo.tar.gz"])
       copyFileSync(join(fixture, f), join(tmp, "echo", f));
     echoUrl = join(tmp, "echo", "software.yaml");
-    parent = Cgroup.own().createChild(`outpost-test-agent-${process.pid}`);
+    parent = Cgroup.own().createChild(parentName);
     master = await startMaster({
       data: join(tmp, "master"),
       listen: "tcp://127.0.0.1:*",

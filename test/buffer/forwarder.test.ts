@@ -9,6 +9,7 @@ import { Forwarder } from "../../buffer/forwarder.js";
 import type { LossEvent } from "../../buffer/loss.js";
 import { scanFrames } from "../../buffer/record-frame.js";
 import type { OutboundChunk, Sink } from "../../buffer/sink.js";
+import type { Backlog } from "../../protocol/index.js";
 import { until } from "../helpers/until.js";
 
 /**
@@ -21,6 +22,9 @@ class MemorySink implements Sink {
   inFlight = 0;
   peakInFlight = 0;
   attempts = 0;
+  /** Each send's `waiting`, with the records in flight (this one included) when it came. */
+  told: { waiting: Backlog | undefined; inFlight: number }[] = [];
+  private inFlightRecords = 0;
 
   constructor(
     private failures = 0,
@@ -28,9 +32,15 @@ class MemorySink implements Sink {
     private readonly wrongAck = false,
   ) {}
 
-  async send(chunk: OutboundChunk, signal: AbortSignal): Promise<{ chunkId: number }> {
+  async send(
+    chunk: OutboundChunk,
+    signal: AbortSignal,
+    waiting?: Backlog,
+  ): Promise<{ chunkId: number }> {
     this.attempts++;
     this.inFlight++;
+    this.inFlightRecords += chunk.records;
+    this.told.push({ waiting, inFlight: this.inFlightRecords });
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       await new Promise((r) => setTimeout(r, this.delayMs));
@@ -43,6 +53,7 @@ class MemorySink implements Sink {
       return { chunkId: this.wrongAck ? chunk.chunkId + 1 : chunk.chunkId };
     } finally {
       this.inFlight--;
+      this.inFlightRecords -= chunk.records;
     }
   }
 
@@ -94,6 +105,26 @@ describe("buffer/forwarder", () => {
       );
     }
     assert.equal(buffer.metrics().deliveredRecords, 40);
+    await buffer.close();
+  });
+
+  it("tells the sink with each send what waits besides the sends in flight: 0 with the last", async () => {
+    const { buffer, config } = await filled({ window: 1 });
+    const sink = new MemorySink(0, 20);
+    const forwarder = new Forwarder(buffer, sink, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().backlogChunks === 0, 5000, "not drained");
+    await forwarder.stop();
+    const first = sink.told[0];
+    // Whatever is not in flight waits: together, the whole backlog, each time.
+    for (const [i, t] of sink.told.entries()) {
+      const delivered = sink.chunks.slice(0, i).reduce((n, c) => n + c.records, 0);
+      assert.equal((t.waiting?.records ?? 0) + t.inFlight, 40 - delivered, `send ${i}`);
+    }
+    assert.equal((first?.waiting?.records ?? 0) + (first?.inFlight ?? 0), 40);
+    assert.ok((first?.waiting?.bytes ?? 0) > 0);
+    assert.ok(sink.told.every((t) => t.waiting !== undefined));
+    assert.deepEqual(sink.told.at(-1)?.waiting?.records, 0, "nothing behind the last chunk");
     await buffer.close();
   });
 

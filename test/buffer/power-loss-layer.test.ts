@@ -2,8 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PowerCutError } from "../../buffer/errors.js";
-import { PowerLossFileLayer } from "../../buffer/power-loss-layer.js";
+import { PowerCutError, PowerLossFileLayer } from "../helpers/power-loss-layer.js";
 
 describe("buffer/power-loss-layer", () => {
   let root: string;

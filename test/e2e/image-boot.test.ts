@@ -21,12 +21,8 @@ import { join } from "node:path";
 import type { Board } from "../../boards/index.js";
 import { boardFile, boardSchema } from "../../boards/index.js";
 import { parseConfigText } from "../../cli/config/index.js";
-import {
-  buildImage,
-  debianPackages,
-  debootstrapRootfs,
-  type SignedManifest,
-} from "../../images/index.js";
+import type { SignedManifest } from "../../image-format/index.js";
+import { buildImage, debianPackages, debootstrapRootfs } from "../../images/index.js";
 import type { InstanceView } from "../../master/index.js";
 import { type StartedMaster, startMaster, stopMaster } from "../helpers/e2e-stack.js";
 import { QemuVm } from "../helpers/qemu-vm.js";

@@ -139,7 +139,7 @@ describe("e2e: what a newcomer meets first", function () {
       [
         join(repoRoot, "node_modules", "mocha", "bin", "mocha.js"),
         "test/bench/converge.test.ts",
-        "test/realtime/cpu-partition.test.ts",
+        "test/realtime/cores/cpuset-partition.test.ts",
         "test/realtime/plc-instance.test.ts",
         "test/e2e/agent.test.ts",
       ],

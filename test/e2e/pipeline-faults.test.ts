@@ -13,8 +13,8 @@ import {
   removeSystemUser,
   startAgent,
 } from "../../agent/index.js";
-import { startFlakyLink } from "../../cli/demo/flaky-link.js";
 import { chunkReadings, type RunningTurbineSim, startTurbineSim } from "../../collector/index.js";
+import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { MasterClient, openDataDir, SqliteStore } from "../../master/index.js";
 import { Cgroup } from "../../native/index.js";
 import { repoRoot } from "../helpers/run-outpost.js";
@@ -45,15 +45,16 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
   let master: ChildProcess | undefined;
   let agent: RunningAgent | undefined;
   let sim: RunningTurbineSim | undefined;
-  let link: Awaited<ReturnType<typeof startFlakyLink>> | undefined;
+  let link: FaultProxy | undefined;
   const flips: boolean[] = [];
   const userPrefix = `opf${randomBytes(3).toString("hex")}-`;
   const buildPrefix = `opfb${randomBytes(3).toString("hex")}`;
+  const groupName = `outpost-test-e2e-pipeline-${process.pid}`;
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-pipeline-"));
     chmodSync(tmp, 0o711);
-    group = Cgroup.own().createChild(`outpost-test-e2e-pipeline-${process.pid}`);
+    group = Cgroup.own().createChild(groupName);
   });
 
   after(async () => {
@@ -84,9 +85,9 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
 
     sim = await startTurbineSim({ seed: 3, modbus: { host: "127.0.0.1", port: 0 } });
     const port = Number(/:(\d+)$/.exec(started.endpoint)?.[1]);
-    link = await startFlakyLink(
+    link = await startFaultProxy(
       { host: "127.0.0.1", port },
-      { upMs: 7000, downMs: 3000, onChange: (up) => flips.push(up) },
+      { cycle: { upMs: 7000, downMs: 3000, onChange: (up) => flips.push(up) } },
     );
     agent = await startAgent({
       data: agentData,
@@ -96,10 +97,10 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
       partitions: 2,
       agentVersion: "0.0.0-test",
       logger,
-      cgroupParent: group,
+      cgroupParent: groupName,
       userPrefix,
       buildAccountPrefix: buildPrefix,
-      syncIntervalMs: 500,
+      syncInterval: 0.5,
     });
     const release = join(repoRoot, "collector", "release", "software.yaml");
     await eventually("the agent's hello", 30_000, async () =>

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskBuffer, Forwarder, resolveConfig } from "../../buffer/index.js";
-import { type ChaosProxy, startChaosProxy } from "../helpers/chaos-proxy.js";
+import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { type LocalSink, startLocalSink } from "../helpers/local-sink/start.js";
 import { readSinkStore } from "../helpers/local-sink/store.js";
 import { TcpSink } from "../helpers/local-sink/tcp-sink.js";
@@ -19,7 +19,7 @@ describe("fault: a link that drops and stalls at random", function () {
   this.timeout(90_000);
   let work: string;
   let sink: LocalSink | undefined;
-  let proxy: ChaosProxy | undefined;
+  let proxy: FaultProxy | undefined;
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), "outpost-chaos-"));
@@ -34,9 +34,9 @@ describe("fault: a link that drops and stalls at random", function () {
     const sinkDir = mkdtempSync(join(work, "sink-"));
     sink = await startLocalSink(sinkDir);
     const seed = Math.floor(Math.random() * 2 ** 31);
-    proxy = await startChaosProxy(
+    proxy = await startFaultProxy(
       { host: "127.0.0.1", port: sink.port },
-      { seed, meanFaultMs: 150, maxStallMs: 600, refuseShare: 0.2 },
+      { chaos: { seed, meanFaultMs: 150, maxStallMs: 600, refuseShare: 0.2 } },
     );
     const config = resolveConfig({
       dir: join(work, "buf"),

@@ -2,16 +2,11 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  DiskBuffer,
-  Forwarder,
-  PowerLossFileLayer,
-  readUndelivered,
-  resolveConfig,
-} from "../../buffer/index.js";
+import { DiskBuffer, Forwarder, readUndelivered, resolveConfig } from "../../buffer/index.js";
 import { type LocalSink, startLocalSink } from "../helpers/local-sink/start.js";
 import { readSinkStore } from "../helpers/local-sink/store.js";
 import { TcpSink } from "../helpers/local-sink/tcp-sink.js";
+import { PowerLossFileLayer } from "../helpers/power-loss-layer.js";
 
 /**
  * Fault (7): simulated power loss. The buffer runs on the file layer's test mode while

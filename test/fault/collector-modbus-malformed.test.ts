@@ -80,7 +80,7 @@ describe("collector Modbus facing malformed and hostile servers", function () {
     collector = new Collector(config, {
       output,
       logger: quietLogger,
-      backoff: { minMs: 200, maxMs: 200 },
+      backoff: { initialMs: 200, maxMs: 200 },
     });
     await collector.start();
     await sleep(2500);

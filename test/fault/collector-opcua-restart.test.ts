@@ -57,7 +57,7 @@ describe("collector facing an OPC-UA server that vanishes and comes back changed
     const collector = new Collector(config, {
       output,
       logger: quietLogger,
-      backoff: { minMs: 300, maxMs: 1000 },
+      backoff: { initialMs: 300, maxMs: 1000 },
     });
     await collector.start();
     try {

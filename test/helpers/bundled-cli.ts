@@ -21,6 +21,8 @@ export async function bundleCli(
     format: "esm",
     target: "node20",
     packages: "external",
+    // Error names come from their classes: a renamed class would rename its errors.
+    keepNames: true,
     outfile: path,
     logLevel: "error",
   });

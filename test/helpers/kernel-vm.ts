@@ -258,6 +258,8 @@ export async function mochaWithProjectQuota(
       format: "esm",
       target: "node20",
       packages: "external",
+      // Error names come from their classes: a renamed class would rename its errors.
+      keepNames: true,
       outfile: bundle,
       logLevel: "error",
     });

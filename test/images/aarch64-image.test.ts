@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Board, boardFile, boardSchema } from "../../boards/index.js";
 import { parseConfigText } from "../../cli/config/index.js";
-import { buildImage, debianPackages, type SignedManifest } from "../../images/index.js";
+import type { SignedManifest } from "../../image-format/index.js";
+import { buildImage, debianPackages } from "../../images/index.js";
 
 const CACHE = "/var/cache/outpost-test";
 

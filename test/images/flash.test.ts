@@ -20,7 +20,7 @@ import {
   FlashVerifyError,
   parseBmap,
   verifyMappedBlocks,
-} from "../../images/index.js";
+} from "../../image-format/index.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 import { makeFixture } from "./fixture.js";
 

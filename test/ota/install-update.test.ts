@@ -15,11 +15,11 @@ import { join } from "node:path";
 import { type Board, boardSchema } from "../../boards/index.js";
 import { parseConfigText } from "../../cli/config/index.js";
 import {
-  buildImage,
   ImageHashMismatchError,
   ManifestSignatureError,
   type SignedManifest,
-} from "../../images/index.js";
+} from "../../image-format/index.js";
+import { buildImage } from "../../images/index.js";
 import {
   initialSlotState,
   installUpdate,

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
 import { createServer } from "node:net";
 import { Context, Dealer } from "zeromq";
+import { startFaultProxy } from "../../common/index.js";
 import { generateKeyPair, NodeLink } from "../../protocol/index.js";
 import { until } from "../helpers/until.js";
 import { type Harness, sampleChunk, sampleHello, startHarness } from "./link-harness.js";
-import { startLinkProxy } from "./link-proxy.js";
 
 describe("NodeLink ↔ ProtocolServer over CURVE", () => {
   let h: Harness;
@@ -200,14 +200,14 @@ describe("NodeLink ↔ ProtocolServer over CURVE", () => {
     const node = generateKeyPair();
     h.known.add(node.publicKey);
     const port = Number(/:(\d+)$/.exec(h.server.endpoint)?.[1]);
-    const proxy = await startLinkProxy({ host: "127.0.0.1", port });
+    const proxy = await startFaultProxy({ host: "127.0.0.1", port });
     try {
       const link = h.link(node, { endpoint: `tcp://127.0.0.1:${proxy.port}`, heartbeat });
       assert.ok(await link.sync());
-      assert.equal(proxy.connections(), 1);
+      assert.equal(proxy.stats.connections, 1);
       // TCP stays up, nothing moves: only the missing PONGs tell the node the link is dead.
       proxy.stallExisting();
-      await until(() => proxy.connections() >= 2, 10_000, "the node never replaced the link");
+      await until(() => proxy.stats.connections >= 2, 10_000, "the node never replaced the link");
       assert.ok(await link.sync(), "a request after the reconnect is answered");
     } finally {
       await proxy.close();

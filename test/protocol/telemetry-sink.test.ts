@@ -9,11 +9,11 @@ import {
   resolveConfig,
   type Sink,
 } from "../../buffer/index.js";
+import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { type KeyPair, NodeLink, TelemetrySink } from "../../protocol/index.js";
 import { recordsOf } from "../helpers/local-sink/store.js";
 import { until } from "../helpers/until.js";
 import { MasterHarness } from "../master/master-harness.js";
-import { type LinkProxy, startLinkProxy } from "./link-proxy.js";
 
 /**
  * The telemetry path as built: a real DiskBuffer and its Forwarder on the node, a
@@ -23,7 +23,7 @@ import { type LinkProxy, startLinkProxy } from "./link-proxy.js";
 describe("TelemetrySink: buffer → master over CURVE", function () {
   this.timeout(60_000);
   let h: MasterHarness;
-  let proxy: LinkProxy;
+  let proxy: FaultProxy;
   let work: string;
   let keys: KeyPair;
   let buffer: DiskBuffer | undefined;
@@ -35,7 +35,7 @@ describe("TelemetrySink: buffer → master over CURVE", function () {
     h = await new MasterHarness().start();
     keys = await h.addNode("gw-1");
     const port = Number(/:(\d+)$/.exec(h.master.endpoint)?.[1]);
-    proxy = await startLinkProxy({ host: "127.0.0.1", port });
+    proxy = await startFaultProxy({ host: "127.0.0.1", port });
   });
 
   afterEach(async () => {

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import {
-  type LimitSettings,
+  type LimitWords,
   listBuildAccounts,
   loadOrCreateIdentity,
   partitionsGroupName,
@@ -38,7 +38,7 @@ import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 
 const logger = pino({ level: process.env.DEBUG_AGENT_LOG ?? "silent" });
-const SYNC_MS = 200;
+const SYNC_SECONDS = 0.2;
 
 /** A file's content, owner and mode: what an attack must not change. */
 export interface FileFacts {
@@ -67,19 +67,21 @@ export class HostileNode {
   client!: MasterClient;
   agent: RunningAgent | undefined;
   private parent: Cgroup | undefined;
+  private readonly parentName = `outpost-test-security-${process.pid}`;
   private bystanderPort = 7300;
 
   constructor(
     private readonly settings: {
-      stopTimeoutMs?: number;
+      /** Seconds from SIGTERM to the group kill (`stop-timeout`). */
+      stopTimeout?: number;
       /** The master's and the agent's logger (default: silent, or DEBUG_AGENT_LOG's level). */
       logger?: Logger;
       /** The agent's default limits (`--limit`); its own defaults otherwise. */
-      limits?: LimitSettings;
+      limits?: LimitWords;
       /** Where the agent's data dir goes (e.g. a filesystem with project quota; o+x). */
       dataRoot?: string;
       /** How often partitions' files are measured where there is no project quota. */
-      diskIntervalMs?: number;
+      diskInterval?: number;
     } = {},
   ) {
     this.agentData = join(settings.dataRoot ?? this.tmp, "agent");
@@ -88,7 +90,7 @@ export class HostileNode {
   async start(): Promise<this> {
     // Like /var/lib: partitions and the reader traverse it, nobody lists it.
     chmodSync(this.tmp, 0o711);
-    this.parent = Cgroup.own().createChild(`outpost-test-security-${process.pid}`);
+    this.parent = Cgroup.own().createChild(this.parentName);
     this.master = await startMaster({
       data: join(this.tmp, "master"),
       listen: "tcp://127.0.0.1:*",
@@ -107,17 +109,17 @@ export class HostileNode {
       partitions: 4,
       agentVersion: "0.0.0-test",
       logger: this.settings.logger ?? logger,
-      cgroupParent: this.parent,
+      cgroupParent: this.parentName,
       userPrefix: this.userPrefix,
       buildAccountPrefix: this.buildPrefix,
-      syncIntervalMs: SYNC_MS,
-      restartBackoff: { initialMs: 500, maxMs: 500 },
-      installBackoff: { initialMs: 60_000, maxMs: 60_000 },
-      stopTimeoutMs: this.settings.stopTimeoutMs ?? 2000,
-      actionBudgetMs: 3000,
+      syncInterval: SYNC_SECONDS,
+      restartBackoff: { initial: 0.5, max: 0.5 },
+      installBackoff: { initial: 60, max: 60 },
+      stopTimeout: this.settings.stopTimeout ?? 2,
+      actionBudget: 3,
       ...(this.settings.limits ? { limits: this.settings.limits } : {}),
-      ...(this.settings.diskIntervalMs !== undefined
-        ? { diskIntervalMs: this.settings.diskIntervalMs }
+      ...(this.settings.diskInterval !== undefined
+        ? { diskInterval: this.settings.diskInterval }
         : {}),
     });
     await eventually("registered", 10_000, async () =>

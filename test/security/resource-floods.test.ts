@@ -20,7 +20,7 @@ describe("security: floods of a release with no resources are held by the node's
   this.timeout(120_000);
   const node = new HostileNode({
     limits: { instance: { memory: 128 * MiB, disk: 32 * MiB } },
-    diskIntervalMs: 300,
+    diskInterval: 0.3,
   });
 
   before(() => node.start());

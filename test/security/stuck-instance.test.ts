@@ -12,7 +12,7 @@ import { HostileNode } from "./hostile-node.js";
  */
 describe("security: an instance stuck in an action never stalls the converge loop", function () {
   this.timeout(120_000);
-  const node = new HostileNode({ stopTimeoutMs: 15_000 });
+  const node = new HostileNode({ stopTimeout: 15 });
 
   before(() => node.start());
   after(() => node.close());

@@ -37,7 +37,7 @@ describe("sync loop against a master that refuses every report", function () {
       agentVersion: "0.0.0-test",
       logger: pino({ level: "silent" }),
       isolated: false,
-      syncIntervalMs: 50,
+      syncInterval: 0.05,
     });
   });
 

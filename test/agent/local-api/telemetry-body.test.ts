@@ -1,18 +1,17 @@
 import { strict as assert } from "node:assert";
-import { Encoder } from "cbor-x";
+import { Ajv } from "ajv";
 import {
+  backlogOfQuery,
+  chunkOfQuery,
+  chunkQuery,
+  chunkQuerySchema,
   EPOCH_SPAN,
   LOCAL_ID_SPAN,
-  MAX_TELEMETRY_BODY,
-  parseBacklogBody,
-  parseChunkBody,
-  parseLossBody,
+  lossBodySchema,
   partitionIdOf,
   relayedId,
 } from "../../../agent/index.js";
 import { encodeRecords } from "../../../buffer/index.js";
-
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 
 const chunk = {
   chunkId: 7,
@@ -22,7 +21,7 @@ const chunk = {
   firstSeq: 10,
   lastSeq: 11,
   records: 2,
-  compression: "none",
+  compression: "none" as const,
   body: encodeRecords([Buffer.from("a"), Buffer.from("b")], 10),
 };
 
@@ -36,6 +35,24 @@ const loss = {
   records: 10,
   at: 1_700_000_000_000,
 };
+
+// As the local API's framework checks them: query values coerced, bodies as they are.
+const queryAjv = new Ajv({ strict: true, coerceTypes: true });
+const bodyAjv = new Ajv({ strict: true });
+const checkQuery = queryAjv.compile(chunkQuerySchema);
+const checkLoss = bodyAjv.compile(lossBodySchema);
+
+/** The query as the server reads it: a plain object of strings, checked (and coerced). */
+function received(query: URLSearchParams): {
+  ok: boolean;
+  value: Record<string, unknown>;
+  error?: string;
+} {
+  const value: Record<string, unknown> = Object.fromEntries(query);
+  const ok = checkQuery(value);
+  const e = checkQuery.errors?.[0];
+  return { ok, value, ...(ok ? {} : { error: `${e?.instancePath} ${e?.message}` }) };
+}
 
 describe("local API telemetry bodies", () => {
   it("namespaces ids per partition and epoch: p * 2^45 + e * 2^34 + id, exact, and back", () => {
@@ -55,78 +72,52 @@ describe("local API telemetry bodies", () => {
     assert.equal(relayedId(1, EPOCH_SPAN, 7), relayedId(1, 0, 7), "epochs wrap");
   });
 
-  it("takes a CBOR OutboundChunk, byte strings as Buffers", () => {
-    const parsed = parseChunkBody(cbor.encode(chunk));
-    assert.ok(typeof parsed !== "string", String(parsed));
-    assert.deepEqual(parsed, chunk);
-    assert.ok(Buffer.isBuffer(parsed.body) && Buffer.isBuffer(parsed.schema));
+  it("carries a chunk as its query and its body as bytes, and back unchanged", () => {
+    const query = chunkQuery(chunk, { records: 40, bytes: 4000, oldestAgeMs: 1200 });
+    assert.equal(query.get("schema"), "01".repeat(32));
+    const r = received(query);
+    assert.ok(r.ok, r.error);
+    const back = chunkOfQuery(r.value as never, chunk.body);
+    assert.deepEqual(back, chunk);
+    assert.equal(back.body, chunk.body, "the body is passed through, not copied or decoded");
+    assert.deepEqual(backlogOfQuery(r.value), { records: 40, bytes: 4000, oldestAgeMs: 1200 });
+    const without = received(chunkQuery(chunk));
+    assert.ok(without.ok, without.error);
+    assert.equal(backlogOfQuery(without.value), undefined);
   });
 
-  it("takes a CBOR LossEvent", () => {
-    assert.deepEqual(parseLossBody(cbor.encode(loss)), loss);
-  });
-
-  it("refuses what is not a well-formed chunk, with the reason", () => {
-    const bad = (value: unknown) => parseChunkBody(cbor.encode(value));
-    assert.equal(parseChunkBody(Buffer.alloc(0)), "body is empty");
-    assert.match(String(parseChunkBody(Buffer.from([0xff, 0x00]))), /^body is not CBOR \(/);
-    assert.match(String(parseChunkBody(Buffer.from([0x01, 0x02]))), /^body is not CBOR \(/);
-    assert.equal(bad([1, 2]), "body must be a CBOR map of OutboundChunk fields");
-    assert.equal(bad("chunk"), "body must be a CBOR map of OutboundChunk fields");
+  it("refuses a chunk query that is not a well-formed chunk, naming the field", () => {
+    const bad = (change: Record<string, string | undefined>) => {
+      const query = chunkQuery(chunk);
+      for (const [k, v] of Object.entries(change)) {
+        if (v === undefined) query.delete(k);
+        else query.set(k, v);
+      }
+      return received(query).error;
+    };
+    assert.equal(bad({ stream: undefined }), " must have required property 'stream'");
+    assert.equal(bad({ node: "x" }), " must NOT have additional properties");
+    assert.equal(bad({ chunkId: String(LOCAL_ID_SPAN) }), "/chunkId must be <= 17179869183");
+    assert.equal(bad({ chunkId: "-1" }), "/chunkId must be >= 0");
+    assert.equal(bad({ chunkId: "1.5" }), "/chunkId must be integer");
+    assert.match(String(bad({ schema: "00".repeat(256) })), /^\/schema must match pattern/);
+    assert.match(String(bad({ schema: "zz" })), /^\/schema must match pattern/);
+    assert.match(String(bad({ stream: "../etc" })), /^\/stream must match pattern/);
+    assert.match(String(bad({ compression: "zstd" })), /^\/compression must be equal/);
+    assert.equal(bad({ records: String(2 ** 60) }), "/records must be <= 9007199254740991");
     assert.equal(
-      bad(new Map<unknown, unknown>([["__proto__", {}]])),
-      "body must be a CBOR map of OutboundChunk fields",
-    );
-    const { body: _body, ...noBody } = chunk;
-    assert.equal(bad(noBody), "missing field 'body'");
-    assert.equal(bad({ ...chunk, node: "x" }), "unknown field 'node'");
-    assert.equal(
-      bad({ ...chunk, chunkId: LOCAL_ID_SPAN }),
-      "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)",
-    );
-    assert.equal(bad({ ...chunk, chunkId: -1 }), "chunkId: must be >= 0");
-    assert.equal(bad({ ...chunk, chunkId: 1.5 }), "chunkId: must be integer");
-    assert.equal(bad({ ...chunk, body: "text" }), "body: must be a CBOR byte string");
-    assert.equal(bad({ ...chunk, schema: Buffer.alloc(256) }), "schema: must be at most 255 bytes");
-    assert.match(String(bad({ ...chunk, stream: "../etc" })), /^stream: must match pattern/);
-    assert.match(String(bad({ ...chunk, compression: "zstd" })), /^compression: must be equal/);
-    assert.equal(bad({ ...chunk, firstSeq: 12 }), "lastSeq 11 is below firstSeq 12");
-    assert.equal(bad({ ...chunk, createdAt: new Date() }), "createdAt: must be integer");
-    assert.equal(bad({ ...chunk, records: 2n ** 60n }), "records: must be integer");
-    assert.equal(
-      parseChunkBody(Buffer.alloc(MAX_TELEMETRY_BODY + 1)),
-      `body larger than ${MAX_TELEMETRY_BODY} bytes`,
+      bad({ backlogRecords: "1" }),
+      " must have properties backlogBytes, backlogAgeMs when property backlogRecords is present",
     );
   });
 
-  it("refuses what is not a well-formed loss event", () => {
-    const bad = (value: unknown) => parseLossBody(cbor.encode(value));
-    assert.equal(
-      bad({ ...loss, reason: "lost" }),
-      "reason: must be equal to one of the allowed values",
-    );
-    assert.equal(
-      bad({ ...loss, id: LOCAL_ID_SPAN }),
-      "id: must be below 2^34 (ids are namespaced per partition and epoch)",
-    );
-    assert.equal(
-      bad({ ...loss, chunkId: LOCAL_ID_SPAN + 1 }),
-      "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)",
-    );
-    assert.equal(bad({ ...loss, fromSeq: 10 }), "toSeq 9 is below fromSeq 10");
-    assert.equal(bad({ ...chunk }), "missing field 'id'");
-  });
-
-  it("takes a forwarder's backlog of non-negative integers, naming what is wrong", () => {
-    const good = { records: 12, bytes: 3400, oldestAgeMs: 900 };
-    assert.deepEqual(parseBacklogBody(cbor.encode(good)), good);
-    assert.match(String(parseBacklogBody(cbor.encode({ ...good, records: -1 }))), /records/);
-    assert.match(String(parseBacklogBody(cbor.encode({ ...good, bytes: 1.5 }))), /bytes/);
-    assert.match(String(parseBacklogBody(cbor.encode({ records: 1, bytes: 1 }))), /oldestAgeMs/);
-    assert.match(String(parseBacklogBody(cbor.encode({ ...good, extra: 1 }))), /extra/);
-    assert.equal(
-      parseBacklogBody(cbor.encode([1])),
-      "body must be a CBOR map of buffer backlog fields",
-    );
+  it("takes a loss event as it is, refusing what is not one", () => {
+    assert.ok(checkLoss(loss));
+    const bad = (value: unknown) => (checkLoss(value) ? undefined : checkLoss.errors?.[0]);
+    assert.equal(bad({ ...loss, reason: "lost" })?.keyword, "enum");
+    assert.equal(bad({ ...loss, id: LOCAL_ID_SPAN })?.instancePath, "/id");
+    assert.equal(bad({ ...loss, chunkId: LOCAL_ID_SPAN + 1 })?.instancePath, "/chunkId");
+    assert.equal(bad({ ...loss, id: "3" })?.message, "must be integer");
+    assert.equal(bad({ ...chunk })?.keyword, "required");
   });
 });

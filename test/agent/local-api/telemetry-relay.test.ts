@@ -6,9 +6,9 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Decoder, Encoder } from "cbor-x";
 import { pino } from "pino";
 import {
+  chunkQuery,
   LOCAL_ID_SPAN,
   LocalApiSink,
   loadOrCreateIdentity,
@@ -43,8 +43,6 @@ import { eventually } from "../../helpers/until.js";
 
 const fixture = join(repoRoot, "test", "fixtures", "echo");
 const logger = pino({ level: process.env.DEBUG_AGENT_LOG ?? "silent" });
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 /** Ids of chunks made by hand here, far above what partition 1's buffer reaches. */
 const HAND_ID = 1_000_000;
 
@@ -55,10 +53,21 @@ interface Reply {
 }
 
 /** One request on the unix socket, as a partition's process would make it. */
-function post(socketPath: string, path: string, body: Buffer, method = "POST"): Promise<Reply> {
+function post(
+  socketPath: string,
+  path: string,
+  body: Buffer,
+  method = "POST",
+  type = "application/octet-stream",
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method, path, headers: { "content-length": body.length } },
+      {
+        socketPath,
+        method,
+        path,
+        headers: { "content-type": type, "content-length": body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -76,8 +85,27 @@ function post(socketPath: string, path: string, body: Buffer, method = "POST"): 
   });
 }
 
+/** A chunk as LocalApiSink posts it: its fields as the query, its body as the body. */
+function postChunk(socketPath: string, chunk: ReturnType<typeof chunkOf>): Promise<Reply> {
+  return post(socketPath, `/v1/telemetry?${chunkQuery(chunk)}`, chunk.body);
+}
+
+function postLoss(socketPath: string, loss: unknown): Promise<Reply> {
+  return post(
+    socketPath,
+    "/v1/loss",
+    Buffer.from(JSON.stringify(loss)),
+    "POST",
+    "application/json",
+  );
+}
+
+/** The API's `{ error: { code, message } }` as `CODE: message`. */
 function errorOf(reply: Reply): string {
-  return (JSON.parse(reply.body.toString("utf8")) as { error: string }).error;
+  const { error } = JSON.parse(reply.body.toString("utf8")) as {
+    error: { code: string; message: string };
+  };
+  return `${error.code}: ${error.message}`;
 }
 
 function chunkOf(stream: string, chunkId: number, payloads: string[], firstSeq = 0) {
@@ -89,7 +117,7 @@ function chunkOf(stream: string, chunkId: number, payloads: string[], firstSeq =
     firstSeq,
     lastSeq: firstSeq + payloads.length - 1,
     records: payloads.length,
-    compression: "none",
+    compression: "none" as const,
     body: encodeRecords(
       payloads.map((p) => Buffer.from(p)),
       firstSeq,
@@ -128,6 +156,7 @@ describe("agent local API: telemetry relayed to the master", function () {
   let client: MasterClient;
   let agent: RunningAgent | undefined;
   let parent: Cgroup;
+  const parentName = `outpost-test-relay-${process.pid}`;
   /** Partition 1's local API: the buffer below forwards to it. */
   let socket: string;
   /** Partition 2's: `collector run` forwards its own buffer (own ids from 0) there. */
@@ -163,7 +192,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     for (const f of ["software.yaml", "echo.tar.gz"])
       copyFileSync(join(fixture, f), join(tmp, "echo", f));
     const echoUrl = join(tmp, "echo", "software.yaml");
-    parent = Cgroup.own().createChild(`outpost-test-relay-${process.pid}`);
+    parent = Cgroup.own().createChild(parentName);
     master = await restartMaster("tcp://127.0.0.1:*");
     client = new MasterClient(master.url, openDataDir(join(tmp, "master")).adminToken);
     const agentData = join(tmp, "agent");
@@ -175,12 +204,12 @@ describe("agent local API: telemetry relayed to the master", function () {
       partitions: 3,
       agentVersion: "0.0.0-test",
       logger,
-      cgroupParent: parent,
+      cgroupParent: parentName,
       userPrefix,
       buildAccountPrefix: buildPrefix,
-      syncIntervalMs: 200,
-      stopTimeoutMs: 2000,
-      relayTimeoutMs: 1000,
+      syncInterval: 0.2,
+      stopTimeout: 2,
+      relayTimeout: 1,
     });
     await eventually("the agent's hello", 10_000, async () =>
       (await client.listNodes())[0]?.partitions === 3 ? true : undefined,
@@ -247,19 +276,19 @@ describe("agent local API: telemetry relayed to the master", function () {
   });
 
   it("a resent chunk or loss event is acked with the partition's own id and stored once", async () => {
-    const chunk = cbor.encode(chunkOf("relay-resend", HAND_ID + 7, ["x", "y", "z"]));
+    const chunk = chunkOf("relay-resend", HAND_ID + 7, ["x", "y", "z"]);
     for (let i = 0; i < 2; i++) {
-      const reply = await post(socket, "/v1/telemetry", chunk);
+      const reply = await postChunk(socket, chunk);
       assert.equal(reply.status, 200, reply.body.toString());
-      assert.equal(reply.type, "application/cbor");
-      assert.deepEqual(decoder.decode(reply.body), { chunkId: HAND_ID + 7 });
+      assert.match(String(reply.type), /^application\/json/);
+      assert.deepEqual(JSON.parse(reply.body.toString()), { chunkId: HAND_ID + 7 });
     }
     const stored = await master.store.queryChunks({ stream: "relay-resend" });
     assert.deepEqual(
       stored.map((c) => c.chunkId),
       [relayedId(1, 0, HAND_ID + 7)],
     );
-    const loss = cbor.encode({
+    const loss = {
       id: HAND_ID + 3,
       stream: "relay-resend",
       reason: "overflow",
@@ -268,11 +297,11 @@ describe("agent local API: telemetry relayed to the master", function () {
       toSeq: 4,
       records: 5,
       at: Date.now(),
-    });
+    };
     for (let i = 0; i < 2; i++) {
-      const reply = await post(socket, "/v1/loss", loss);
+      const reply = await postLoss(socket, loss);
       assert.equal(reply.status, 200, reply.body.toString());
-      assert.deepEqual(decoder.decode(reply.body), { lossId: HAND_ID + 3 });
+      assert.deepEqual(JSON.parse(reply.body.toString()), { lossId: HAND_ID + 3 });
     }
     const losses = await master.store.queryLosses({ stream: "relay-resend" });
     assert.deepEqual(
@@ -281,37 +310,58 @@ describe("agent local API: telemetry relayed to the master", function () {
     );
   });
 
-  it("answers malformed bodies 400 and an oversized one 413 with the reason, and keeps relaying", async () => {
-    const garbage = await post(socket, "/v1/telemetry", Buffer.from([0xff, 0x00, 0x13]));
-    assert.equal(garbage.status, 400);
-    assert.match(errorOf(garbage), /^body is not CBOR/);
-    const wrongShape = await post(socket, "/v1/telemetry", cbor.encode({ chunkId: 1 }));
-    assert.deepEqual([wrongShape.status, errorOf(wrongShape)], [400, "missing field 'stream'"]);
-    const tooHigh = await post(
-      socket,
-      "/v1/telemetry",
-      cbor.encode(chunkOf("relay-bad", LOCAL_ID_SPAN, ["a"])),
+  it("answers malformed requests 400 and an oversized one 413 with the code and reason, and keeps relaying", async () => {
+    const bare = await post(socket, "/v1/telemetry", Buffer.from([0xff, 0x00, 0x13]));
+    assert.deepEqual(
+      [bare.status, errorOf(bare)],
+      [400, "E_AGENT_API_INVALID: chunk: missing field 'chunkId'"],
     );
+    const wrongShape = await post(socket, "/v1/telemetry?chunkId=1", Buffer.from("x"));
+    assert.deepEqual(
+      [wrongShape.status, errorOf(wrongShape)],
+      [400, "E_AGENT_API_INVALID: chunk: missing field 'stream'"],
+    );
+    const tooHigh = await postChunk(socket, chunkOf("relay-bad", LOCAL_ID_SPAN, ["a"]));
     assert.deepEqual(
       [tooHigh.status, errorOf(tooHigh)],
-      [400, "chunkId: must be below 2^34 (ids are namespaced per partition and epoch)"],
+      [
+        400,
+        "E_AGENT_API_INVALID: chunk: chunkId: must be <= 17179869183 (below 2^34: the agent namespaces ids per partition and epoch)",
+      ],
     );
-    const badLoss = await post(socket, "/v1/loss", cbor.encode({ id: 1 }));
-    assert.equal(badLoss.status, 400);
-    const huge = await post(socket, "/v1/telemetry", Buffer.alloc(MAX_TELEMETRY_BODY + 1));
+    const backwards = await postChunk(socket, { ...chunkOf("relay-bad", 1, ["a"]), firstSeq: 5 });
+    assert.deepEqual(
+      [backwards.status, errorOf(backwards)],
+      [400, "E_AGENT_API_INVALID: chunk: lastSeq 0 is below firstSeq 5"],
+    );
+    const badLoss = await postLoss(socket, { id: 1 });
+    assert.deepEqual(
+      [badLoss.status, errorOf(badLoss)],
+      [400, "E_AGENT_API_INVALID: loss: missing field 'stream'"],
+    );
+    const notJson = await post(socket, "/v1/loss", Buffer.from("{"), "POST", "application/json");
+    assert.deepEqual(
+      [notJson.status, errorOf(notJson)],
+      [400, "E_AGENT_API_INVALID: body: not valid JSON"],
+    );
+    const huge = await post(
+      socket,
+      `/v1/telemetry?${chunkQuery(chunkOf("relay-bad", 2, ["a"]))}`,
+      Buffer.alloc(MAX_TELEMETRY_BODY + 1),
+    );
     assert.deepEqual(
       [huge.status, errorOf(huge)],
-      [413, `body larger than ${MAX_TELEMETRY_BODY} bytes`],
+      [413, `E_AGENT_API_TOO_LARGE: body larger than ${MAX_TELEMETRY_BODY} bytes`],
     );
     assert.equal((await post(socket, "/v1/telemetry", Buffer.alloc(0), "GET")).status, 404);
-    const badBacklog = await post(socket, "/v1/buffer", cbor.encode({ records: -1, bytes: 0 }));
-    assert.equal(badBacklog.status, 400);
-    assert.match(errorOf(badBacklog), /records|oldestAgeMs/);
-    const good = await post(
+    const halfBacklog = await post(
       socket,
-      "/v1/telemetry",
-      cbor.encode(chunkOf("relay-bad", HAND_ID + 1, ["ok"])),
+      `/v1/telemetry?${chunkQuery(chunkOf("relay-bad", 3, ["a"]))}&backlogRecords=-1`,
+      Buffer.alloc(0),
     );
+    assert.equal(halfBacklog.status, 400);
+    assert.match(errorOf(halfBacklog), /backlogRecords/);
+    const good = await postChunk(socket, chunkOf("relay-bad", HAND_ID + 1, ["ok"]));
     assert.equal(good.status, 200, good.body.toString());
     assert.deepEqual(await storedPayloads(master, "relay-bad"), ["ok"]);
   });
@@ -319,14 +369,17 @@ describe("agent local API: telemetry relayed to the master", function () {
   it("answers 503 while the master is down; the forwarder's backlog arrives once it is back on the same port", async () => {
     const endpoint = master.endpoint;
     await master.close();
-    const probe = cbor.encode(chunkOf("relay-down", HAND_ID + 2, ["a"]));
-    const down = await post(socket, "/v1/telemetry", probe);
+    const probe = chunkOf("relay-down", HAND_ID + 2, ["a"]);
+    const down = await postChunk(socket, probe);
     assert.equal(down.status, 503);
-    assert.match(errorOf(down), /^master unreachable: no reply from the master/);
+    assert.match(
+      errorOf(down),
+      /^E_AGENT_RELAY_UNAVAILABLE: master unreachable: no reply from the master/,
+    );
     // While relays wait, one partition holds at most MAX_TELEMETRY_IN_FLIGHT of them.
     const crowd = await Promise.all(
       Array.from({ length: MAX_TELEMETRY_IN_FLIGHT + 1 }, (_, i) =>
-        post(socket, "/v1/telemetry", cbor.encode(chunkOf("relay-down", HAND_ID + 10 + i, ["c"]))),
+        postChunk(socket, chunkOf("relay-down", HAND_ID + 10 + i, ["c"])),
       ),
     );
     assert.deepEqual(crowd.map((r) => r.status).sort(), [
@@ -342,8 +395,9 @@ describe("agent local API: telemetry relayed to the master", function () {
     );
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(buffer.metrics().deliveredRecords, before);
-    // The backlog is taken at once with the master down: the node knows it grows.
-    await partition1?.sink.reportBacklog(buffer.metrics(), AbortSignal.timeout(2000));
+    // The forwarder's posts (retried while the master is down) carry the backlog: the
+    // node knows it grows, and reports it once the master is back (it may have drained
+    // by the first report: the minute's peak still shows it).
     master = await restartMaster(endpoint);
     client = new MasterClient(master.url, openDataDir(join(tmp, "master")).adminToken);
     const token = openDataDir(join(tmp, "master")).adminToken;
@@ -353,15 +407,20 @@ describe("agent local API: telemetry relayed to the master", function () {
       });
       return ((await res.json()) as StatusSnapshot).telemetry.backlog.n1?.instances.e1;
     };
-    const backlog = await eventually("the outage backlog on the master's status", 10_000, reported);
-    assert.ok(backlog.records >= sent.length, `${backlog.records} records waiting reported`);
-    assert.ok(backlog.bytes > 0);
+    const backlog = await eventually(
+      "the outage backlog on the master's status",
+      10_000,
+      async () => {
+        const b = await reported();
+        return b && b.peakRecords >= sent.length ? b : undefined;
+      },
+    );
+    assert.ok(backlog.peakRecords >= sent.length, `peak ${backlog.peakRecords} reported`);
     await eventually("backlog delivered", 10_000, () =>
       buffer.metrics().deliveredRecords === before + sent.length ? true : undefined,
     );
     assert.deepEqual(await storedPayloads(master, "relay-outage"), [...sent].sort());
     // Drained: the report says so, and its peak still shows what the outage built up.
-    await partition1?.sink.reportBacklog(buffer.metrics(), AbortSignal.timeout(2000));
     const drained = await eventually("the drained backlog reported", 10_000, async () => {
       const b = await reported();
       return b && b.records < sent.length ? b : undefined;
@@ -369,7 +428,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     assert.ok(drained.peakRecords >= sent.length, `peak ${drained.peakRecords}`);
     // A 503 promises nothing either way (the request may have left before the link
     // dropped): the partition resends, and the master keeps one copy.
-    const resent = await post(socket, "/v1/telemetry", probe);
+    const resent = await postChunk(socket, probe);
     assert.equal(resent.status, 200, resent.body.toString());
     const down2 = await master.store.queryChunks({ stream: "relay-down" });
     assert.ok(down2.some((c) => c.chunkId === relayedId(1, 0, HAND_ID + 2)));
@@ -460,11 +519,7 @@ describe("agent local API: telemetry relayed to the master", function () {
     });
     assert.equal(partition, 1, "e3 reuses e1's partition");
     // The same local id e1's buffer used, as a fresh buffer would send it.
-    const reply = await post(
-      socket,
-      "/v1/telemetry",
-      cbor.encode(chunkOf("relay-resend", HAND_ID + 7, ["after-redeploy"])),
-    );
+    const reply = await postChunk(socket, chunkOf("relay-resend", HAND_ID + 7, ["after-redeploy"]));
     assert.equal(reply.status, 200, reply.body.toString());
     const stored = await master.store.queryChunks({ stream: "relay-resend" });
     assert.deepEqual(

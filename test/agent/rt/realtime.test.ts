@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { removeCgroupTree } from "../../../agent/index.js";
 import { applyCpusets } from "../../../agent/rt/cpuset-tree.js";
 import { NodeCores } from "../../../agent/rt/node-cores.js";
-import { checkRealtime } from "../../../agent/rt/rt-check.js";
+import { checkRealtime } from "../../../agent/rt/realtime-promise.js";
 import {
   Cgroup,
   parseCpuList,

@@ -195,7 +195,7 @@ describe("collector Modbus against Debian's pymodbus server", function () {
     const collector = new Collector(config, {
       output,
       logger: quietLogger,
-      backoff: { minMs: 600, maxMs: 600 },
+      backoff: { initialMs: 600, maxMs: 600 },
     });
     await collector.start();
     await sleep(1500);

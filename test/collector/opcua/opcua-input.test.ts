@@ -102,7 +102,7 @@ describe("collector OPC-UA against a node-opcua server in another process", func
     const collector = new Collector(config, {
       output,
       logger: quietLogger,
-      backoff: { minMs: 200, maxMs: 200 },
+      backoff: { initialMs: 200, maxMs: 200 },
     });
     await collector.start();
     try {
@@ -149,7 +149,7 @@ describe("collector OPC-UA against a node-opcua server in another process", func
         dataDir: join(dir, "client"),
         devices: [device("right", "s3cret"), device("wrong", "guess")],
       }),
-      { output, logger: quietLogger, backoff: { minMs: 500, maxMs: 500 } },
+      { output, logger: quietLogger, backoff: { initialMs: 500, maxMs: 500 } },
     );
     await collector.start();
     try {

@@ -42,7 +42,7 @@ export function encodeChunk(c: OutboundChunk): Buffer {
   head[37] = stream.length;
   stream.copy(head, 38);
   head[38 + stream.length] = c.schema.length;
-  c.schema.copy(head, 39 + stream.length);
+  head.set(c.schema, 39 + stream.length);
   return Buffer.concat([head, c.body]);
 }
 

@@ -35,7 +35,7 @@ export interface SinkStore {
 
 /** Decodes a chunk body back to its records, verifying every frame's CRC. */
 export function recordsOf(chunk: OutboundChunk): StoredRecord[] {
-  const body = chunk.compression === "deflate" ? inflateSync(chunk.body) : chunk.body;
+  const body = Buffer.from(chunk.compression === "deflate" ? inflateSync(chunk.body) : chunk.body);
   const scan = scanFrames(body, 0, 1 << 24);
   if (
     scan.damaged.length > 0 ||
