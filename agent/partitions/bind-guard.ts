@@ -38,14 +38,8 @@ export function logAddressGuard(
 ): void {
   const missing = partitions.find((p) => p.addressGuard?.mode === "none");
   if (missing?.addressGuard?.mode === "none") {
-    logger.warn(
-      { event: "partitions.address_guard", mode: "none", reason: missing.addressGuard.reason },
-      "partitions are not kept to their own addresses; promises still check the listener's owner",
-    );
+    logger.warn({ mode: "none", reason: missing.addressGuard.reason }, "partitions.address_guard");
   } else if (partitions.some((p) => p.addressGuard?.mode === "bpf")) {
-    logger.info(
-      { event: "partitions.address_guard", mode: "bpf" },
-      "partitions bind only their own addresses (cgroup bind hooks)",
-    );
+    logger.info({ mode: "bpf" }, "partitions.address_guard");
   }
 }
