@@ -4,22 +4,33 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
 import { Context } from "zeromq";
-import { MasterClient, SqliteStore, type StoredChunk } from "../master/index.js";
+import { encodeRecord, RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../collector/record.js";
+import { encodeRecords } from "../common/record-frame.js";
+import { MasterClient } from "../master/index.js";
+import { decodeChunk } from "../master/readings/chunk-decoder.js";
+import type { DecodedRecord } from "../master/readings/record-reader.js";
+import { compiledReader } from "../master/readings/record-readers.js";
+import { VALUE_KIND } from "../master/readings/value-kind.js";
+import { migrate } from "../master/sqlite/migrations.js";
 import { getRlimit, setRlimit } from "../native/index.js";
 import { generateKeyPair, type KeyPair, NodeLink } from "../protocol/index.js";
 import { report } from "./report.js";
 
 /**
- * Telemetry ingest over the real link: N simulated nodes (each a DEALER with its own
- * CURVE key, all in this process) forward chunks over loopback to a master running as
- * `outpost master start` in a child process, one chunk in flight per node as a
- * forwarder does. Ours: records committed per second (acked = committed). Baseline, same
- * run: the same chunks inserted straight into a SqliteStore, one transaction per round
- * of N chunks, no network. Also: p99 ack latency and the master's peak RSS.
+ * Telemetry ingest over the real link, decoded into readings: N simulated nodes (each a
+ * DEALER with its own CURVE key, all in this process) give the master the collector's
+ * record schema, then forward chunks of real collector records (Avro, in buffer frames)
+ * over loopback to a master running as `outpost master start` in a child process, one
+ * chunk in flight per node as a forwarder does. Ours: records committed per second
+ * (acked = committed = decoded into one readings row each, counted in the master's
+ * database afterwards). Baseline, same run: the same rows, decoded beforehand, inserted
+ * straight into a SQLite file of the same schema and pragmas (prepared statements, one
+ * transaction per round of N chunks, no network, no dedupe, no decode). Also: p99 ack
+ * latency and the master's peak RSS.
  *
- *   npm run bench -- ingest [--nodes 100,1000] [--chunks 20] [--records 100]
- *                           [--record-bytes 64]
+ *   npm run bench -- ingest [--nodes 100,1000] [--chunks 20] [--records 100] [--tags 10]
  *
  * 1,000 DEALERs need about 3 descriptors each here and one each in the master: the soft
  * RLIMIT_NOFILE is raised to the hard one (the master inherits it), and a hard limit too
@@ -31,7 +42,7 @@ const { values: args } = parseArgs({
     nodes: { type: "string", default: "100,1000" },
     chunks: { type: "string", default: "20" },
     records: { type: "string", default: "100" },
-    "record-bytes": { type: "string", default: "64" },
+    tags: { type: "string", default: "10" },
   },
 });
 
@@ -46,8 +57,30 @@ function wholeNumber(key: string, text: string): number {
 const nodeCounts = args.nodes.split(",").map((n) => wholeNumber("nodes", n));
 const chunksPerNode = wholeNumber("chunks", args.chunks);
 const recordsPerChunk = wholeNumber("records", args.records);
-const recordBytes = wholeNumber("record-bytes", args["record-bytes"]);
-const body = Buffer.alloc(recordsPerChunk * recordBytes, 0x5a);
+const tagsPerNode = wholeNumber("tags", args.tags);
+const START = Date.now() - 60_000;
+
+/**
+ * Chunk `c` of every node: what a collector polling `tagsPerNode` tags of one turbine
+ * writes (doubles, a 64-bit energy counter every tenth tag), framed as its buffer frames
+ * them. Bodies are the same for every node (the node is not in the records).
+ */
+const bodies = Array.from({ length: chunksPerNode }, (_, c) => {
+  const records = Array.from({ length: recordsPerChunk }, (_, i) => {
+    const n = c * recordsPerChunk + i;
+    const tag = n % tagsPerNode;
+    return encodeRecord({
+      device: "turbine",
+      tag: `tag-${tag}`,
+      ts: START + Math.floor(n / tagsPerNode) * 100,
+      value: tag % 10 === 9 ? 2n ** 40n + BigInt(n) : Math.sin(n) * 100,
+      quality: "good",
+      unit: tag % 10 === 9 ? "Wh" : "rpm",
+    });
+  });
+  return encodeRecords(records, c * recordsPerChunk + 1);
+});
+const schemaText = JSON.stringify(RECORD_SCHEMA);
 
 function raiseFileLimit(nodes: number): number {
   const needed = nodes * 4 + 256;
@@ -66,13 +99,13 @@ function chunkOf(chunkId: number) {
   return {
     chunkId,
     stream: "turbine",
-    schema: Buffer.from("bench-schema"),
+    schema: RECORD_SCHEMA_FINGERPRINT,
     createdAt: Date.now(),
-    firstSeq: chunkId * recordsPerChunk,
-    lastSeq: (chunkId + 1) * recordsPerChunk - 1,
+    firstSeq: chunkId * recordsPerChunk + 1,
+    lastSeq: (chunkId + 1) * recordsPerChunk,
     records: recordsPerChunk,
     compression: "none" as const,
-    body,
+    body: bodies[chunkId] as Buffer,
   };
 }
 
@@ -126,16 +159,14 @@ function percentile(sorted: number[], p: number): number {
 
 async function overTheLink(
   nodes: number,
-): Promise<{ recordsPerSec: number; p99: number; rss: number }> {
+): Promise<{ recordsPerSec: number; p99: number; rss: number; chunksPerCommit: number }> {
   const data = mkdtempSync(join(tmpdir(), "outpost-bench-ingest-"));
   const { child, started } = await startMaster(data);
   const context = new Context({ maxSockets: nodes * 2 + 16 });
   const links: NodeLink[] = [];
   try {
-    const client = new MasterClient(
-      started.url,
-      readFileSync(join(data, "admin.token"), "utf8").trim(),
-    );
+    const token = readFileSync(join(data, "admin.token"), "utf8").trim();
+    const client = new MasterClient(started.url, token);
     const keys: KeyPair[] = [];
     for (let i = 0; i < nodes; i++) {
       const pair = generateKeyPair();
@@ -154,8 +185,14 @@ async function overTheLink(
         }),
       );
     }
-    // Handshakes first: the figure is about forwarding, not about connecting.
+    // Handshakes and the schema first (each node gives it once, as its forwarder would
+    // per connection): the figure is about forwarding, not about connecting.
     await Promise.all(links.map((l) => l.sync()));
+    await Promise.all(
+      links.map((l) =>
+        l.sendSchema({ fingerprint: RECORD_SCHEMA_FINGERPRINT, schema: schemaText }),
+      ),
+    );
     const latencies: number[] = [];
     const start = process.hrtime.bigint();
     await Promise.all(
@@ -171,35 +208,107 @@ async function overTheLink(
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     latencies.sort((a, b) => a - b);
     const rss = peakRssMiB(child.pid ?? 0);
+    const commits = await commitCount(started.url, token);
+    await stopMaster(child);
+    const rows = countReadings(join(data, "master.db"));
+    if (rows !== nodes * chunksPerNode * recordsPerChunk)
+      throw new Error(
+        `the master holds ${rows} readings, not ${nodes * chunksPerNode * recordsPerChunk}`,
+      );
     return {
       recordsPerSec: (nodes * chunksPerNode * recordsPerChunk) / seconds,
       p99: percentile(latencies, 99),
       rss,
+      chunksPerCommit: (nodes * chunksPerNode) / commits,
     };
   } finally {
     await Promise.all(links.map((l) => l.close()));
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
+    await stopMaster(child);
     rmSync(data, { recursive: true, force: true });
   }
 }
 
-async function straightIntoStore(nodes: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "outpost-bench-store-"));
-  const store = SqliteStore.open(join(dir, "master.db"));
+/** Ingest transactions the master committed so far (its `/metrics`). */
+async function commitCount(url: string, token: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  return Number(/^outpost_master_ingest_commit_seconds_count (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+async function stopMaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function countReadings(path: string): number {
+  const db = new Database(path, { readonly: true });
   try {
+    return db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** The rows of chunk `c`, decoded by the master's own decoder (outside the timing). */
+function decodedRows(): DecodedRecord[][] {
+  const reader = compiledReader(RECORD_SCHEMA_FINGERPRINT, schemaText);
+  if (!("read" in reader)) throw new Error(reader.error);
+  return bodies.map((_, c) => decodeChunk(chunkOf(c), reader.read));
+}
+
+/**
+ * The baseline: the decoded rows inserted into a database of the master's schema with
+ * its pragmas (WAL, synchronous FULL), one prepared statement per table, series ids from
+ * a map, one transaction per round of N chunks.
+ */
+async function straightIntoSqlite(nodes: number, rows: DecodedRecord[][]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "outpost-bench-store-"));
+  const db = new Database(join(dir, "master.db"));
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    migrate(db);
+    const insertSeries = db.prepare("INSERT INTO series (node, device, tag) VALUES (?, ?, ?)");
+    const insert = db.prepare(`INSERT INTO readings
+      (series, ts, seq, chunk_id, stream, kind, value, quality, status, unit, extra)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const series = new Map<string, number | bigint>();
+    const round = db.transaction((c: number) => {
+      for (let n = 0; n < nodes; n++) {
+        const node = `node-${n}`;
+        for (const r of rows[c] ?? []) {
+          const key = `${node}\u0000${r.device}\u0000${r.tag}`;
+          let id = series.get(key);
+          if (id === undefined) {
+            id = insertSeries.run(node, r.device, r.tag).lastInsertRowid;
+            series.set(key, id);
+          }
+          const value =
+            r.kind === VALUE_KIND.uint64 ? BigInt.asIntN(64, r.value as bigint) : r.value;
+          insert.run(
+            id,
+            r.ts,
+            r.seq,
+            c,
+            "turbine",
+            r.kind,
+            value,
+            r.quality,
+            r.status,
+            r.unit,
+            r.extra,
+          );
+        }
+      }
+    });
     const start = process.hrtime.bigint();
-    for (let c = 0; c < chunksPerNode; c++) {
-      const round: StoredChunk[] = [];
-      for (let n = 0; n < nodes; n++)
-        round.push({ ...chunkOf(c), node: `node-${n}`, receivedAt: Date.now() });
-      await store.ingestChunks(round);
-    }
+    for (let c = 0; c < chunksPerNode; c++) round.immediate(c);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return (nodes * chunksPerNode * recordsPerChunk) / seconds;
   } finally {
-    await store.close();
+    db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -207,20 +316,22 @@ async function straightIntoStore(nodes: number): Promise<number> {
 const extra: Record<string, number | string> = {
   chunks_per_node: chunksPerNode,
   records_per_chunk: recordsPerChunk,
-  record_bytes: recordBytes,
+  tags_per_node: tagsPerNode,
 };
 extra.nofile = raiseFileLimit(Math.max(...nodeCounts));
 let ours = 0;
 let baseline = 0;
 let largest = 0;
+const rows = decodedRows();
 for (const n of nodeCounts) {
   const link = await overTheLink(n);
-  const store = await straightIntoStore(n);
+  const store = await straightIntoSqlite(n, rows);
   extra[`n${n}_records_per_s`] = Math.round(link.recordsPerSec);
   extra[`n${n}_baseline_records_per_s`] = Math.round(store);
   extra[`n${n}_ratio`] = Number((link.recordsPerSec / store).toFixed(3));
   extra[`n${n}_p99_ack_ms`] = Number(link.p99.toFixed(2));
   extra[`n${n}_master_peak_rss_mib`] = Number(link.rss.toFixed(1));
+  extra[`n${n}_chunks_per_commit`] = Number(link.chunksPerCommit.toFixed(1));
   largest = n;
   ours = link.recordsPerSec;
   baseline = store;
@@ -231,7 +342,7 @@ report({
   name: "ingest",
   ours: Math.round(ours),
   baseline: Math.round(baseline),
-  unit: `records/s committed (${largest} nodes over loopback CURVE vs straight into SQLite)`,
+  unit: `records/s committed as readings (${largest} nodes over loopback CURVE vs decoded rows straight into SQLite)`,
   better: "higher",
   extra,
 });

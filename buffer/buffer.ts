@@ -1,5 +1,6 @@
 import { basename, dirname, join } from "node:path";
 import { type Logger, silentLogger } from "../common/index.js";
+import { FRAME_OVERHEAD } from "../common/record-frame.js";
 import { commitBatch } from "./append-path.js";
 import { BufferCore } from "./buffer-core.js";
 import { emptyCheckpoint, readCheckpoint } from "./checkpoint.js";
@@ -17,8 +18,8 @@ import { acquireLock } from "./lock.js";
 import type { LossEvent } from "./loss.js";
 import { type BufferMetrics, collectMetrics } from "./metrics.js";
 import { makeRoom } from "./overflow.js";
-import { FRAME_OVERHEAD } from "./record-frame.js";
 import { quarantineSuspects, recoverBuffer } from "./recover-buffer.js";
+import { SchemaTexts } from "./schema-texts.js";
 import { sealActive } from "./sealer.js";
 import { acknowledgeChunk, type LoadedChunk, loadForSend, nextToSend } from "./send-queue.js";
 import { StreamState } from "./stream-state.js";
@@ -52,6 +53,7 @@ export class DiskBuffer {
   private constructor(
     private readonly core: BufferCore,
     private readonly unlock: () => Promise<void>,
+    private readonly schemas: SchemaTexts,
   ) {}
 
   get config(): BufferConfig {
@@ -83,7 +85,7 @@ export class DiskBuffer {
         data,
         read.state === "ok" ? read.generation : 0,
       );
-      const buffer = new DiskBuffer(core, unlock);
+      const buffer = new DiskBuffer(core, unlock, await SchemaTexts.load(fs, config.dir));
       await recoverBuffer(core, data, (name) => buffer.stream(name));
       await core.checkpoints.prepare();
       for (const q of quarantineSuspects(core)) buffer.track(q);
@@ -135,6 +137,22 @@ export class DiskBuffer {
     return new Promise((resolve, reject) =>
       st.commit.add({ records, bytes, schema, resolve, reject }),
     );
+  }
+
+  /**
+   * Tells the buffer which schema text a fingerprint its appends carry stands for: kept
+   * on disk (`DIR/schemas/`) and sent by a forwarder to a sink that takes schemas before
+   * the first chunk with that fingerprint. Resolves once durable; defining the same text
+   * again does nothing.
+   */
+  defineSchema(fingerprint: Uint8Array, text: string): Promise<void> {
+    if (this.core.closed) return Promise.reject(new BufferClosedError());
+    return this.schemas.define(fingerprint, text);
+  }
+
+  /** The text defined for a fingerprint, if a producer defined one. */
+  schemaText(fingerprint: Uint8Array): string | undefined {
+    return this.schemas.get(fingerprint);
   }
 
   private stream(name: string): Promise<StreamState> {

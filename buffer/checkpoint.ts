@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { crc32c } from "@node-rs/crc32";
+import { readU64, writeU64 } from "../common/u64.js";
 import type { FileLayer, WritableFile } from "./file-layer.js";
 import type { LossEvent } from "./loss.js";
-import { readU64, writeU64 } from "./u64.js";
 
 /**
  * The delivery checkpoint: what has left the buffer for good (acknowledged or dropped

@@ -1,5 +1,5 @@
+import { type Frame, type ScanResult, scanFrames } from "../common/record-frame.js";
 import { type ChunkHeader, decodeHeader } from "./chunk-header.js";
-import { type Frame, type ScanResult, scanFrames } from "./record-frame.js";
 
 /**
  * A chunk file is a header followed by record frames and, once sealed, one seal trailer

@@ -1,5 +1,5 @@
 import { crc32c } from "@node-rs/crc32";
-import { readU64, writeU64 } from "./u64.js";
+import { readU64, writeU64 } from "../common/u64.js";
 
 /**
  * The first bytes of every chunk file (little endian):

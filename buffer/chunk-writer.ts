@@ -1,8 +1,8 @@
 import { join } from "node:path";
+import { encodeRecords, encodeSeal } from "../common/record-frame.js";
 import { chunkFileName } from "./chunk-file.js";
 import { encodeHeader } from "./chunk-header.js";
 import type { FileLayer, WritableFile } from "./file-layer.js";
-import { encodeRecords, encodeSeal } from "./record-frame.js";
 
 /**
  * The one open chunk of a stream. Appends go to the end with positional writes; a failed

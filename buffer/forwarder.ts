@@ -17,7 +17,8 @@ const deflateAsync = promisify(deflate);
  * the sink acknowledged it by id (and the checkpoint saying so is durable). Any failure
  * — refused connection, dropped link, ack timeout — puts the chunk back in the queue and
  * pauses sending for a full-jitter exponential backoff; retries never stop, so an
- * outage of any length loses nothing. Loss events go to the sink the same way.
+ * outage of any length loses nothing. Loss events go to the sink the same way, and so
+ * does each schema text, once, before the first chunk that carries its fingerprint.
  */
 export class Forwarder {
   private running = false;
@@ -31,6 +32,9 @@ export class Forwarder {
   /** Per stream, settles once the stream's latest chunk was handed to the sink. */
   private readonly dispatched = new Map<string, Promise<void>>();
   private unsubscribe: (() => void) | undefined;
+  /** Fingerprints whose schema the sink took (or refused for good) since this forwarder started. */
+  private readonly announced = new Set<string>();
+  private readonly announcing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly buffer: DiskBuffer,
@@ -97,6 +101,7 @@ export class Forwarder {
         this.inFlight.delete(ref);
         return;
       }
+      await this.announce(loaded.schema);
       const body =
         this.config.compression === "deflate" ? await deflateAsync(loaded.frames) : loaded.frames;
       const chunk: OutboundChunk = {
@@ -130,6 +135,31 @@ export class Forwarder {
       handedOver();
       if (this.dispatched.get(ref.stream) === mine) this.dispatched.delete(ref.stream);
     }
+  }
+
+  /**
+   * Sends the schema text of `fingerprint` once before its first chunk, when the sink
+   * takes schemas and a producer defined the text (without one, the chunk goes alone).
+   * Chunks in flight together share one send; a failure fails them all (retried).
+   */
+  private async announce(fingerprint: Buffer): Promise<void> {
+    const key = fingerprint.toString("hex");
+    if (!this.sink.sendSchema || this.announced.has(key)) return;
+    const schema = this.buffer.schemaText(fingerprint);
+    if (schema === undefined) return;
+    let sending = this.announcing.get(key);
+    if (!sending) {
+      const sink = this.sink as Required<Sink>;
+      sending = this.withTimeout((signal) => sink.sendSchema({ fingerprint, schema }, signal))
+        .then(({ refused }) => {
+          if (refused !== undefined)
+            this.logger?.warn({ fingerprint: key, reason: refused }, "forward.schema_refused");
+          this.announced.add(key);
+        })
+        .finally(() => this.announcing.delete(key));
+      this.announcing.set(key, sending);
+    }
+    await sending;
   }
 
   private async sendLosses(losses: LossEvent[]): Promise<void> {

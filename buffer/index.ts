@@ -2,6 +2,8 @@
  * buffer — the disk-backed telemetry buffer and its forwarder. See README.md for the
  * guarantees, the configuration keys and the on-disk format.
  */
+
+export { encodeRecords, FRAME_OVERHEAD, scanFrames } from "../common/record-frame.js";
 export {
   type AppendResult,
   DiskBuffer,
@@ -35,5 +37,4 @@ export { Forwarder } from "./forwarder.js";
 export { type BufferStat, readUndelivered, statBuffer, type UndeliveredRecord } from "./inspect.js";
 export type { LossEvent } from "./loss.js";
 export type { BufferMetrics, StreamMetrics } from "./metrics.js";
-export { encodeRecords, FRAME_OVERHEAD, scanFrames } from "./record-frame.js";
 export type { OutboundChunk, Sink } from "./sink.js";

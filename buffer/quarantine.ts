@@ -1,9 +1,9 @@
 import { basename, dirname, join } from "node:path";
+import { encodeSeal } from "../common/record-frame.js";
 import type { ParsedChunk } from "./chunk-file.js";
 import { encodeHeader } from "./chunk-header.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import type { FileLayer } from "./file-layer.js";
-import { encodeSeal } from "./record-frame.js";
 
 /**
  * Handling a damaged chunk, in an order that is safe to repeat after a crash at any step:

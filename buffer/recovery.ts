@@ -1,9 +1,9 @@
 import { join } from "node:path";
+import { encodeSeal, frameAt, readSeal, SEAL_FRAME_BYTES } from "../common/record-frame.js";
 import { chunkFileName, parseChunk, parseChunkFileName } from "./chunk-file.js";
 import { decodeHeader, MAX_HEADER_BYTES } from "./chunk-header.js";
 import type { ChunkRef } from "./chunk-ref.js";
 import type { FileLayer } from "./file-layer.js";
-import { encodeSeal, frameAt, readSeal, SEAL_FRAME_BYTES } from "./record-frame.js";
 
 /**
  * Opening a stream's directory. It never fails on bad data: a sealed chunk whose header

@@ -1,7 +1,7 @@
+import { SEAL_FRAME_BYTES } from "../common/record-frame.js";
 import type { BufferCore } from "./buffer-core.js";
 import { ChunkWriter } from "./chunk-writer.js";
 import { diskFullAsBufferFull } from "./errors.js";
-import { SEAL_FRAME_BYTES } from "./record-frame.js";
 import type { StreamState } from "./stream-state.js";
 
 /**

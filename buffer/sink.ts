@@ -1,4 +1,4 @@
-import type { Backlog, Chunk } from "../protocol/index.js";
+import type { Backlog, Chunk, SchemaAnnouncement } from "../protocol/index.js";
 import type { LossEvent } from "./loss.js";
 
 /**
@@ -24,5 +24,14 @@ export interface Sink {
   send(chunk: OutboundChunk, signal: AbortSignal, waiting?: Backlog): Promise<{ chunkId: number }>;
   /** Same contract for a loss event, acknowledged by its id. */
   sendLoss(loss: LossEvent, signal: AbortSignal, waiting?: Backlog): Promise<{ lossId: number }>;
+  /**
+   * Optional: gives the receiver the schema text a fingerprint stands for (as the
+   * producer defined it, `DiskBuffer.defineSchema`). The forwarder calls it once per
+   * fingerprint before the first chunk carrying it is sent, and again after a failure.
+   * Resolves once the receiver stored the text durably, or with `refused` when the
+   * receiver will never take it (its chunks are sent anyway; the receiver keeps them as
+   * it can); rejects on any other failure, which the forwarder retries like a chunk.
+   */
+  sendSchema?(announcement: SchemaAnnouncement, signal: AbortSignal): Promise<{ refused?: string }>;
   close(): Promise<void>;
 }

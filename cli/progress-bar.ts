@@ -40,3 +40,35 @@ export function progressBar(io: CliIo): {
     },
   };
 }
+
+/** A progress bar of things counted (readings, records) on stderr when it is a terminal. */
+export function countBar(
+  io: CliIo,
+  unit: string,
+): { update(done: number, total: number): void; stop(): void } {
+  if (!io.isTty) return { update() {}, stop() {} };
+  const bar = new SingleBar({
+    stream: io.stderr as NodeJS.WritableStream,
+    format: `[{bar}] {percentage}% {value}/{total} ${unit} {rate}/s`,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  const started = Date.now();
+  let running = false;
+  return {
+    update(done, total) {
+      const payload = { rate: Math.round((done * 1000) / Math.max(1, Date.now() - started)) };
+      if (!running) {
+        bar.start(total, done, payload);
+        running = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done, payload);
+      }
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
+}

@@ -1,7 +1,12 @@
 import { DiskBuffer } from "../buffer/index.js";
 import type { Logger } from "../common/index.js";
 import type { RecordOutput } from "./input.js";
-import { encodeRecord, RECORD_SCHEMA_FINGERPRINT, type TelemetryRecord } from "./record.js";
+import {
+  encodeRecord,
+  RECORD_SCHEMA,
+  RECORD_SCHEMA_FINGERPRINT,
+  type TelemetryRecord,
+} from "./record.js";
 
 export interface BufferOutput extends RecordOutput {
   /** The buffer written to, for a forwarder to drain (`collector run` with `forward`). */
@@ -11,7 +16,9 @@ export interface BufferOutput extends RecordOutput {
 
 /**
  * Records → Avro → `buffer.append`, tagged with the record schema's fingerprint (kept in
- * each chunk header). `write` resolves once the records are durable, so a collector that
+ * each chunk header). The schema's text is defined on the buffer under that fingerprint,
+ * so its forwarder gives it to the master before the first chunk (the master decodes
+ * the chunks by it). `write` resolves once the records are durable, so a collector that
  * is killed loses nothing it reported written.
  */
 export async function openBufferOutput(
@@ -20,6 +27,12 @@ export async function openBufferOutput(
   logger: Logger,
 ): Promise<BufferOutput> {
   const buffer = await DiskBuffer.open({ dir }, { logger });
+  try {
+    await buffer.defineSchema(RECORD_SCHEMA_FINGERPRINT, JSON.stringify(RECORD_SCHEMA));
+  } catch (err) {
+    await buffer.close();
+    throw err;
+  }
   return {
     buffer,
     async write(records: TelemetryRecord[]) {

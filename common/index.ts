@@ -23,6 +23,7 @@ export {
   type FaultProxyOptions,
   startFaultProxy,
 } from "./fault-proxy.js";
+export { InstantSyntaxError, MAX_INSTANT_MS, parseInstant } from "./instant.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { devId, type MountEntry, parseMountinfo, parseMounts } from "./mount-table.js";
 export { seededRandom } from "./seeded-random.js";

@@ -114,6 +114,58 @@ export const telemetryQuery = {
   },
 } as const;
 
+const INSTANT =
+  "ISO 8601 (2026-01-31T12:00:00Z), ms since the epoch, or a duration before now (10m, 2h, 1d)";
+
+export const readingsQuery = {
+  title: "readings query",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    node: { type: "string", maxLength: 256, description: "only this node's" },
+    device: { type: "string", maxLength: 256, description: "only this device's" },
+    tag: {
+      anyOf: [
+        { type: "string", maxLength: 256 },
+        { type: "array", maxItems: 100, items: { type: "string", maxLength: 256 } },
+      ],
+      description: "only these tags (repeat the parameter: tag=a&tag=b); all when absent",
+    },
+    from: {
+      type: "string",
+      maxLength: 64,
+      description: `start, inclusive: ${INSTANT}; default 1 h before \`to\``,
+    },
+    to: { type: "string", maxLength: 64, description: `end, exclusive: ${INSTANT}; default now` },
+    step: {
+      type: "string",
+      maxLength: 32,
+      description:
+        "bucket width (1m, 15m, 1h): answers one aggregate per bucket, buckets aligned to the epoch",
+    },
+    agg: {
+      type: "string",
+      enum: ["avg", "min", "max", "last", "count"],
+      description: "the aggregate of each bucket (needs `step`; default avg)",
+    },
+    quality: {
+      type: "string",
+      enum: ["good", "any"],
+      description: "`good` (default): good readings only; `any`: every reading",
+    },
+  },
+} as const;
+
+export const readingSeriesQuery = {
+  title: "series query",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    node: { type: "string", maxLength: 256, description: "only this node's" },
+    device: { type: "string", maxLength: 256, description: "only this device's" },
+  },
+} as const;
+
 /** A JSON answer, documented with its description and top-level fields only. */
 export function answer(description: string, ...fields: string[]) {
   return {

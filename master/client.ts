@@ -1,5 +1,9 @@
 import { errorFromApi, MasterResponseError, MasterUnreachableError } from "./errors.js";
 import type { InstanceView } from "./instance-state.js";
+import type { DecodeFailure, ReadingCounts } from "./readings/health.js";
+import type { Aggregate, SeriesKey } from "./readings/reading.js";
+import type { ReadingGap } from "./readings/reading-gaps.js";
+import type { JsonValue } from "./readings/reading-values.js";
 import type { NodePresence } from "./status/status-snapshot.js";
 import type { NodeRecord, StoredLoss, StoredUsage } from "./store.js";
 import type { SequenceGap } from "./telemetry-gaps.js";
@@ -23,7 +27,45 @@ export interface TelemetryAnswer {
   chunks: ChunkInfo[];
   losses: StoredLoss[];
   gaps: SequenceGap[];
+  /** Per node: late and clock-suspect readings, chunks awaiting a schema or failed. */
+  readingCounts: ReadingCounts[];
+  /** Chunks kept raw because they did not decode, newest first, with the reason. */
+  decodeFailures: DecodeFailure[];
 }
+
+/** `GET /v1/readings`'s parameters; times as the API takes them (text or ms). */
+export interface ReadingsParamsInput {
+  node?: string;
+  device?: string;
+  tags?: readonly string[];
+  from?: string | number;
+  to?: string | number;
+  step?: string;
+  agg?: Aggregate;
+  /** `any`: every reading, not only good ones. */
+  quality?: "good" | "any";
+}
+
+/** One series of a JSON readings answer. */
+export interface ReadingsSeries {
+  node: string;
+  device: string;
+  tag: string;
+  /** Raw answers only: the stream of the series' first reading. */
+  stream?: string;
+  unit: string | null;
+  /** `[ts, value, quality]`, or `[bucket start, value, count]` with `step`. */
+  points: [number, JsonValue, string | number][];
+}
+
+export interface ReadingsAnswer {
+  series: ReadingsSeries[];
+  gaps: ReadingGap[];
+  losses: StoredLoss[];
+}
+
+/** A streamed answer's media types, by the name the CLI gives them. */
+const STREAM_MEDIA = { json: "application/json", csv: "text/csv", ndjson: "application/x-ndjson" };
 
 /**
  * The HTTP API as the CLI uses it. Errors come back as the master's own error classes
@@ -87,18 +129,63 @@ export class MasterClient {
     return this.call("GET", `/v1/telemetry${qs}`);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = `${this.base}${path}`;
+  async readings(params: ReadingsParamsInput): Promise<ReadingsAnswer> {
+    return this.call("GET", `/v1/readings?${readingsSearch(params)}`);
+  }
+
+  /**
+   * A readings answer as the bytes the master streams (`json`, `csv` or `ndjson`): no
+   * time limit once the answer has started, and nothing is held beyond what the caller
+   * has not read yet. Errors before the answer starts are thrown as by every call.
+   */
+  async readingsStream(
+    params: ReadingsParamsInput,
+    format: keyof typeof STREAM_MEDIA,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const url = `${this.base}/v1/readings?${readingsSearch(params)}`;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await this.fetch(url, "GET", undefined, abort.signal, STREAM_MEDIA[format]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.ok) await this.answer(url, res);
+    return (res.body ?? []) as unknown as AsyncIterable<Uint8Array>;
+  }
+
+  /** Every series that has readings (node, device, tag), in that order. */
+  async readingSeries(query: { node?: string; device?: string } = {}): Promise<SeriesKey[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+    const qs = params.size > 0 ? `?${params}` : "";
+    return (await this.call<{ series: SeriesKey[] }>("GET", `/v1/readings/series${qs}`)).series;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.base}${path}`;
+    const res = await this.fetch(url, method, body, AbortSignal.timeout(this.timeoutMs));
+    return this.answer<T>(url, res);
+  }
+
+  private async fetch(
+    url: string,
+    method: string,
+    body: unknown,
+    signal: AbortSignal,
+    accept?: string,
+  ): Promise<Response> {
+    try {
+      return await fetch(url, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
+          ...(accept ? { accept } : {}),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -107,6 +194,10 @@ export class MasterClient {
         cause?.code ?? cause?.message ?? (err as Error).message,
       );
     }
+  }
+
+  /** The JSON of `res`, or the master's error as its own class. */
+  private async answer<T>(url: string, res: Response): Promise<T> {
     let json: unknown;
     try {
       json = await res.json();
@@ -120,4 +211,13 @@ export class MasterClient {
     }
     return json as T;
   }
+}
+
+/** The query string of `GET /v1/readings` (`tag` repeated per tag). */
+export function readingsSearch(params: ReadingsParamsInput): URLSearchParams {
+  const search = new URLSearchParams();
+  const { tags, ...rest } = params;
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) search.set(k, String(v));
+  for (const tag of tags ?? []) search.append("tag", tag);
+  return search;
 }

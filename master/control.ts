@@ -14,8 +14,8 @@ import { type InstanceRecord, isPlaced, type MasterStore } from "./store.js";
 
 /**
  * Answers node requests: hello (registration facts), sync (desired state), report
- * (status, promises, connection parameters, usage, requested instances), telemetry chunks
- * and loss events.
+ * (status, promises, connection parameters, usage, requested instances), telemetry chunks,
+ * loss events and record schemas (a refused schema is answered E_MASTER_SCHEMA).
  * Requests reach it validated and authenticated by the protocol server.
  */
 export class ControlHandler {
@@ -120,6 +120,23 @@ export class ControlHandler {
         const { v: _v, id: _id, type: _type, node: _node, ...chunk } = request;
         const { duplicate } = await this.ingest.ingest({ ...chunk, node: name, receivedAt: at });
         return { type: "ack", chunkId: request.chunkId, duplicate };
+      }
+      case "schema": {
+        const { duplicate, decodedChunks } = await this.store.addSchema(
+          request.fingerprint,
+          request.schema,
+          at,
+        );
+        if (!duplicate || decodedChunks > 0)
+          this.logger.info(
+            {
+              node: name,
+              fingerprint: Buffer.from(request.fingerprint).toString("hex"),
+              decodedChunks,
+            },
+            "telemetry.schema_stored",
+          );
+        return { type: "ack", duplicate };
       }
       case "loss": {
         const { v: _v, id: _id, type: _type, node: _node, ...loss } = request;

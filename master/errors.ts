@@ -67,6 +67,21 @@ export class StoreVersionError extends MasterError {
   }
 }
 
+/**
+ * A record schema a producer announced is refused (partitions are not trusted): over
+ * the size or nesting bound, not JSON or not an Avro schema, or not the schema its
+ * fingerprint names. `reason` says which.
+ */
+export class SchemaRefusedError extends MasterError {
+  override readonly code = "E_MASTER_SCHEMA";
+  constructor(
+    readonly reason: "too_large" | "too_deep" | "invalid" | "fingerprint",
+    message: string,
+  ) {
+    super(`schema refused: ${message}`);
+  }
+}
+
 /** The client cannot reach the master's HTTP API. */
 export class MasterUnreachableError extends MasterError {
   override readonly code = "E_MASTER_UNREACHABLE";

@@ -6,6 +6,8 @@ import type { Logger } from "../common/index.js";
 import { UnauthorizedError } from "./errors.js";
 import { registerApiRoutes } from "./http-routes.js";
 import type { MasterMetrics } from "./metrics.js";
+import { registerReadingsRoute } from "./readings/readings-route.js";
+import { assetBody, CHART_ASSETS } from "./status/chart-assets.js";
 import { STATUS_PAGE_HTML } from "./status/status-page.js";
 import type { StatusSnapshot } from "./status/status-snapshot.js";
 import type { MasterStore } from "./store.js";
@@ -27,8 +29,9 @@ export const MASTER_HTTP_STATUS: Readonly<Record<string, number>> = {
   E_MASTER_NO_CAPACITY: 409,
 };
 
-/** The status page itself holds no data: the one route without the token. */
+/** The status page itself holds no data, nor do its scripts: the routes without the token. */
 const STATUS_PAGE = "GET /";
+const OPEN_ROUTES = [STATUS_PAGE, ...CHART_ASSETS.map((a) => `GET ${a.path}`)];
 
 export interface HttpApiOptions {
   store: MasterStore;
@@ -68,7 +71,7 @@ export class HttpApi {
         title: "Outpost master",
         version: "1",
         description: "The master's HTTP API (master/README.md)",
-        bearer: { except: [STATUS_PAGE] },
+        bearer: { except: OPEN_ROUTES },
       },
     });
     this.app = app;
@@ -79,7 +82,7 @@ export class HttpApi {
       app.getDefaultJsonParser("error", "error"),
     );
     app.addHook("onRequest", async (request, reply) => {
-      if (`${request.method} ${request.url.split("?")[0]}` === STATUS_PAGE) return;
+      if (OPEN_ROUTES.includes(`${request.method} ${request.url.split("?")[0]}`)) return;
       if (!this.authorized(request.headers.authorization)) {
         reply.header("www-authenticate", 'Bearer realm="outpost"');
         throw new UnauthorizedError();
@@ -102,10 +105,27 @@ export class HttpApi {
           .type("text/html; charset=utf-8")
           .header(
             "content-security-policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'",
           )
           .send(STATUS_PAGE_HTML),
     );
+    for (const asset of CHART_ASSETS) {
+      app.get(
+        asset.path,
+        {
+          schema: {
+            summary: "A file of the status page (uPlot, the chart library), without the token",
+            produces: [asset.type],
+            response: { 200: { description: "The file", type: "string" } },
+          },
+        },
+        async (_request, reply) =>
+          reply
+            .type(`${asset.type}; charset=utf-8`)
+            .header("cache-control", "max-age=3600")
+            .send(assetBody(asset)),
+      );
+    }
     app.get(
       "/v1/status",
       {
@@ -128,6 +148,7 @@ export class HttpApi {
       async (_request, reply) => this.streamStatus(reply),
     );
     registerApiRoutes(app, options.store, options.metrics, options.lastSeen);
+    registerReadingsRoute(app, options.store, options.logger);
   }
 
   /** Listens on `host:port` (port 0 for an ephemeral one); resolves with the bound address. */

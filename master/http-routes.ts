@@ -182,9 +182,12 @@ export function registerApiRoutes(
     "/v1/telemetry",
     {
       schema: {
-        summary: "Chunk metadata, loss events and the sequence gaps between the chunks",
+        summary:
+          "Chunk metadata, loss events, the sequence gaps between the chunks, and what ingest kept raw or could not trust (per node counts, chunks that failed to decode and why)",
         querystring: telemetryQuery,
-        response: { 200: answer("", "chunks", "losses", "gaps") },
+        response: {
+          200: answer("", "chunks", "losses", "gaps", "readingCounts", "decodeFailures"),
+        },
       },
     },
     async (request) => {
@@ -196,11 +199,18 @@ export function registerApiRoutes(
         limit: limit ?? TELEMETRY_DEFAULT_LIMIT,
         ...(withBody ? { withBody } : {}),
       };
-      const [chunks, losses] = await Promise.all([store.queryChunks(q), store.queryLosses(q)]);
+      const [chunks, losses, counts, decodeFailures] = await Promise.all([
+        store.queryChunks(q),
+        store.queryLosses(q),
+        store.readingCounts(),
+        store.decodeFailures({ ...(node ? { node } : {}), limit: q.limit }),
+      ]);
       return {
         chunks: chunks.map((c) => chunkJson(c, q.withBody === true)),
         losses,
         gaps: findGaps(chunks, losses),
+        readingCounts: node ? counts.filter((n) => n.node === node) : counts,
+        decodeFailures,
       };
     },
   );

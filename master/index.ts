@@ -1,5 +1,13 @@
 export { placeInstance } from "./allocation.js";
-export { type ChunkInfo, MasterClient, type TelemetryAnswer } from "./client.js";
+export {
+  type ChunkInfo,
+  MasterClient,
+  type ReadingsAnswer,
+  type ReadingsParamsInput,
+  type ReadingsSeries,
+  readingsSearch,
+  type TelemetryAnswer,
+} from "./client.js";
 export { type MasterDataDir, masterPublicKey, openDataDir, TOKEN_FILE } from "./data-dir.js";
 export * from "./errors.js";
 export { HttpApi, type HttpApiOptions, MASTER_HTTP_STATUS } from "./http-api.js";
@@ -20,6 +28,15 @@ export {
 } from "./master.js";
 export { MasterMetrics } from "./metrics.js";
 export { childName, Orchestrator } from "./orchestration.js";
+export {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportOptions,
+  exportReadings,
+  readingsOf,
+} from "./readings/export.js";
+export type { ReadingGap } from "./readings/reading-gaps.js";
+export { type JsonValue, type ValueType, valueFromJson } from "./readings/reading-values.js";
 export { maskSecrets, SECRET_MASK } from "./secrets.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
 export { STATUS_PAGE_HTML } from "./status/status-page.js";
@@ -30,9 +47,6 @@ export {
   statusSnapshot,
 } from "./status/status-snapshot.js";
 export {
-  type SeriesView,
-  type TagPoint,
-  type TelemetryDecoder,
   type TelemetryStatus,
   TelemetryView,
 } from "./status/telemetry-view.js";

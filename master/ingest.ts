@@ -12,7 +12,8 @@ interface Waiting {
 /**
  * Group commit for telemetry: chunks arriving while a commit runs are stored together
  * in the next transaction, so one fsync covers many nodes' chunks. Each caller's promise
- * resolves only after its chunk's transaction committed; the ack goes out after that.
+ * resolves only after its chunk's transaction committed; the ack goes out after that,
+ * and `onCommit` (metrics, the status page) is told a turn of the event loop later.
  */
 export class TelemetryIngest {
   private queue: Waiting[] = [];
@@ -46,15 +47,14 @@ export class TelemetryIngest {
       const batch = this.queue.splice(0, MAX_BATCH);
       const started = process.hrtime.bigint();
       try {
-        const results = await this.store.ingestChunks(batch.map((w) => w.chunk));
-        this.onCommit(
-          batch.map((w) => w.chunk),
-          results,
-          Number(process.hrtime.bigint() - started) / 1e9,
-        );
+        const chunks = batch.map((w) => w.chunk);
+        const results = await this.store.ingestChunks(chunks);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         batch.forEach((w, i) => {
           w.resolve(results[i] ?? { duplicate: false });
         });
+        // The acks go out first: the nodes send their next chunks meanwhile.
+        setImmediate(() => this.onCommit(chunks, results, seconds));
       } catch (err) {
         for (const w of batch) w.reject(err);
       }

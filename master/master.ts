@@ -8,7 +8,7 @@ import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import { statusSnapshot } from "./status/status-snapshot.js";
-import { type TelemetryDecoder, TelemetryView } from "./status/telemetry-view.js";
+import { TelemetryView } from "./status/telemetry-view.js";
 import type { MasterStore } from "./store.js";
 
 export const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
@@ -22,8 +22,6 @@ export interface MasterOptions {
   /** HTTP API address (`HOST:PORT`, port 0 for an ephemeral one). */
   http?: string;
   logger: Logger;
-  /** Decodes telemetry for the status page's chart; without one it shows counts only. */
-  telemetryDecoder?: TelemetryDecoder;
 }
 
 export interface RunningMaster {
@@ -49,7 +47,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const store = SqliteStore.open(dataDir.databasePath);
   const metrics = new MasterMetrics();
   metrics.nodes.set((await store.listNodes()).length);
-  const telemetry = new TelemetryView(options.telemetryDecoder);
+  const telemetry = new TelemetryView();
   const ingest = new TelemetryIngest(store, (batch, results, seconds) => {
     metrics.commitSeconds.observe(seconds);
     const now = Date.now();

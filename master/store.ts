@@ -9,6 +9,13 @@ import type {
   TelemetryLoss,
   UsageReport,
 } from "../protocol/index.js";
+import type {
+  DecodeFailure,
+  DecodeFailureQuery,
+  ReadingCounts,
+  SchemaResult,
+} from "./readings/health.js";
+import type { ReadingsSource } from "./readings/reading.js";
 
 /** Times are ms since the epoch throughout. */
 export interface NodeRecord {
@@ -117,6 +124,12 @@ export interface Placement {
 /** Picks a placement or throws (NoCapacityError); pure, see allocation.ts. */
 export type Placer = (request: InstanceRequest, nodes: NodeCapacity[]) => Placement;
 
+/**
+ * A chunk as the store keeps it. Once decoded into readings its body is dropped (the
+ * row stays, so a resend is still a duplicate): `queryChunks` with `withBody` gives the
+ * bodies of chunks kept raw (awaiting their schema, or failed to decode) and an empty
+ * body for decoded ones.
+ */
 export type StoredChunk = Omit<TelemetryChunk, "v" | "id" | "type" | "node"> & {
   /** The node's name. */
   node: string;
@@ -152,7 +165,7 @@ export interface IngestResult {
  * a networked backend (PostgreSQL) fits; each call is atomic. Names that do not exist
  * raise NotFoundError, taken names or keys ConflictError.
  */
-export interface MasterStore {
+export interface MasterStore extends ReadingsSource {
   addNode(name: string, publicKey: string, at: number): Promise<NodeRecord>;
   getNode(name: string): Promise<NodeRecord | undefined>;
   findNodeByKey(publicKey: string): Promise<NodeRecord | undefined>;
@@ -211,8 +224,24 @@ export interface MasterStore {
   addUsage(node: string, usage: UsageReport[], at: number): Promise<string[]>;
   listUsage(instance: string, limit?: number): Promise<StoredUsage[]>;
 
-  /** Stores chunks in one transaction, each once per (node, chunk id). */
+  /**
+   * Stores chunks in one transaction, each once per (node, chunk id), decoded into
+   * readings (one per record) in that transaction when its schema is stored. A chunk
+   * whose schema is not stored yet is kept raw until `addSchema` brings it; one that does
+   * not decode is kept raw with the reason (`decodeFailures`). Neither, nor any time
+   * stamp, fails the transaction.
+   */
   ingestChunks(chunks: StoredChunk[]): Promise<IngestResult[]>;
+  /**
+   * Stores a record schema under its fingerprint (once; checked first, see
+   * readings/schema-check.ts: SchemaRefusedError when it does not hold) and, in the same
+   * transaction, decodes every chunk that awaited it.
+   */
+  addSchema(fingerprint: Uint8Array, schema: string, at: number): Promise<SchemaResult>;
+  /** Chunks kept raw because they did not decode, newest first, with the reason. */
+  decodeFailures(query?: DecodeFailureQuery): Promise<DecodeFailure[]>;
+  /** Per node: late and clock-suspect readings, chunks awaiting a schema or failed. */
+  readingCounts(): Promise<ReadingCounts[]>;
   /** Stores loss events, each once per (node, loss id). */
   recordLosses(losses: StoredLoss[]): Promise<IngestResult[]>;
   queryChunks(query: TelemetryQuery): Promise<StoredChunk[]>;

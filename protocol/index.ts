@@ -50,9 +50,11 @@ export type {
   RequestBody,
   RequestedInstance,
   RequestedState,
+  SchemaAnnouncement,
   SyncRequest,
   TelemetryChunk,
   TelemetryLoss,
+  TelemetrySchema,
   UsageReport,
   Welcome,
 } from "./messages.js";
@@ -67,6 +69,8 @@ export {
   masterReplySchemas,
   nodeRequestSchemas,
   REPORT_TEXT_MAX,
+  SCHEMA_TEXT_MAX,
+  schemaFields,
 } from "./schemas.js";
 export {
   ProtocolServer,
@@ -76,7 +80,7 @@ export {
   type ServerObserver,
   ZAP_DOMAIN,
 } from "./server.js";
-export { TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
+export { SCHEMA_REFUSED, TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
 export {
   validateInstanceReports,
   validateMasterReply,

@@ -159,7 +159,10 @@ export interface Report extends RequestBase {
 export interface Chunk {
   chunkId: number;
   stream: string;
-  /** Fingerprint of the records' schema (opaque to the master). */
+  /**
+   * Fingerprint of the records' schema: the master decodes the body by the schema
+   * announced under it (`SchemaAnnouncement`), and keeps the chunk raw until then.
+   */
   schema: Uint8Array;
   /** ms since the epoch when the node created the chunk */
   createdAt: number;
@@ -170,8 +173,8 @@ export interface Chunk {
   compression: "none" | "deflate";
   /**
    * The chunk's record frames exactly as on disk (each with its sequence number and
-   * CRC32C, see buffer/README.md), deflated when `compression` is `deflate`; opaque to
-   * the master and to the agent, which pass it through as bytes.
+   * CRC32C, see common/record-frame.ts), deflated when `compression` is `deflate`; opaque
+   * to the agent, which passes it through as bytes; the master decodes it by its schema.
    */
   body: Uint8Array;
 }
@@ -196,6 +199,24 @@ export interface Loss {
   at: number;
 }
 
+/**
+ * The record schema a chunk's `schema` fingerprint names, sent by the producer's side
+ * once per fingerprint (per connection) before the first chunk that carries it, and
+ * acknowledged, like a chunk, only once the master committed it. `schema` is the text as
+ * the producer holds it (for the collector, its Avro schema as JSON); the master checks
+ * that its fingerprint is `fingerprint` and bounds its size and nesting before storing
+ * it, and decodes the chunks that waited for it. Its JSON Schema is `schemaFields`.
+ */
+export interface SchemaAnnouncement {
+  fingerprint: Uint8Array;
+  schema: string;
+}
+
+/** A `SchemaAnnouncement` sent to the master. */
+export interface TelemetrySchema extends RequestBase, SchemaAnnouncement {
+  type: "schema";
+}
+
 /** A `Chunk` sent to the master. */
 export interface TelemetryChunk extends RequestBase, Chunk {
   type: "telemetry";
@@ -208,7 +229,13 @@ export interface TelemetryLoss extends RequestBase, Omit<Loss, "id"> {
   lossId: number;
 }
 
-export type NodeRequest = Hello | SyncRequest | Report | TelemetryChunk | TelemetryLoss;
+export type NodeRequest =
+  | Hello
+  | SyncRequest
+  | Report
+  | TelemetryChunk
+  | TelemetryLoss
+  | TelemetrySchema;
 export type NodeRequestType = NodeRequest["type"];
 
 /** Fields every master reply carries. */
@@ -263,6 +290,7 @@ export interface Ack extends ReplyBase {
   chunkId?: number;
   /** Set when acking a loss event. */
   lossId?: number;
+  /** Set when acking a chunk, a loss event or a schema: the master held it already. */
   duplicate?: boolean;
   /** Set when acking a report: the instances the master dropped as invalid, and why. */
   rejected?: RejectedInstance[];

@@ -29,6 +29,7 @@ import {
   type RejectedInstance,
   type Report,
   type RequestBody,
+  type SchemaAnnouncement,
   type Welcome,
 } from "./messages.js";
 import { SendQueue } from "./send-queue.js";
@@ -69,6 +70,7 @@ const EXPECTED_REPLY: Record<NodeRequest["type"], MasterReply["type"]> = {
   report: "ack",
   telemetry: "ack",
   loss: "ack",
+  schema: "ack",
 };
 
 /**
@@ -155,6 +157,16 @@ export class NodeLink {
     const { id, ...rest } = loss;
     await this.request({ type: "loss", lossId: id, ...rest }, signal);
     return { lossId: id };
+  }
+
+  /** Sends a record schema; resolves once the master has committed it (or held it already). */
+  async sendSchema(
+    announcement: SchemaAnnouncement,
+    signal?: AbortSignal,
+  ): Promise<{ duplicate: boolean }> {
+    const { fingerprint, schema } = announcement;
+    const ack = (await this.request({ type: "schema", fingerprint, schema }, signal)) as Ack;
+    return { duplicate: ack.duplicate === true };
   }
 
   async close(): Promise<void> {

@@ -206,6 +206,17 @@ export const LOSS_REQUIRED = [
 
 export const telemetrySchema = request("telemetry", chunkFields, [...CHUNK_REQUIRED]);
 
+/** Longest schema text a `schema` message carries (the master bounds its UTF-8 bytes too). */
+export const SCHEMA_TEXT_MAX = 64 * 1024;
+
+/** The fields of a `SchemaAnnouncement` (messages.ts). */
+export const schemaFields = {
+  fingerprint: { bytes: { maxLength: 255 } },
+  schema: { type: "string", minLength: 1, maxLength: SCHEMA_TEXT_MAX },
+} as const;
+
+export const schemaAnnouncementSchema = request("schema", schemaFields, ["fingerprint", "schema"]);
+
 const { id: lossId, ...lossRest } = lossFields;
 export const lossSchema = request("loss", { lossId, ...lossRest }, [
   "lossId",
@@ -289,6 +300,7 @@ export const nodeRequestSchemas = {
   report: reportSchema,
   telemetry: telemetrySchema,
   loss: lossSchema,
+  schema: schemaAnnouncementSchema,
 } as const;
 
 export const masterReplySchemas = {

@@ -24,3 +24,8 @@ export class RelayRefusedError extends AgentError {
 export class LocalApiInvalidError extends AgentError {
   override readonly code = "E_AGENT_API_INVALID";
 }
+
+/** The master refused a schema for good (too large, too deep, not its fingerprint's). */
+export class RelaySchemaRefusedError extends AgentError {
+  override readonly code = "E_AGENT_SCHEMA_REFUSED";
+}

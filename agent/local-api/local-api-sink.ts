@@ -1,6 +1,6 @@
 import { Agent, request } from "node:http";
 import type { LossEvent, OutboundChunk, Sink } from "../../buffer/index.js";
-import { type Backlog, LOSS_REQUIRED } from "../../protocol/index.js";
+import { type Backlog, LOSS_REQUIRED, type SchemaAnnouncement } from "../../protocol/index.js";
 import { LocalApiError } from "../errors.js";
 import { backlogQuery, chunkQuery } from "./telemetry-body.js";
 
@@ -10,7 +10,8 @@ const MAX_REPLY = 64 * 1024;
 /**
  * buffer's `Sink` for a process inside a partition: each chunk is POSTed to the agent's
  * local API (`/v1/telemetry`: its fields as the query, its body as the request body as
- * it is; loss events as JSON to `/v1/loss`) over the unix socket the agent hands every
+ * it is; loss events as JSON to `/v1/loss`, record schemas as their text to `/v1/schema`)
+ * over the unix socket the agent hands every
  * process as `OUTPOST_API`, each with what the forwarder says waits besides (the
  * buffer's backlog rides the telemetry posts). The agent relays it to the master under
  * the node's key and answers 200 only after the master committed it, so `send` resolves
@@ -58,6 +59,27 @@ export class LocalApiSink implements Sink {
     if (typeof reply.lossId !== "number")
       throw new LocalApiError(path, 200, "answer carries no lossId");
     return { lossId: reply.lossId };
+  }
+
+  /** `refused` when the master refused the schema for good (422 from the agent). */
+  async sendSchema(
+    announcement: SchemaAnnouncement,
+    signal: AbortSignal,
+  ): Promise<{ refused?: string }> {
+    const path = "/v1/schema";
+    const fingerprint = Buffer.from(announcement.fingerprint).toString("hex");
+    try {
+      await this.post(
+        `${path}?fingerprint=${fingerprint}`,
+        "application/json",
+        Buffer.from(announcement.schema, "utf8"),
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof LocalApiError && err.status === 422) return { refused: err.message };
+      throw err;
+    }
+    return {};
   }
 
   async close(): Promise<void> {

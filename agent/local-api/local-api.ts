@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../common/index.js";
 import type { Backlog, Chunk, Loss } from "../../protocol/index.js";
 import { PartitionBacklog } from "./backlog.js";
-import { LocalApiBusyError, LocalApiInvalidError } from "./errors.js";
+import { LocalApiBusyError, LocalApiInvalidError, RelaySchemaRefusedError } from "./errors.js";
 import {
   type BacklogQuery,
   backlogOfQuery,
@@ -12,7 +12,10 @@ import {
   chunkOfQuery,
   chunkQuerySchema,
   lossBodySchema,
+  MAX_SCHEMA_BODY,
   MAX_TELEMETRY_BODY,
+  type SchemaQuery,
+  schemaQuerySchema,
 } from "./telemetry-body.js";
 import type { TelemetryRelay } from "./telemetry-relay.js";
 
@@ -53,6 +56,7 @@ export const LOCAL_API_STATUS: Readonly<Record<string, number>> = {
   E_AGENT_API_NOT_FOUND: 404,
   E_AGENT_API_TOO_LARGE: 413,
   E_AGENT_API_BUSY: 429,
+  E_AGENT_SCHEMA_REFUSED: 422,
   E_AGENT_RELAY_REFUSED: 502,
   E_AGENT_RELAY_UNAVAILABLE: 503,
 };
@@ -82,6 +86,8 @@ const sent = (description: string, field: string) =>
  * `POST /v1/telemetry` (a chunk: its fields as the query, its body as the request body)
  * and `POST /v1/loss` (a loss event, JSON) are relayed and answered 200 only once the
  * master committed them (see TelemetryRelay); each post may carry its sender's backlog.
+ * `POST /v1/schema?fingerprint=HEX` (the schema text as the body) relays the record
+ * schema a fingerprint stands for the same way (422 when the master refuses it for good).
  * `GET /v1/openapi.json` describes all of it.
  */
 export class LocalApi {
@@ -254,6 +260,43 @@ function registerTelemetry(
           relay.relayChunk(partition, chunk, signal),
         );
         return { chunkId: chunk.chunkId };
+      },
+    );
+    raw.post<{ Querystring: SchemaQuery; Body: Buffer | undefined }>(
+      "/v1/schema",
+      {
+        bodyLimit: MAX_SCHEMA_BODY,
+        onRequest: admit,
+        schema: {
+          summary:
+            "Relay the record schema a chunk fingerprint stands for; answered once the master committed it",
+          querystring: schemaQuerySchema,
+          consumes: ["application/json"],
+          response: {
+            200: {
+              description: "Committed by the master",
+              type: "object",
+              required: ["fingerprint"],
+              properties: { fingerprint: { type: "string" } },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const schema = (request.body ?? Buffer.alloc(0)).toString("utf8");
+        if (schema.length === 0) throw new LocalApiInvalidError("schema: the body is empty");
+        const fingerprint = Buffer.from(request.query.fingerprint, "hex");
+        let refused: string | undefined;
+        await relayed(
+          reply,
+          {},
+          { records: 0, bytes: 0, createdAt: Date.now() },
+          async (signal) => {
+            ({ refused } = await relay.relaySchema(partition, { fingerprint, schema }, signal));
+          },
+        );
+        if (refused !== undefined) throw new RelaySchemaRefusedError(refused);
+        return { fingerprint: request.query.fingerprint };
       },
     );
   });

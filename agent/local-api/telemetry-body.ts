@@ -6,6 +6,7 @@ import {
   chunkFields,
   LOSS_REQUIRED,
   lossFields,
+  SCHEMA_TEXT_MAX,
 } from "../../protocol/index.js";
 
 /**
@@ -102,6 +103,28 @@ export const backlogQuerySchema = {
   dependencies: backlogTogether,
   properties: backlogFields,
 } as const;
+
+/** Largest schema text `POST /v1/schema` reads (what the master takes at most). */
+export const MAX_SCHEMA_BODY = SCHEMA_TEXT_MAX;
+
+/** `POST /v1/schema`: the fingerprint as the query, the schema text as the body. */
+export const schemaQuerySchema = {
+  title: "schema",
+  type: "object",
+  additionalProperties: false,
+  required: ["fingerprint"],
+  properties: {
+    fingerprint: {
+      type: "string",
+      pattern: "^(?:[0-9a-f]{2}){1,255}$",
+      description: "the fingerprint chunks carry in `schema`, hex",
+    },
+  },
+} as const;
+
+export interface SchemaQuery {
+  fingerprint: string;
+}
 
 export type ChunkQuery = Omit<Chunk, "schema" | "body"> & { schema: string } & BacklogQuery;
 

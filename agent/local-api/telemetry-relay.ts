@@ -1,6 +1,6 @@
 import { hasCode } from "../../common/errors.js";
 import type { Logger } from "../../common/index.js";
-import type { Chunk, Loss } from "../../protocol/index.js";
+import type { Chunk, Loss, SchemaAnnouncement } from "../../protocol/index.js";
 import { RelayRefusedError, RelayUnavailableError } from "./errors.js";
 import { relayedId } from "./telemetry-body.js";
 
@@ -12,6 +12,8 @@ export interface TelemetryUplink {
   /** `duplicate`: the master held the id already. */
   send(chunk: Chunk, signal: AbortSignal): Promise<{ chunkId: number; duplicate: boolean }>;
   sendLoss(loss: Loss, signal: AbortSignal): Promise<{ lossId: number }>;
+  /** `refused`: the master will never take this schema. */
+  sendSchema(announcement: SchemaAnnouncement, signal: AbortSignal): Promise<{ refused?: string }>;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface TelemetryUplink {
  * current epoch (`relayedId`, `epochOf`); streams, sequence numbers and bodies pass
  * unchanged (the body is never decoded). A relay resolves only after the master
  * acknowledged, i.e. committed; it has no retries of its own (the partition's forwarder
- * retries). It rejects with `relayError`'s errors.
+ * retries). It rejects with `relayError`'s errors. Record schemas pass the same way.
  */
 export class TelemetryRelay {
   private readonly logger: Logger;
@@ -77,6 +79,32 @@ export class TelemetryRelay {
       throw this.failed(err, signal, where);
     }
     this.logger.debug({ ...where, records: loss.records }, "telemetry.loss_relayed");
+  }
+
+  /**
+   * A record schema, passed through as it is: fingerprints name their schema's content,
+   * so they need no namespace (the master checks each against its text). `refused` when
+   * the master refused it for good.
+   */
+  async relaySchema(
+    partition: number,
+    announcement: SchemaAnnouncement,
+    signal: AbortSignal,
+  ): Promise<{ refused?: string }> {
+    const where = {
+      partition,
+      fingerprint: Buffer.from(announcement.fingerprint).toString("hex"),
+    };
+    let result: { refused?: string };
+    try {
+      result = await this.uplink.sendSchema(announcement, signal);
+    } catch (err) {
+      throw this.failed(err, signal, where);
+    }
+    if (result.refused !== undefined)
+      this.logger.warn({ ...where, reason: result.refused }, "telemetry.schema_refused");
+    else this.logger.debug(where, "telemetry.schema_relayed");
+    return result;
   }
 
   private failed(err: unknown, signal: AbortSignal, where: Record<string, unknown>): Error {

@@ -33,14 +33,11 @@ export const registerMaster: RegisterCommand = (program, context) => {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      // The collector knows the records' schema; the master stays ignorant of it.
-      const { chunkReadings } = await import("../../collector/index.js");
       const running = await startMaster({
         data: options.data,
         listen: options.listen,
         http: options.http,
         logger: context.logger(),
-        telemetryDecoder: chunkReadings,
       });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);

@@ -5,8 +5,13 @@ import { printState, withJsonOption } from "../output.js";
 import type { RegisterCommand } from "../program.js";
 import { formatTime } from "./format-time.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
+import { registerExport } from "./telemetry-export.js";
+import { registerReadings } from "./telemetry-readings.js";
 
-/** `outpost telemetry query [--node] [--stream] [--since] [--json]`: chunks the master holds. */
+/**
+ * `outpost telemetry query [--node] [--stream] [--since] [--json]`: chunks the master
+ * holds; `telemetry readings` and `telemetry export`: the readings decoded from them.
+ */
 export const registerTelemetry: RegisterCommand = (program, context) => {
   const telemetry = program.command("telemetry").description("telemetry received by the master");
   withJsonOption(
@@ -39,6 +44,8 @@ export const registerTelemetry: RegisterCommand = (program, context) => {
       printState(context.io, options, answer, render);
     },
   );
+  registerReadings(telemetry, context);
+  registerExport(telemetry, context);
 };
 
 /** An ISO 8601 time or a duration before now, as ms since the epoch. */
@@ -79,6 +86,14 @@ function render(answer: TelemetryAnswer): string {
     parts.push(
       `gap: ${g.node} ${g.stream} ${g.fromSeq}-${g.toSeq}${g.reported ? " (reported lost)" : ""}`,
     );
+  }
+  for (const n of answer.readingCounts ?? []) {
+    parts.push(
+      `readings: ${n.node} ${n.late} late, ${n.clockSuspect} clock-suspect; chunks kept raw: ${n.awaitingSchema} awaiting their schema, ${n.decodeFailed} failed to decode`,
+    );
+  }
+  for (const f of answer.decodeFailures ?? []) {
+    parts.push(`decode failed: ${f.node} chunk ${f.chunkId} (${f.stream}): ${f.error}`);
   }
   return parts.join("\n");
 }

@@ -7,7 +7,7 @@ import {
   type Uninstalled,
   uninstallAgent,
 } from "../../agent/index.js";
-import { chunkReadings, startTurbineSim } from "../../collector/index.js";
+import { startTurbineSim } from "../../collector/index.js";
 import { type Logger, startFaultProxy } from "../../common/index.js";
 import { openDataDir, placeInstance, startMaster } from "../../master/index.js";
 import { packageInfo } from "../package-info.js";
@@ -83,7 +83,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       listen: "tcp://127.0.0.1:*",
       http: options.http,
       logger,
-      telemetryDecoder: chunkReadings,
     });
     stops.push(() => master.close());
     const token = openDataDir(join(dir, "master")).adminToken;

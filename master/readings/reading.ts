@@ -30,6 +30,12 @@ export interface Reading {
   unit?: string;
   /** The record's sequence number in its stream. */
   seq: number;
+  /**
+   * Fields of the record the model has no column for (the OPC-UA server time, an outage's
+   * bounds, fields a later collector adds), by name; absent when there are none. 64-bit
+   * integers are numbers when exact in a double, else decimal strings.
+   */
+  extra?: Record<string, unknown>;
 }
 
 export type Aggregate = "avg" | "min" | "max" | "last" | "count";
@@ -46,7 +52,10 @@ export interface ReadingsQuery {
   anyQuality?: boolean;
 }
 
-/** Buckets of `stepMs` aligned to the epoch; aggregates are over numeric values only. */
+/**
+ * Buckets of `stepMs` aligned to the epoch; aggregates are over numeric values only
+ * (float64, int64, uint64, and booleans as 0/1), as doubles.
+ */
 export interface AggregateQuery extends ReadingsQuery {
   stepMs: number;
   agg: Aggregate;
@@ -59,8 +68,9 @@ export interface AggregatePoint {
   tag: string;
   unit?: string;
   ts: number;
+  /** The aggregate; `last` is the value with the highest (ts, seq); null for a float NaN. */
   value: number | null;
-  /** Readings in the bucket. */
+  /** Numeric readings in the bucket. */
   count: number;
 }
 
@@ -71,4 +81,18 @@ export interface AggregatePoint {
 export interface ReadingsSource {
   readings(query: ReadingsQuery): AsyncIterable<Reading>;
   aggregateReadings(query: AggregateQuery): AsyncIterable<AggregatePoint>;
+  /** The series that have readings, in (node, device, tag) order (a picker's list). */
+  readingSeries(query?: SeriesQuery): Promise<SeriesKey[]>;
+}
+
+/** One series: a tag of a device of a node. */
+export interface SeriesKey {
+  node: string;
+  device: string;
+  tag: string;
+}
+
+export interface SeriesQuery {
+  node?: string;
+  device?: string;
 }

@@ -107,6 +107,70 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE instances ADD COLUMN limits TEXT;
   `,
+  // Readings decoded on ingest. The chunk row stays as the (node, chunk id) dedupe record;
+  // its body is kept only while the chunk is not decoded (state 'awaiting_schema' or
+  // 'failed'). Chunks stored before this version await their schema.
+  `
+  CREATE TABLE chunks_v6 (
+    node TEXT NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    schema BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    compression TEXT NOT NULL,
+    body BLOB,
+    state TEXT NOT NULL,
+    error TEXT,
+    received_at INTEGER NOT NULL,
+    UNIQUE (node, chunk_id)
+  );
+  INSERT INTO chunks_v6 (node, chunk_id, stream, schema, created_at, first_seq, last_seq,
+      records, compression, body, state, received_at)
+    SELECT node, chunk_id, stream, schema, created_at, first_seq, last_seq, records,
+      compression, body, 'awaiting_schema', received_at FROM telemetry_chunks ORDER BY rowid;
+  DROP TABLE telemetry_chunks;
+  ALTER TABLE chunks_v6 RENAME TO telemetry_chunks;
+  CREATE INDEX telemetry_chunks_by_time ON telemetry_chunks (received_at);
+  CREATE INDEX telemetry_chunks_by_stream ON telemetry_chunks (node, stream, first_seq);
+  CREATE INDEX telemetry_chunks_awaiting ON telemetry_chunks (schema)
+    WHERE state = 'awaiting_schema';
+  CREATE INDEX telemetry_chunks_failed ON telemetry_chunks (node, received_at)
+    WHERE state = 'failed';
+  CREATE TABLE schemas (
+    fingerprint BLOB PRIMARY KEY,
+    json TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE TABLE series (
+    id INTEGER PRIMARY KEY,
+    node TEXT NOT NULL,
+    device TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    UNIQUE (node, device, tag)
+  );
+  CREATE TABLE readings (
+    series INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    value BLOB,
+    quality TEXT NOT NULL,
+    status TEXT,
+    unit TEXT,
+    extra TEXT,
+    PRIMARY KEY (series, ts, seq, chunk_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE reading_counts (
+    node TEXT PRIMARY KEY,
+    late INTEGER NOT NULL DEFAULT 0,
+    clock_suspect INTEGER NOT NULL DEFAULT 0
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -3,6 +3,21 @@ import { hasCode } from "../../common/errors.js";
 import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type {
+  DecodeFailure,
+  DecodeFailureQuery,
+  ReadingCounts,
+  SchemaResult,
+} from "../readings/health.js";
+import type {
+  AggregatePoint,
+  AggregateQuery,
+  Reading,
+  ReadingsQuery,
+  SeriesKey,
+  SeriesQuery,
+} from "../readings/reading.js";
+import { compileSchema } from "../readings/schema-check.js";
+import type {
   IngestResult,
   InstanceRecord,
   InstanceRequest,
@@ -17,8 +32,15 @@ import type {
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
 import { migrate } from "./migrations.js";
+import { ReadingsQueries } from "./readings-queries.js";
+import { ReadingsWriter } from "./readings-writer.js";
 import { type Row, toInstance, toNode, toUsage, toWaiting } from "./rows.js";
-import { selectChunks, selectLosses } from "./telemetry-queries.js";
+import {
+  selectChunks,
+  selectDecodeFailures,
+  selectLosses,
+  selectReadingCounts,
+} from "./telemetry-queries.js";
 
 /**
  * The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a call
@@ -27,14 +49,14 @@ import { selectChunks, selectLosses } from "./telemetry-queries.js";
  */
 export class SqliteStore implements MasterStore {
   private readonly db: Database.Database;
-  private readonly insertChunk: Database.Statement;
+  private readonly writer: ReadingsWriter;
+  private readonly queries: ReadingsQueries;
   private readonly insertLoss: Database.Statement;
 
   private constructor(db: Database.Database) {
     this.db = db;
-    this.insertChunk = db.prepare(`INSERT OR IGNORE INTO telemetry_chunks
-      (node, chunk_id, stream, schema, created_at, first_seq, last_seq, records, compression, body, received_at)
-      VALUES (@node, @chunkId, @stream, @schema, @createdAt, @firstSeq, @lastSeq, @records, @compression, @body, @receivedAt)`);
+    this.writer = new ReadingsWriter(db);
+    this.queries = new ReadingsQueries(db);
     this.insertLoss = db.prepare(`INSERT OR IGNORE INTO telemetry_losses
       (node, loss_id, stream, reason, chunk_id, from_seq, to_seq, records, at, received_at)
       VALUES (@node, @lossId, @stream, @reason, @chunkId, @fromSeq, @toSeq, @records, @at, @receivedAt)`);
@@ -375,15 +397,51 @@ export class SqliteStore implements MasterStore {
   }
 
   async ingestChunks(chunks: StoredChunk[]): Promise<IngestResult[]> {
-    return this.db
-      .transaction(() =>
-        chunks.map((c) => ({
-          duplicate:
-            this.insertChunk.run({ ...c, schema: Buffer.from(c.schema), body: Buffer.from(c.body) })
-              .changes === 0,
-        })),
-      )
-      .immediate();
+    return this.writing(() => this.writer.ingest(chunks));
+  }
+
+  async addSchema(fingerprint: Uint8Array, schema: string, at: number): Promise<SchemaResult> {
+    compileSchema(fingerprint, schema);
+    return this.writing(() => {
+      const inserted = this.db
+        .prepare(
+          "INSERT INTO schemas (fingerprint, json, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .run(Buffer.from(fingerprint), schema, at).changes;
+      return { duplicate: inserted === 0, decodedChunks: this.writer.decodeAwaiting(fingerprint) };
+    });
+  }
+
+  async decodeFailures(query: DecodeFailureQuery = {}): Promise<DecodeFailure[]> {
+    return selectDecodeFailures(this.db, query);
+  }
+
+  async readingCounts(): Promise<ReadingCounts[]> {
+    return selectReadingCounts(this.db);
+  }
+
+  readings(query: ReadingsQuery): AsyncIterable<Reading> {
+    return this.queries.readings(query);
+  }
+
+  aggregateReadings(query: AggregateQuery): AsyncIterable<AggregatePoint> {
+    return this.queries.aggregates(query);
+  }
+
+  readingSeries(query?: SeriesQuery): Promise<SeriesKey[]> {
+    return this.queries.readingSeries(query);
+  }
+
+  /** A write transaction of the readings writer, which forgets what a rollback undid. */
+  private writing<T>(work: () => T): T {
+    try {
+      const result = this.db.transaction(work).immediate();
+      this.writer.committed();
+      return result;
+    } catch (err) {
+      this.writer.rolledBack();
+      throw err;
+    }
   }
 
   async recordLosses(losses: StoredLoss[]): Promise<IngestResult[]> {

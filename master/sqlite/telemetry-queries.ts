@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { DecodeFailure, DecodeFailureQuery, ReadingCounts } from "../readings/health.js";
 import type { StoredChunk, StoredLoss, TelemetryQuery } from "../store.js";
 import { type Row, toChunk, toLoss } from "./rows.js";
 
@@ -20,6 +21,47 @@ export function selectLosses(db: Database.Database, query: TelemetryQuery): Stor
     .prepare(`SELECT * FROM telemetry_losses ${where} ORDER BY received_at, node, loss_id LIMIT ?`)
     .all(...params, query.limit ?? 1000) as Row[];
   return rows.map(toLoss);
+}
+
+/** Chunks kept raw because they did not decode, newest first. */
+export function selectDecodeFailures(
+  db: Database.Database,
+  query: DecodeFailureQuery,
+): DecodeFailure[] {
+  const rows = db
+    .prepare(`SELECT node, chunk_id, stream, schema, error, received_at FROM telemetry_chunks
+      WHERE state = 'failed' AND (@node IS NULL OR node = @node)
+      ORDER BY received_at DESC, rowid DESC LIMIT @limit`)
+    .all({ node: query.node ?? null, limit: query.limit ?? 100 }) as Row[];
+  return rows.map((r) => ({
+    node: String(r.node),
+    chunkId: Number(r.chunk_id),
+    stream: String(r.stream),
+    schema: (r.schema as Buffer).toString("hex"),
+    error: String(r.error),
+    receivedAt: Number(r.received_at),
+  }));
+}
+
+/** Per node with anything to count: late and clock-suspect readings, raw chunks by state. */
+export function selectReadingCounts(db: Database.Database): ReadingCounts[] {
+  const rows = db
+    .prepare(`SELECT node, sum(late) AS late, sum(clock_suspect) AS clock_suspect,
+        sum(awaiting) AS awaiting, sum(failed) AS failed FROM (
+        SELECT node, late, clock_suspect, 0 AS awaiting, 0 AS failed FROM reading_counts
+        UNION ALL SELECT node, 0, 0, count(*), 0 FROM telemetry_chunks
+          WHERE state = 'awaiting_schema' GROUP BY node
+        UNION ALL SELECT node, 0, 0, 0, count(*) FROM telemetry_chunks
+          WHERE state = 'failed' GROUP BY node)
+      GROUP BY node ORDER BY node`)
+    .all() as Row[];
+  return rows.map((r) => ({
+    node: String(r.node),
+    late: Number(r.late),
+    clockSuspect: Number(r.clock_suspect),
+    awaitingSchema: Number(r.awaiting),
+    decodeFailed: Number(r.failed),
+  }));
 }
 
 function telemetryFilter(query: TelemetryQuery): { where: string; params: unknown[] } {

@@ -1,7 +1,10 @@
+import { READINGS_CHART_SCRIPT } from "./readings-chart.js";
+
 /**
- * The status page: one self-contained document (no CDN, no build step) that reads the
- * admin token from the URL fragment (never sent to the server or its logs), then
- * follows `/v1/events` (server-sent events over fetch, so the token goes in a header).
+ * The status page: one document (no CDN, no build step; uPlot is served by the master
+ * itself at /assets/) that reads the admin token from the URL fragment (never sent to the
+ * server or its logs), then follows `/v1/events` (server-sent events over fetch, so the
+ * token goes in a header). The readings chart is readings-chart.ts.
  */
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -9,6 +12,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <title>Outpost master</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/uplot.css">
+<script src="/assets/uplot.js"></script>
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f7f9; }
   header { background: #1b1f24; color: #fff; padding: 10px 20px; display: flex; gap: 20px; align-items: baseline; }
@@ -24,8 +29,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .bad { color: #cf222e; font-weight: 600; }
   .wait { color: #9a6700; font-weight: 600; }
   .muted { color: #57606a; }
-  #chart { width: 100%; height: 260px; }
+  #picker { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; margin-bottom: 8px; }
   #tags label { margin-right: 12px; white-space: nowrap; }
+  #chart { width: 100%; min-height: 320px; }
   code { font-size: 12px; }
 </style>
 </head>
@@ -38,15 +44,16 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <th>telemetry</th><th>buffer backlog</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Instances</h2><table id="instances"><thead><tr><th>instance</th><th>node</th>
     <th>state</th><th>promises</th><th>connection</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Telemetry</h2><div id="tags"></div>
-    <svg id="chart" viewBox="0 0 1000 260" preserveAspectRatio="none" role="img"
-      aria-label="live chart of the chosen tags"></svg></section>
+  <section><h2>Telemetry</h2>
+    <div id="picker"><label>node <select id="pick-node"></select></label>
+      <label>last <select id="pick-range"></select></label><span id="tags"></span></div>
+    <div id="chart" role="img" aria-label="chart of the chosen readings"></div>
+    <div id="chart-note" class="muted"></div></section>
 </main>
+<script>${READINGS_CHART_SCRIPT}</script>
 <script>
 "use strict";
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
-const chosen = new Set();
-const colors = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83"];
 const text = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const ago = (t) => (t ? Math.max(0, Math.round((Date.now() - t) / 1000)) + " s ago" : "never");
 const size = (b) => (b < 1024 ? b + " B" : b < 1048576 ? (b / 1024).toFixed(1) + " KiB" : (b / 1048576).toFixed(1) + " MiB");
@@ -76,39 +83,7 @@ function render(s) {
       (p.message ? " <span class=muted>" + text(p.message) + "</span>" : "")).join("<br>") +
     "</td><td>" + Object.entries(i.connection).map(([k, v]) => "<code>" + text(k) + "=" + text(v) + "</code>").join("<br>") +
     "</td></tr>").join("");
-  const series = s.telemetry.series;
-  if (chosen.size === 0) series.slice(0, 3).forEach((x) => chosen.add(x.device + "/" + x.tag));
-  const tags = document.getElementById("tags");
-  const keys = series.map((x) => x.device + "/" + x.tag).join("|");
-  if (tags.dataset.keys !== keys) {
-    tags.dataset.keys = keys;
-    tags.innerHTML = series.map((x) => {
-      const k = x.device + "/" + x.tag;
-      return "<label><input type=checkbox value=\\"" + text(k) + "\\"" + (chosen.has(k) ? " checked" : "") + "> " + text(k) + (x.unit ? " (" + text(x.unit) + ")" : "") + "</label>";
-    }).join("");
-    tags.querySelectorAll("input").forEach((box) => box.addEventListener("change", () => {
-      if (box.checked) chosen.add(box.value); else chosen.delete(box.value);
-    }));
-  }
-  chart(series.filter((x) => chosen.has(x.device + "/" + x.tag)));
-}
-
-function chart(series) {
-  const svg = document.getElementById("chart");
-  const now = Date.now(), from = now - 120000;
-  const lines = series.map((x, i) => {
-    const pts = x.points.filter(([t]) => t >= from);
-    if (pts.length === 0) return "";
-    const vs = pts.map(([, v]) => v);
-    const lo = Math.min(...vs), hi = Math.max(...vs), span = hi - lo || 1;
-    const d = pts.map(([t, v]) => ((t - from) / 120000 * 1000).toFixed(1) + "," + (250 - (v - lo) / span * 230).toFixed(1)).join(" ");
-    const color = colors[i % colors.length];
-    return "<polyline fill=none stroke-width=2 stroke=\\"" + color + "\\" points=\\"" + d + "\\"/>" +
-      "<text x=8 y=\\"" + (16 + i * 16) + "\\" fill=\\"" + color + "\\" font-size=13>" + text(x.device + "/" + x.tag) +
-      " " + vs[vs.length - 1].toFixed(2) + " [" + lo.toFixed(1) + " … " + hi.toFixed(1) + "]</text>";
-  });
-  svg.innerHTML = "<rect width=1000 height=260 fill=#fff />" + lines.join("");
-  svg.dataset.points = String(series.reduce((n, x) => n + x.points.length, 0));
+  readingsChart.onStatus(s);
 }
 
 async function follow() {

@@ -6,7 +6,7 @@ import {
   parseChunkFileName,
 } from "../../buffer/chunk-file.js";
 import { encodeHeader } from "../../buffer/chunk-header.js";
-import { encodeRecords, encodeSeal } from "../../buffer/record-frame.js";
+import { encodeRecords, encodeSeal } from "../../common/record-frame.js";
 
 function chunk(sealed: boolean): Buffer {
   const parts = [

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { isIntact, parseChunk } from "../../buffer/chunk-file.js";
 import { ChunkWriter } from "../../buffer/chunk-writer.js";
 import { realFileLayer } from "../../buffer/file-layer.js";
-import { FRAME_OVERHEAD, SEAL_FRAME_BYTES } from "../../buffer/record-frame.js";
+import { FRAME_OVERHEAD, SEAL_FRAME_BYTES } from "../../common/record-frame.js";
 
 describe("buffer/chunk-writer", () => {
   let dir: string;

@@ -7,8 +7,8 @@ import { DiskBuffer } from "../../buffer/buffer.js";
 import { resolveConfig } from "../../buffer/config.js";
 import { Forwarder } from "../../buffer/forwarder.js";
 import type { LossEvent } from "../../buffer/loss.js";
-import { scanFrames } from "../../buffer/record-frame.js";
 import type { OutboundChunk, Sink } from "../../buffer/sink.js";
+import { scanFrames } from "../../common/record-frame.js";
 import type { Backlog } from "../../protocol/index.js";
 import { until } from "../helpers/until.js";
 
@@ -197,6 +197,63 @@ describe("buffer/forwarder", () => {
     assert.equal(
       sink.losses.reduce((n, l) => n + l.records, 0),
       dropped,
+    );
+    await buffer.close();
+  });
+
+  it("sends a defined schema once before the first chunk carrying it; retries a failed send; refused, the chunks go anyway", async () => {
+    const config = resolveConfig({
+      dir: join(work, "buf"),
+      defaults: { sealBytes: 256, fsync: "never" },
+      forward: { window: 3, backoffBaseMs: 5, backoffCapMs: 20 },
+    });
+    const a = Buffer.from("aa", "hex");
+    const b = Buffer.from("bb", "hex");
+    const undefinedFp = Buffer.from("cc", "hex");
+    let buffer = await DiskBuffer.open(config);
+    await buffer.defineSchema(a, "schema A");
+    await buffer.defineSchema(b, "schema B");
+    await buffer.close();
+    // Defined once, kept on disk: a later process (a later forwarder) knows the texts.
+    buffer = await DiskBuffer.open(config);
+    assert.equal(buffer.schemaText(a), "schema A");
+    for (let i = 0; i < 30; i++)
+      await buffer.append("s", [Buffer.from(`r${i}`.padEnd(60))], {
+        schema: [a, b, undefinedFp][i % 3],
+      });
+    await buffer.sealAll();
+    const events: string[] = [];
+    let failSchemas = 2;
+    const sink = new MemorySink();
+    const send = sink.send.bind(sink);
+    sink.send = (chunk, signal, waiting) => {
+      events.push(`chunk:${Buffer.from(chunk.schema).toString("hex")}`);
+      return send(chunk, signal, waiting);
+    };
+    const withSchemas: Sink = Object.assign(sink, {
+      async sendSchema({ fingerprint, schema }: { fingerprint: Uint8Array; schema: string }) {
+        const fp = Buffer.from(fingerprint).toString("hex");
+        if (failSchemas-- > 0) throw Object.assign(new Error("link down"), { code: "ECONNRESET" });
+        events.push(`schema:${fp}:${schema}`);
+        return fp === "bb" ? { refused: "too deep" } : {};
+      },
+    });
+    const forwarder = new Forwarder(buffer, withSchemas, config.forward);
+    forwarder.start();
+    await until(() => buffer.metrics().backlogChunks === 0, 5000, "not drained");
+    await forwarder.stop();
+    const schemas = events.filter((e) => e.startsWith("schema:"));
+    assert.deepEqual(schemas.sort(), ["schema:aa:schema A", "schema:bb:schema B"]);
+    for (const fp of ["aa", "bb"])
+      assert.ok(
+        events.indexOf(`schema:${fp}:schema ${fp === "aa" ? "A" : "B"}`) <
+          events.indexOf(`chunk:${fp}`),
+        `schema ${fp} before its first chunk`,
+      );
+    assert.ok(events.includes("chunk:cc"), "a fingerprint without a text goes alone");
+    assert.equal(
+      sink.chunks.reduce((n, c) => n + c.records, 0),
+      30,
     );
     await buffer.close();
   });

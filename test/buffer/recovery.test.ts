@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { chunkFileName, isIntact, parseChunk } from "../../buffer/chunk-file.js";
 import { encodeHeader } from "../../buffer/chunk-header.js";
 import { realFileLayer } from "../../buffer/file-layer.js";
-import { encodeRecords, encodeSeal } from "../../buffer/record-frame.js";
 import { recoverStream } from "../../buffer/recovery.js";
+import { encodeRecords, encodeSeal } from "../../common/record-frame.js";
 
 const records = (first: number, n: number) =>
   Array.from({ length: n }, (_, i) => Buffer.from(`record-${first + i}`));

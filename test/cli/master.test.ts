@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../../collector/record.js";
 import { DEFAULT_HTTP, DEFAULT_LISTEN } from "../../master/index.js";
 import { generateKeyPair, NodeLink } from "../../protocol/index.js";
 import { runOutpost } from "../helpers/run-outpost.js";
@@ -176,7 +177,42 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
       /^NODE +STREAM +CHUNK +SEQ +RECORDS +RECEIVED\ngw-1 +turbine +1 +1-10 +10 +\d{4}-/,
     );
     r = runOutpost(["telemetry", "query", "--stream", "grid", "--json", ...token], { env });
-    assert.deepEqual(JSON.parse(r.stdout), { chunks: [], losses: [], gaps: [] });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      chunks: [],
+      losses: [],
+      gaps: [],
+      readingCounts: [
+        { node: "gw-1", late: 0, clockSuspect: 0, awaitingSchema: 1, decodeFailed: 0 },
+      ],
+      decodeFailures: [],
+    });
+    // A chunk of the collector's schema whose body is not its records: kept raw, and
+    // `telemetry query` names the node, the chunk and why.
+    await link.sendSchema({
+      fingerprint: RECORD_SCHEMA_FINGERPRINT,
+      schema: JSON.stringify(RECORD_SCHEMA),
+    });
+    await link.send({
+      chunkId: 2,
+      stream: "turbine",
+      schema: RECORD_SCHEMA_FINGERPRINT,
+      createdAt: Date.now(),
+      firstSeq: 11,
+      lastSeq: 11,
+      records: 1,
+      compression: "none",
+      body: Buffer.from("not a frame"),
+    });
+    r = runOutpost(["telemetry", "query", "--node", "gw-1", ...token], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^readings: gw-1 0 late, 0 clock-suspect; chunks kept raw: 1 awaiting their schema, 1 failed to decode$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^decode failed: gw-1 chunk 2 \(turbine\): body damaged from byte 0 to its end \(11\)$/m,
+    );
 
     r = runOutpost(["destroy", "echo-1", ...token], { env });
     assert.equal(r.status, 0, r.stderr);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { removeCgroupTree, uninstallAgent } from "../../agent/index.js";
+import { MasterClient } from "../../master/index.js";
 import { Cgroup, type WatchedProcess } from "../../native/index.js";
 import { demoStatus, startDemoProcess } from "../helpers/e2e-stack.js";
 import { repoRoot } from "../helpers/run-outpost.js";
@@ -53,6 +54,11 @@ describe("e2e: `outpost demo`, the README's main job", function () {
   }
 
   const status = demoStatus;
+  /** How many readings of `tag` the master's store holds from the last ten minutes. */
+  async function readings(at: { url: string; token: string }, tag: string): Promise<number> {
+    const answer = await new MasterClient(at.url, at.token).readings({ tags: [tag], from: "10m" });
+    return answer.series.reduce((n, x) => n + x.points.length, 0);
+  }
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-demo-"));
@@ -79,8 +85,8 @@ describe("e2e: `outpost demo`, the README's main job", function () {
       async () => {
         const s = await status(at);
         const collector = s.instances.find((i) => i.name === "collector");
-        const rpm = s.telemetry.series.find((x) => x.tag === "rotor_rpm");
-        return collector?.state === "ready" && (rpm?.points.length ?? 0) >= 3 ? s : undefined;
+        const rpm = await readings(at, "rotor_rpm");
+        return collector?.state === "ready" && rpm >= 3 ? s : undefined;
       },
       500,
     );
@@ -113,10 +119,15 @@ describe("e2e: `outpost demo`, the README's main job", function () {
         async () => ((await points()) > before ? true : undefined),
         250,
       );
-      assert.ok(
-        (await page.locator("#chart polyline").count()) > 0,
-        "the chart draws at least one line",
-      );
+      // History and tail come from /v1/readings: the node's first three series, drawn
+      // by uPlot on a time axis and one axis per unit (gaps: readings-chart.test.ts).
+      const series = Number(await page.locator("#chart").getAttribute("data-series"));
+      assert.ok(series >= 1 && series <= 3, `${series} series drawn`);
+      const axes = Number(await page.locator("#chart").getAttribute("data-axes"));
+      assert.ok(axes >= 2, "a time axis and at least one unit's");
+      assert.equal(await page.locator("#chart .u-axis").count(), axes);
+      assert.equal(await page.locator("#chart .u-legend .u-series").count(), series + 1);
+      assert.equal(await page.locator("#chart canvas").count(), 1, "the chart draws its lines");
       mkdirSync(ARTIFACTS, { recursive: true });
       const shot = join(ARTIFACTS, "status-page.png");
       await page.screenshot({ path: shot, fullPage: true });

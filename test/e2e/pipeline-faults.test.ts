@@ -13,10 +13,11 @@ import {
   removeSystemUser,
   startAgent,
 } from "../../agent/index.js";
-import { chunkReadings, type RunningTurbineSim, startTurbineSim } from "../../collector/index.js";
+import { type RunningTurbineSim, startTurbineSim } from "../../collector/index.js";
 import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { MasterClient, openDataDir, SqliteStore } from "../../master/index.js";
 import { Cgroup } from "../../native/index.js";
+import { collect } from "../helpers/record-chunks.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 import { startMasterProcess, stopMasterProcess } from "../master/master-process.js";
@@ -133,10 +134,9 @@ describe("e2e fault: the demo pipeline with the master killed for 30 s and the l
     const store = SqliteStore.open(openDataDir(data).databasePath);
     try {
       const stored = async () =>
-        (await store.queryChunks({ stream: "telemetry", withBody: true, limit: 1_000_000 }))
-          .flatMap((c) => chunkReadings(c))
-          .filter((r) => r.tag === "sample")
-          .map((r) => Number(r.value));
+        (await collect(store.readings({ tags: ["sample"], from: 0, to: 2 ** 52 }))).map((r) =>
+          Number(r.value),
+        );
       // The backlog drains after the last fault; then the checks below say what is wrong.
       let samples = await stored();
       for (let waited = 0; new Set(samples).size < served && waited < 90_000; waited += 1000) {

@@ -5,6 +5,12 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../../master/index.js";
 import { MIGRATIONS } from "../../master/sqlite/migrations.js";
+import {
+  collect,
+  RECORD_SCHEMA_FINGERPRINT,
+  RECORD_SCHEMA_TEXT,
+  recordChunk,
+} from "../helpers/record-chunks.js";
 import { storeConformance } from "./store-conformance.js";
 
 storeConformance("SQLite", async () => {
@@ -66,5 +72,86 @@ describe("SqliteStore", () => {
     const store = SqliteStore.open(path);
     assert.equal((await store.getInstance("e"))?.parent, null);
     await store.close();
+  });
+
+  it("migrates chunks stored before readings: they await their schema, then decode once", async () => {
+    const path = join(dir, "master.db");
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 5)) db.exec(m);
+    db.pragma("user_version = 5");
+    const chunk = recordChunk("gw", 4, [
+      { device: "d", tag: "t", ts: Date.now(), value: 2n ** 63n, quality: "good" },
+    ]);
+    db.prepare(`INSERT INTO telemetry_chunks (node, chunk_id, stream, schema, created_at,
+        first_seq, last_seq, records, compression, body, received_at)
+        VALUES (@node, @chunkId, @stream, @schema, @createdAt, @firstSeq, @lastSeq, @records,
+        @compression, @body, @receivedAt)`).run(chunk);
+    db.close();
+    const store = SqliteStore.open(path);
+    try {
+      assert.deepEqual(await store.ingestChunks([chunk]), [{ duplicate: true }]);
+      assert.equal((await store.readingCounts())[0]?.awaitingSchema, 1);
+      assert.deepEqual(
+        await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now()),
+        { duplicate: false, decodedChunks: 1 },
+      );
+      const readings = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+      assert.deepEqual(
+        readings.map((r) => [r.node, r.seq, r.value]),
+        [["gw", 4001, 2n ** 63n]],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("never fails the ingest transaction for rows the readings table refuses: that chunk alone is kept raw", async () => {
+    const store = SqliteStore.open(join(dir, "master.db"));
+    try {
+      await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
+      // Refused by a trigger here; in life, a constraint the decoder's checks missed.
+      const db = new Database(join(dir, "master.db"));
+      db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.quality = 'poison'
+        BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`);
+      db.close();
+      const at = Date.now();
+      const results = await store.ingestChunks([
+        recordChunk("gw-1", 1, [{ device: "d", tag: "a", ts: at, value: 1, quality: "good" }]),
+        recordChunk("gw-2", 1, [
+          { device: "d", tag: "new-tag", ts: at, value: 2, quality: "good" },
+          { device: "d", tag: "b", ts: at, value: 3, quality: "poison" },
+        ]),
+        recordChunk("gw-3", 1, [
+          { device: "d", tag: "new-tag", ts: at, value: 4, quality: "good" },
+        ]),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.duplicate),
+        [false, false, false],
+      );
+      const readings = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+      assert.deepEqual(
+        readings.map((r) => [r.node, r.tag, r.value]),
+        [
+          ["gw-1", "a", 1],
+          ["gw-3", "new-tag", 4],
+        ],
+      );
+      // The series the refused chunk added went with it, and is made again when needed.
+      await store.ingestChunks([
+        recordChunk("gw-2", 2, [
+          { device: "d", tag: "new-tag", ts: at, value: 5, quality: "good" },
+        ]),
+      ]);
+      assert.deepEqual(
+        (await collect(store.readings({ node: "gw-2", from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        [5],
+      );
+      const [failure] = await store.decodeFailures();
+      assert.equal(failure?.node, "gw-2");
+      assert.match(failure?.error ?? "", /readings refused by the store \(poisoned row\)/);
+    } finally {
+      await store.close();
+    }
   });
 });

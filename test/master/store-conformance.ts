@@ -2,6 +2,7 @@ import type { MasterStore } from "../../master/index.js";
 import { addNode, type StoreCase } from "./store-conformance/case.js";
 import { instanceCases } from "./store-conformance/instances.js";
 import { nodeCases } from "./store-conformance/nodes.js";
+import { readingsCases } from "./store-conformance/readings.js";
 import { reopenCases } from "./store-conformance/reopen.js";
 import { telemetryCases } from "./store-conformance/telemetry.js";
 
@@ -38,6 +39,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreFixtu
     nodeCases(c);
     instanceCases(c);
     telemetryCases(c);
+    readingsCases(c);
     reopenCases(c);
   });
 }

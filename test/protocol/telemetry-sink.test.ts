@@ -9,9 +9,11 @@ import {
   resolveConfig,
   type Sink,
 } from "../../buffer/index.js";
+import { encodeRecord, RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../../collector/record.js";
 import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { type KeyPair, NodeLink, TelemetrySink } from "../../protocol/index.js";
 import { recordsOf } from "../helpers/local-sink/store.js";
+import { collect } from "../helpers/record-chunks.js";
 import { until } from "../helpers/until.js";
 import { MasterHarness } from "../master/master-harness.js";
 
@@ -215,5 +217,37 @@ describe("TelemetrySink: buffer → master over CURVE", function () {
     }
     assert.equal(next, 161);
     assert.deepEqual(answer.gaps, [], "no unexplained hole between stored chunks");
+  });
+
+  it("gives the master a defined schema before the chunks that carry it: they decode into readings; a refused schema resolves `refused`", async () => {
+    const b = await startNode(5_000);
+    await b.defineSchema(RECORD_SCHEMA_FINGERPRINT, JSON.stringify(RECORD_SCHEMA));
+    const ts = Date.now();
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      device: "turbine-1",
+      tag: i % 2 ? "rpm" : "energy",
+      ts: ts + i,
+      value: i % 2 ? i / 4 : 2n ** 64n - BigInt(i + 1),
+      quality: "good",
+    }));
+    await b.append("bulk", records.map(encodeRecord), { schema: RECORD_SCHEMA_FINGERPRINT });
+    await b.sealAll();
+    await until(() => b.metrics().backlogRecords === 0, 30_000, "the backlog never drained");
+    const readings = await collect(h.master.store.readings({ from: ts, to: ts + 40 }));
+    assert.deepEqual(
+      readings.map((r) => [r.tag, r.ts, r.value]),
+      [...records]
+        .sort((x, y) => x.tag.localeCompare(y.tag) || x.ts - y.ts)
+        .map((r) => [r.tag, r.ts, r.value]),
+    );
+    assert.equal(sink?.stats.schemasAcked, 1, "sent once");
+    const refused = await sink?.sendSchema(
+      { fingerprint: Buffer.alloc(32), schema: JSON.stringify(RECORD_SCHEMA) },
+      new AbortController().signal,
+    );
+    assert.match(
+      refused?.refused ?? "",
+      /its fingerprint is [0-9a-f]{64}, not 0{64} \(E_MASTER_SCHEMA\)/,
+    );
   });
 });

@@ -117,6 +117,8 @@ describe("partition local API", () => {
     const told: Backlog[] = [];
     /** Answers held until released: an ack once the master committed, or its failure. */
     const pending: ((failure?: Error) => void)[] = [];
+    /** Schemas the master was given: [fingerprint hex, text]. */
+    const schemas: [string, string][] = [];
     const uplink: TelemetryUplink = {
       send: (chunk) =>
         new Promise((resolve, reject) =>
@@ -125,6 +127,10 @@ describe("partition local API", () => {
           ),
         ),
       sendLoss: async (loss) => ({ lossId: loss.id }),
+      sendSchema: async ({ fingerprint, schema }) => {
+        schemas.push([Buffer.from(fingerprint).toString("hex"), schema]);
+        return schema === "refuse me" ? { refused: "schema refused: too deep" } : {};
+      },
     };
     const instance: LocalApiInstance = {
       name: "e1",
@@ -165,9 +171,33 @@ describe("partition local API", () => {
         "GET /v1/instance",
         "GET /v1/openapi.json",
         "POST /v1/loss",
+        "POST /v1/schema",
         "POST /v1/telemetry",
         "PUT /v1/publish",
       ]);
+    });
+
+    it("relays a schema's text as it is, answers 422 when the master refuses it, 400 without a fingerprint", async () => {
+      const text = '{"type":"record","name":"R","fields":[{"name":"x","type":"long"}]}';
+      const ok = await call(api.socketPath, "POST", "/v1/schema?fingerprint=0a0b", text);
+      assert.deepEqual([ok.status, JSON.parse(ok.body)], [200, { fingerprint: "0a0b" }]);
+      assert.deepEqual(schemas.at(-1), ["0a0b", text]);
+      const refused = await call(api.socketPath, "POST", "/v1/schema?fingerprint=0c", "refuse me");
+      assert.equal(refused.status, 422);
+      assert.deepEqual(JSON.parse(refused.body).error, {
+        code: "E_AGENT_SCHEMA_REFUSED",
+        message: "schema refused: too deep",
+      });
+      for (const path of [
+        "/v1/schema",
+        "/v1/schema?fingerprint=XYZ",
+        "/v1/schema?fingerprint=0a",
+      ]) {
+        const bad = await call(api.socketPath, "POST", path, path.endsWith("0a") ? "" : text);
+        assert.equal(bad.status, 400, path);
+        assert.equal(JSON.parse(bad.body).error.code, "E_AGENT_API_INVALID");
+      }
+      assert.equal(schemas.length, 2, "nothing invalid was relayed");
     });
 
     it("counts a post's backlog plus what it relays, and what failed to relay until the next post", async () => {

@@ -28,7 +28,11 @@ import {
   resolveConfig,
   scanFrames,
 } from "../../../buffer/index.js";
-import { decodeRecord } from "../../../collector/index.js";
+import {
+  encodeRecord,
+  RECORD_SCHEMA,
+  RECORD_SCHEMA_FINGERPRINT,
+} from "../../../collector/record.js";
 import {
   isPlaced,
   MasterClient,
@@ -38,6 +42,7 @@ import {
   startMaster,
 } from "../../../master/index.js";
 import { Cgroup } from "../../../native/index.js";
+import { collect } from "../../helpers/record-chunks.js";
 import { repoRoot } from "../../helpers/run-outpost.js";
 import { eventually } from "../../helpers/until.js";
 
@@ -275,6 +280,47 @@ describe("agent local API: telemetry relayed to the master", function () {
     assert.equal(new Set(chunks.map((c) => c.chunkId)).size, chunks.length);
   });
 
+  it("a schema defined on the buffer reaches the master through the relay before its chunks, which decode into readings", async () => {
+    const buffer = partition1?.buffer as DiskBuffer;
+    const text = JSON.stringify(RECORD_SCHEMA);
+    await buffer.defineSchema(RECORD_SCHEMA_FINGERPRINT, text);
+    const ts = Date.now();
+    const records = Array.from({ length: 30 }, (_, i) => ({
+      device: "relay-dev",
+      tag: "energy",
+      ts: ts + i,
+      value: 2n ** 63n + BigInt(i),
+      quality: "good",
+    }));
+    await buffer.append("relay-schema", records.map(encodeRecord), {
+      schema: RECORD_SCHEMA_FINGERPRINT,
+    });
+    const got = await eventually("readings at the master", 10_000, async () => {
+      const r = await collect(
+        master.store.readings({ device: "relay-dev", from: ts, to: ts + 30 }),
+      );
+      return r.length === 30 ? r : undefined;
+    });
+    assert.deepEqual(
+      got.map((r) => r.value),
+      records.map((r) => r.value),
+    );
+    assert.deepEqual(await master.store.decodeFailures(), []);
+    // The text is not what the fingerprint names: the master refuses it, through the relay.
+    const refused = await post(
+      socket,
+      `/v1/schema?fingerprint=${"00".repeat(32)}`,
+      Buffer.from(text),
+      "POST",
+      "application/json",
+    );
+    assert.equal(refused.status, 422);
+    assert.match(
+      errorOf(refused),
+      /^E_AGENT_SCHEMA_REFUSED: .*its fingerprint is .*E_MASTER_SCHEMA/,
+    );
+  });
+
   it("a resent chunk or loss event is acked with the partition's own id and stored once", async () => {
     const chunk = chunkOf("relay-resend", HAND_ID + 7, ["x", "y", "z"]);
     for (let i = 0; i < 2; i++) {
@@ -471,16 +517,11 @@ describe("agent local API: telemetry relayed to the master", function () {
       "collector records at the master",
       15_000,
       async () => {
-        const chunks = await master.store.queryChunks({
-          stream: "relay-collector",
-          withBody: true,
-        });
-        const found = chunks.flatMap((c) => {
-          const body = Buffer.from(c.body);
-          return scanFrames(body, 0, 1 << 24).records.map((f) =>
-            decodeRecord(body.subarray(f.payloadStart, f.payloadEnd)),
-          );
-        });
+        // Decoded at the master: the collector's forwarder gave it the schema first.
+        const found = await collect(
+          master.store.readings({ device: "dead", from: 0, to: 2 ** 52, anyQuality: true }),
+        );
+        const chunks = await master.store.queryChunks({ stream: "relay-collector" });
         return found.length > 0 ? { found, chunks } : undefined;
       },
       200,

@@ -7,8 +7,8 @@ import { deflateSync } from "node:zlib";
 import { pino } from "pino";
 import { encodeRecords } from "../../../buffer/index.js";
 import {
-  chunkReadings,
   encodeRecord,
+  RECORD_SCHEMA,
   RECORD_SCHEMA_FINGERPRINT,
   type TelemetryRecord,
 } from "../../../collector/index.js";
@@ -47,7 +47,6 @@ describe("master status page and its live feed", function () {
       listen: "tcp://127.0.0.1:*",
       http: "127.0.0.1:0",
       logger: pino({ level: "silent" }),
-      telemetryDecoder: chunkReadings,
     });
     token = openDataDir(dir).adminToken;
     const keys = generateKeyPair();
@@ -89,14 +88,26 @@ describe("master status page and its live feed", function () {
     const html = await page.text();
     assert.match(html, /<title>Outpost master<\/title>/);
     assert.doesNotMatch(html, /https?:\/\/(?!master)/, "no asset from elsewhere");
-    const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? "";
-    assert.ok(script.length > 1000, "the page carries its script");
-    assert.doesNotThrow(() => new Script(script), "the page's script parses");
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
+    assert.equal(scripts.length, 2, "the chart's script and the page's");
+    for (const script of scripts) {
+      assert.ok(script.length > 1000, "the page carries its scripts");
+      assert.doesNotThrow(() => new Script(script), "the page's scripts parse");
+    }
+    for (const src of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "")) {
+      const asset = await fetch(`${master.url}${src}`);
+      assert.equal(asset.status, 200, `${src} is served, without the token`);
+      assert.ok((await asset.text()).length > 1000);
+    }
     assert.equal((await fetch(`${master.url}/v1/status`)).status, 401);
     assert.equal((await fetch(`${master.url}/v1/events`)).status, 401);
   });
 
-  it("shows the node online and charts the readings of committed chunks, once each", async () => {
+  it("shows the node online and serves the chart the readings of committed chunks, once each", async () => {
+    await link.sendSchema({
+      fingerprint: RECORD_SCHEMA_FINGERPRINT,
+      schema: JSON.stringify(RECORD_SCHEMA),
+    });
     const body = encodeRecords(records(0, 5).map(encodeRecord), 0);
     const chunk = {
       chunkId: 1,
@@ -128,8 +139,14 @@ describe("master status page and its live feed", function () {
     assert.equal(status.nodes[0]?.name, "gw-1");
     assert.equal(status.nodes[0]?.online, true);
     assert.deepEqual(status.telemetry.nodes["gw-1"]?.records, 8);
-    const series = status.telemetry.series[0];
-    assert.equal(series?.tag, "rotor_rpm");
+    const answer = await new MasterClient(master.url, token).readings({
+      node: "gw-1",
+      tags: ["rotor_rpm"],
+      from: 0,
+      to: Date.now() + 60_000,
+    });
+    const series = answer.series[0];
+    assert.equal(answer.series.length, 1);
     assert.equal(series?.unit, "rpm");
     assert.deepEqual(
       series?.points.map(([, v]) => v),

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
-import { readU64, writeU64 } from "../../buffer/u64.js";
+import { readU64, writeU64 } from "../../common/u64.js";
 
-describe("buffer/u64", () => {
+describe("common/u64", () => {
   it("round-trips values up to 2^53 - 1 in little-endian order", () => {
     const buf = Buffer.alloc(8);
     for (const v of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {

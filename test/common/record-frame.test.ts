@@ -7,11 +7,11 @@ import {
   readSeal,
   SEAL_FRAME_BYTES,
   scanFrames,
-} from "../../buffer/record-frame.js";
+} from "../../common/record-frame.js";
 
 const records = ["alpha", "", "gamma-γ", "x".repeat(300)].map((s) => Buffer.from(s));
 
-describe("buffer/record-frame", () => {
+describe("common/record-frame", () => {
   it("frames records with consecutive sequence numbers and reads them back intact", () => {
     const buf = encodeRecords(records, 41);
     assert.equal(
