@@ -22,7 +22,9 @@ export {
   ModbusExceptionError,
   ModbusResponseError,
   ModbusTimeoutError,
+  OpcuaCertificateRefusedError,
   OpcuaConnectionError,
+  OpcuaEndpointError,
   OpcuaUntrustedCertificateError,
 } from "./errors.js";
 export type { GatherResult, Input, InputContext, RecordOutput } from "./input.js";
@@ -38,6 +40,8 @@ export { readOnce } from "./read-once.js";
 export {
   decodeRecord,
   encodeRecord,
+  isRecordSchema,
+  jsonValue,
   RECORD_SCHEMA,
   RECORD_SCHEMA_FINGERPRINT,
   recordToJsonLine,
