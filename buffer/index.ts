@@ -33,6 +33,7 @@ export {
   SinkTimeoutError,
 } from "./errors.js";
 export { type FileLayer, realFileLayer, type WritableFile } from "./file-layer.js";
+export { type FollowedRecord, type FollowOptions, followStream } from "./follow.js";
 export { Forwarder } from "./forwarder.js";
 export { type BufferStat, readUndelivered, statBuffer, type UndeliveredRecord } from "./inspect.js";
 export type { LossEvent } from "./loss.js";

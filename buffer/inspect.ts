@@ -15,6 +15,8 @@ export interface UndeliveredRecord {
   stream: string;
   chunkId: number;
   seq: number;
+  /** The chunk header's schema fingerprint; undefined when the header is damaged. */
+  schema: Buffer | undefined;
   payload: Buffer;
 }
 
@@ -71,6 +73,7 @@ export async function* readUndelivered(
         stream: chunk.stream,
         chunkId: chunk.id,
         seq: f.seq,
+        schema: parsed.header?.schema,
         payload: buf.subarray(f.payloadStart, f.payloadEnd),
       };
     }

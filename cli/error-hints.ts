@@ -18,6 +18,8 @@ export const ERROR_HINTS: Readonly<Record<string, string>> = {
   E_BUFFER_LOCKED: "another process has this buffer open; stop it first",
   E_RT_CPUSET_CONFLICT: "stop what holds those CPUs (a running `outpost demo`?), then retry",
   E_OPCUA_UNTRUSTED: "trust the server's certificate as the message says",
+  E_OPCUA_CERT_REFUSED: "have the server trust the collector's certificate as the message says",
+  E_OPCUA_ENDPOINT: "connect with a security mode and policy the server offers",
   EACCES: "run as a user allowed to do it (root for partitions and real time)",
   ENOENT: "check the path",
 };

@@ -111,6 +111,7 @@ const opcuaTag = {
     },
     samplingInterval: durationSchema,
     queueSize: { type: "integer", minimum: 1, maximum: 10000, default: 1 },
+    maxArrayLength: { type: "integer", minimum: 0, maximum: 1048576, default: 1024 },
     deadband: {
       type: "object",
       additionalProperties: false,
@@ -145,6 +146,8 @@ const opcua = {
       dependencies: { user: ["password"], certificate: ["privateKey"] },
     },
     timeout: { ...durationSchema, default: "10s" },
+    // No default here: it depends on the device's interval (see OpcuaConnectionConfig).
+    hangTimeout: durationSchema,
     batchSize: { type: "integer", minimum: 1, maximum: 10000, default: 1000 },
   },
 };

@@ -90,6 +90,11 @@ export interface OpcuaConnectionConfig {
   endpoint: string;
   security: OpcuaSecurity;
   timeout: Duration;
+  /**
+   * A server silent this long (no publish response, not even a keep-alive) is taken as
+   * lost; absent: 10 s, or three publishing intervals when that is longer.
+   */
+  hangTimeout?: Duration;
   /** Monitored items asked for in one CreateMonitoredItems call. */
   batchSize: number;
 }
@@ -99,6 +104,8 @@ export interface OpcuaTag {
   node: string;
   samplingInterval?: Duration;
   queueSize: number;
+  /** Longer arrays are recorded as `too_large`, without a value. */
+  maxArrayLength: number;
   deadband?: { absolute: number } | { percent: number };
   unit?: string;
 }

@@ -4,7 +4,6 @@
 import "./opcua/library-logs.js";
 
 export { type BufferOutput, openBufferOutput } from "./buffer-output.js";
-export { chunkReadings, decodeChunkRecords, isRecordChunk } from "./chunk-records.js";
 export { Collector, type CollectorOptions, type LineStats } from "./collector.js";
 export type {
   CollectorConfig,
@@ -22,7 +21,9 @@ export {
   ModbusExceptionError,
   ModbusResponseError,
   ModbusTimeoutError,
+  OpcuaCertificateRefusedError,
   OpcuaConnectionError,
+  OpcuaEndpointError,
   OpcuaUntrustedCertificateError,
 } from "./errors.js";
 export type { GatherResult, Input, InputContext, RecordOutput } from "./input.js";
@@ -38,6 +39,8 @@ export { readOnce } from "./read-once.js";
 export {
   decodeRecord,
   encodeRecord,
+  isRecordSchema,
+  jsonValue,
   RECORD_SCHEMA,
   RECORD_SCHEMA_FINGERPRINT,
   recordToJsonLine,

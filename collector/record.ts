@@ -1,7 +1,19 @@
-import avro from "avsc";
+import {
+  INT64_MAX,
+  INT64_MIN,
+  olderSchemas,
+  RECORD_SCHEMA_FINGERPRINT,
+  recordType,
+  UINT64_MAX,
+} from "./record-schema.js";
 
-/** A tag's value: `bigint` for 64-bit integers (exact), `null` when the quality is bad. */
-export type TagValue = number | bigint | boolean | string | null;
+export { RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "./record-schema.js";
+
+/**
+ * A tag's value: `bigint` for 64-bit integers (exact), arrays of numbers, 64-bit
+ * integers or booleans, `null` when the quality has no value (see quality.ts).
+ */
+export type TagValue = number | bigint | boolean | string | number[] | bigint[] | boolean[] | null;
 
 /** One reading of one tag: what every input produces and the buffer stores. */
 export interface TelemetryRecord {
@@ -10,80 +22,45 @@ export interface TelemetryRecord {
   /** Milliseconds since the epoch: the source timestamp when the device gives one. */
   ts: number;
   value: TagValue;
-  /** `good` or a short bad-quality code (see quality.ts). */
+  /** `good`, `uncertain` or a short bad-quality code (see quality.ts). */
   quality: string;
   unit?: string;
   /** OPC-UA server timestamp, when the server sent one. */
   serverTs?: number;
+  /** The source's own status when it is not plain Good (`GoodClamped`, `BadNodeIdUnknown`), or why a value was refused. */
+  status?: string;
+  /** On a `resumed` record: the outage it ends, ms since the epoch. */
+  outageFrom?: number;
+  outageTo?: number;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const UINT64_MAX = 2n ** 64n - 1n;
-
-/**
- * Avro `long` as a JS bigint: avsc's default long type refuses values beyond 2^53, and
- * 64-bit counters (energy in Wh) must stay exact end to end.
- */
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
-  toBuffer: (n: bigint | number) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n), 0);
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) =>
-    (typeof n === "bigint" && n >= INT64_MIN && n <= INT64_MAX) ||
-    (typeof n === "number" && Number.isSafeInteger(n)),
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-/**
- * The record schema. `value` is a union: numbers as `double` (every 16/32-bit integer
- * and every float is exact in a double), 64-bit integers as `long`, and unsigned 64-bit
- * values above 2^63-1 as an 8-byte big-endian `UInt64` fixed, so nothing is rounded.
- */
-export const RECORD_SCHEMA = {
-  type: "record",
-  name: "TelemetryRecord",
-  namespace: "outpost.collector",
-  fields: [
-    { name: "device", type: "string" },
-    { name: "tag", type: "string" },
-    { name: "ts", type: "long" },
-    {
-      name: "value",
-      type: [
-        "null",
-        "boolean",
-        "long",
-        "double",
-        "string",
-        { type: "fixed", name: "UInt64", size: 8 },
-      ],
-    },
-    { name: "quality", type: "string" },
-    { name: "unit", type: ["null", "string"], default: null },
-    { name: "serverTs", type: ["null", "long"], default: null },
-  ],
-} as const;
-
-const recordType = avro.Type.forSchema(RECORD_SCHEMA as unknown as avro.Schema, {
-  registry: { long: bigintLong },
-  wrapUnions: true,
-});
-
-/** SHA-256 of the schema's canonical form; the buffer stores it in every chunk header. */
-export const RECORD_SCHEMA_FINGERPRINT: Buffer = recordType.fingerprint("sha256");
-
-const UINT64 = "outpost.collector.UInt64";
+const NS = "outpost.collector.";
+const UINT64 = `${NS}UInt64`;
 
 type Wrapped = Record<string, unknown> | null;
 
+function uint64Bytes(n: bigint): Buffer {
+  if (n < 0n || n > UINT64_MAX) throw new RangeError(`${n} exceeds 64 bits`);
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64BE(n, 0);
+  return buf;
+}
+
+const inInt64 = (n: bigint) => n >= INT64_MIN && n <= INT64_MAX;
+
+function wrapArray(values: number[] | bigint[] | boolean[]): Wrapped {
+  const first = values[0];
+  if (typeof first === "boolean") return { [`${NS}BooleanArray`]: { items: values } };
+  if (typeof first !== "bigint") return { [`${NS}DoubleArray`]: { items: values } };
+  const ints = values as bigint[];
+  // One UInt64 element above 2^63-1 makes the whole array unsigned, as its source type was.
+  if (ints.every(inInt64)) return { [`${NS}LongArray`]: { items: ints } };
+  return { [`${NS}UInt64Array`]: { items: ints.map(uint64Bytes) } };
+}
+
 function wrapValue(value: TagValue): Wrapped {
   if (value === null) return null;
+  if (Array.isArray(value)) return wrapArray(value);
   switch (typeof value) {
     case "boolean":
       return { boolean: value };
@@ -91,13 +68,8 @@ function wrapValue(value: TagValue): Wrapped {
       return { double: value };
     case "string":
       return { string: value };
-    default: {
-      if (value >= INT64_MIN && value <= INT64_MAX) return { long: value };
-      if (value < 0n || value > UINT64_MAX) throw new RangeError(`${value} exceeds 64 bits`);
-      const buf = Buffer.alloc(8);
-      buf.writeBigUInt64BE(value, 0);
-      return { [UINT64]: buf };
-    }
+    default:
+      return inInt64(value) ? { long: value } : { [UINT64]: uint64Bytes(value) };
   }
 }
 
@@ -105,8 +77,15 @@ function unwrapValue(wrapped: Wrapped): TagValue {
   if (wrapped === null) return null;
   const [branch, v] = Object.entries(wrapped)[0] as [string, unknown];
   if (branch === UINT64) return (v as Buffer).readBigUInt64BE(0);
+  if (branch === `${NS}UInt64Array`) {
+    return (v as { items: Buffer[] }).items.map((b) => b.readBigUInt64BE(0));
+  }
+  if (branch.startsWith(NS)) return (v as { items: number[] | bigint[] | boolean[] }).items;
   return v as TagValue;
 }
+
+const optionalString = (s: string | undefined) => (s === undefined ? null : { string: s });
+const optionalLong = (n: number | undefined) => (n === undefined ? null : { long: BigInt(n) });
 
 /** One record → Avro binary (no container framing: the buffer frames records). */
 export function encodeRecord(r: TelemetryRecord): Buffer {
@@ -116,10 +95,15 @@ export function encodeRecord(r: TelemetryRecord): Buffer {
     ts: BigInt(r.ts),
     value: wrapValue(r.value),
     quality: r.quality,
-    unit: r.unit === undefined ? null : { string: r.unit },
-    serverTs: r.serverTs === undefined ? null : { long: BigInt(r.serverTs) },
+    unit: optionalString(r.unit),
+    serverTs: optionalLong(r.serverTs),
+    status: optionalString(r.status),
+    outageFrom: optionalLong(r.outageFrom),
+    outageTo: optionalLong(r.outageTo),
   });
 }
+
+type OptionalLong = { long: bigint } | null;
 
 interface Decoded {
   device: string;
@@ -128,11 +112,28 @@ interface Decoded {
   value: Wrapped;
   quality: string;
   unit: { string: string } | null;
-  serverTs: { long: bigint } | null;
+  serverTs: OptionalLong;
+  status: { string: string } | null;
+  outageFrom: OptionalLong;
+  outageTo: OptionalLong;
 }
 
-export function decodeRecord(buf: Buffer): TelemetryRecord {
-  const d = recordType.fromBuffer(buf) as Decoded;
+/** Whether a chunk's schema fingerprint is a record schema of the collector, current or earlier. */
+export function isRecordSchema(fingerprint: Uint8Array): boolean {
+  const fp = Buffer.from(fingerprint);
+  return fp.equals(RECORD_SCHEMA_FINGERPRINT) || olderSchemas.has(fp.toString("hex"));
+}
+
+/**
+ * Avro binary → record. `fingerprint` names the schema the record was written with (the
+ * chunk header's); records of an earlier schema are resolved, their new fields unset.
+ */
+export function decodeRecord(buf: Buffer, fingerprint?: Uint8Array): TelemetryRecord {
+  const resolver =
+    fingerprint === undefined
+      ? undefined
+      : olderSchemas.get(Buffer.from(fingerprint).toString("hex"));
+  const d = recordType.fromBuffer(buf, resolver) as Decoded;
   const r: TelemetryRecord = {
     device: d.device,
     tag: d.tag,
@@ -142,21 +143,35 @@ export function decodeRecord(buf: Buffer): TelemetryRecord {
   };
   if (d.unit) r.unit = d.unit.string;
   if (d.serverTs) r.serverTs = Number(d.serverTs.long);
+  if (d.status) r.status = d.status.string;
+  if (d.outageFrom) r.outageFrom = Number(d.outageFrom.long);
+  if (d.outageTo) r.outageTo = Number(d.outageTo.long);
   return r;
 }
 
+/** A value in the project's one JSON form: 64-bit integers as decimal strings, in arrays too. */
+export function jsonValue(value: TagValue): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "bigint" ? v.toString() : v));
+  return value;
+}
+
 /**
- * The `--json` line of a record: `{"device","tag","ts","value","quality"}` (plus `unit`
- * when set); `ts` is ISO 8601 and 64-bit integers print as decimal strings.
+ * The `--json` line of a record: `{"device","tag","ts","value","quality"}`, then `unit`,
+ * `status`, `outageFrom`, `outageTo` when set; times in ISO 8601, 64-bit integers as
+ * decimal strings.
  */
 export function recordToJsonLine(r: TelemetryRecord): string {
   const out: Record<string, unknown> = {
     device: r.device,
     tag: r.tag,
     ts: new Date(r.ts).toISOString(),
-    value: typeof r.value === "bigint" ? r.value.toString() : r.value,
+    value: jsonValue(r.value),
     quality: r.quality,
   };
   if (r.unit !== undefined) out.unit = r.unit;
+  if (r.status !== undefined) out.status = r.status;
+  if (r.outageFrom !== undefined) out.outageFrom = new Date(r.outageFrom).toISOString();
+  if (r.outageTo !== undefined) out.outageTo = new Date(r.outageTo).toISOString();
   return JSON.stringify(out);
 }

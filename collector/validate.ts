@@ -1,6 +1,7 @@
 import { type CollectorConfig, isModbusDevice } from "./config.js";
 import { CollectorConfigError } from "./errors.js";
 import { tagWidth } from "./modbus/register-layout.js";
+import { checkHangTimeout } from "./opcua/hang-bound.js";
 
 /**
  * Checks what the JSON Schema cannot express; no I/O. Throws a CollectorConfigError
@@ -23,7 +24,10 @@ export function validateCollectorConfig(config: CollectorConfig): void {
       }
       tags.add(tag.name);
     });
-    if (!isModbusDevice(device)) return;
+    if (!isModbusDevice(device)) {
+      checkHangTimeout(device, `devices[${d}]`);
+      return;
+    }
     device.tags.forEach((tag, t) => {
       const end = tag.address + tagWidth(tag);
       if (end > 65536) {

@@ -71,6 +71,7 @@ function opcuaDevices(): DeviceConfig[] {
         node: `ns=1;s=Tag.${t}`,
         samplingInterval: intervalMs,
         queueSize: 1,
+        maxArrayLength: 1024,
       })),
     },
   ];

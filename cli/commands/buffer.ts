@@ -10,10 +10,10 @@ import {
   STREAM_NAME,
   statBuffer,
 } from "../../buffer/index.js";
-import type { CliIo } from "../io.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { lineOf, loadRecordDecoder, writeOut } from "./stored-records.js";
 
 /**
  * `outpost buffer push|cat|stat`: feed and inspect a buffer directory by hand (debug and
@@ -43,13 +43,16 @@ export const registerBuffer: RegisterCommand = (program, context) => {
 
   buffer
     .command("cat")
-    .description("print the undelivered records as NDJSON, in append order, exactly as pushed")
+    .description(
+      "print the undelivered records as NDJSON, in append order: a collector's records decoded (as `collector read --json` prints them: 64-bit integers as decimal strings), any other record exactly as pushed",
+    )
     .argument("<dir>", "buffer directory")
     .option("--stream <name>", "only this stream (default: every stream, in chunk order)")
-    .action(async (dir: string, opts: { stream?: string }) => {
+    .option("--raw", "print every record's bytes as stored (a collector's: Avro), one per line")
+    .action(async (dir: string, opts: { stream?: string; raw?: boolean }) => {
       if (opts.stream !== undefined) checkStream(opts.stream);
       checkBufferDir(dir);
-      await cat(dir, opts.stream, context.io);
+      await cat(dir, opts, context);
     });
 
   withJsonOption(
@@ -161,27 +164,32 @@ async function push(
   if (bad) throw bad;
 }
 
-async function cat(dir: string, stream: string | undefined, io: CliIo): Promise<void> {
+async function cat(
+  dir: string,
+  opts: { stream?: string; raw?: boolean },
+  context: CommandContext,
+): Promise<void> {
+  const decoder = opts.raw ? undefined : await loadRecordDecoder();
+  const logger = context.logger();
   let out: Buffer[] = [];
   let size = 0;
-  const newline = Buffer.from("\n");
-  for await (const record of readUndelivered(dir, { stream })) {
-    out.push(record.payload, newline);
-    size += record.payload.length + 1;
+  for await (const record of readUndelivered(dir, { stream: opts.stream })) {
+    const line = decoder
+      ? lineOf(record, decoder, decoder.jsonLine, logger)
+      : Buffer.concat([record.payload, NEWLINE]);
+    if (!line) continue;
+    out.push(line);
+    size += line.length;
     if (size >= 1 << 16) {
-      await write(io, Buffer.concat(out));
+      await writeOut(context.io, Buffer.concat(out));
       out = [];
       size = 0;
     }
   }
-  if (out.length > 0) await write(io, Buffer.concat(out));
+  if (out.length > 0) await writeOut(context.io, Buffer.concat(out));
 }
 
-function write(io: CliIo, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    io.stdout.write(data, (err) => (err ? reject(err) : resolve()));
-  });
-}
+const NEWLINE = Buffer.from("\n");
 
 function human(s: BufferStat): string {
   const lines = [

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { Option } from "commander";
 import type { DiskBuffer } from "../../buffer/index.js";
 import type {
   CollectorConfig,
@@ -11,6 +12,7 @@ import { ConfigError, issueAtKey, loadConfigFile } from "../config/index.js";
 import { printState, withJsonOption } from "../output.js";
 import type { CommandContext, RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { tailCollector } from "./collector-tail.js";
 
 const STATS_EVERY_MS = 60_000;
 
@@ -26,8 +28,9 @@ export async function loadCollector(
 }
 
 /**
- * `outpost collector run|read|browse`: run the inputs into the buffer, read every tag
- * once to commission a register map, or print an OPC-UA server's address space.
+ * `outpost collector run|read|tail|browse`: run the inputs into the buffer, read every tag
+ * once to commission a register map, follow the records a running collector writes, or
+ * print an OPC-UA server's address space.
  */
 export const registerCollector: RegisterCommand = (program, context) => {
   const collector = program
@@ -115,14 +118,44 @@ export const registerCollector: RegisterCommand = (program, context) => {
     }
   });
 
+  collector
+    .command("tail")
+    .description(
+      "print the records a running collector writes to its buffer from now on, as they come, forwarded or not (NDJSON, as `collector read --json`); reads the buffer's files beside the collector without disturbing it",
+    )
+    .requiredOption(
+      "--config <file>",
+      "the collector's config (YAML): its output.buffer and output.stream",
+    )
+    .option("--table", "aligned columns instead of NDJSON, for a terminal")
+    .action(async (opts: { config: string; table?: boolean }) => {
+      const config = await loadCollectorConfig(context, opts.config);
+      if (!config.output) {
+        throw new ConfigError(opts.config, [
+          { key: "output", line: 0, column: 0, message: "required by `collector tail`" },
+        ]);
+      }
+      await tailCollector(config.output, opts, context);
+    });
+
   withJsonOption(
     collector
       .command("browse")
       .description("print an OPC-UA server's address space (objects and variables) as a tree")
       .argument("<endpoint>", "opc.tcp://host:port")
       .option("--depth <n>", "levels below Objects", "4")
-      .option("--data-dir <dir>", "the collector's data dir (PKI)", "/var/lib/outpost/collector"),
-  ).action(async (endpoint: string, opts: { depth: string; dataDir: string; json?: boolean }) => {
+      .option("--data-dir <dir>", "the collector's data dir (PKI)", "/var/lib/outpost/collector")
+      .addOption(
+        new Option("--security-mode <mode>", "message security, as a device's opcua.security.mode")
+          .choices(["None", "Sign", "SignAndEncrypt"])
+          .default("None"),
+      )
+      .addOption(
+        new Option("--security-policy <policy>", "with Sign or SignAndEncrypt")
+          .choices(["Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"])
+          .default("Basic256Sha256"),
+      ),
+  ).action(async (endpoint: string, opts: BrowseFlags) => {
     if (!endpoint.startsWith("opc.tcp://")) {
       throw new UsageError(`endpoint '${endpoint}': must start with opc.tcp://`);
     }
@@ -131,10 +164,22 @@ export const registerCollector: RegisterCommand = (program, context) => {
       throw new UsageError(`--depth '${opts.depth}': must be an integer from 1 to 20`);
     }
     const { browse, formatTree } = await loadCollector(context);
-    const tree = await browse(endpoint, { dataDir: opts.dataDir, depth });
+    const tree = await browse(endpoint, {
+      dataDir: opts.dataDir,
+      depth,
+      security: { mode: opts.securityMode, policy: opts.securityPolicy },
+    });
     printState(context.io, opts, tree, formatTree);
   });
 };
+
+interface BrowseFlags {
+  depth: string;
+  dataDir: string;
+  securityMode: "None" | "Sign" | "SignAndEncrypt";
+  securityPolicy: string;
+  json?: boolean;
+}
 
 /**
  * Drains `buffer` to the master through the node agent's local API at `socketPath`

@@ -4,8 +4,8 @@ import type { ModbusDeviceConfig, ModbusTag } from "../config.js";
 import { qualityOf } from "../error-quality.js";
 import type { ModbusExceptionError } from "../errors.js";
 import type { GatherResult, Input, InputContext } from "../input.js";
-import { Quality } from "../quality.js";
 import type { TelemetryRecord } from "../record.js";
+import { readingOf } from "../sample-quality.js";
 import { tagValue } from "./decode.js";
 import type { ModbusLine } from "./modbus-line.js";
 import { planReads, type ReadRequest } from "./read-plan.js";
@@ -67,13 +67,11 @@ export class ModbusInput implements Input {
       }
       for (const { tag, offset, width } of req.tags) {
         const slice = outcome.slice(offset, offset + width);
-        if (tag.type === "bool") {
-          records.push(this.record(tag, ts, slice[0] === true, Quality.good));
-        } else {
-          const value = tagValue(slice as number[], tag);
-          const bad = typeof value === "number" && !Number.isFinite(value);
-          records.push(this.record(tag, ts, value, bad ? Quality.badType : Quality.good));
-        }
+        const value = tag.type === "bool" ? slice[0] === true : tagValue(slice as number[], tag);
+        const reading = readingOf({ kind: "value", value });
+        const r = this.record(tag, ts, reading.value, reading.quality);
+        if (reading.status !== undefined) r.status = reading.status;
+        records.push(r);
       }
     });
     // Only a unit that answered nothing is backed off; an exception is an answer.

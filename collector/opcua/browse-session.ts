@@ -9,8 +9,13 @@ import {
   SecurityPolicy,
 } from "node-opcua";
 import type { BrowseNode, BrowseOptions } from "./browse-tree.js";
-import { connectError } from "./connect-error.js";
-import { clientCertificateManager } from "./pki.js";
+import {
+  type ConnectTarget,
+  connectClient,
+  type SecurityChoice,
+  sessionError,
+} from "./connect-error.js";
+import { clientCertificateManager, ownCertificateFile } from "./pki.js";
 
 const OBJECTS_FOLDER = "ns=0;i=85";
 const SERVER_OBJECT = "ns=0;i=2253";
@@ -18,24 +23,43 @@ const SERVER_OBJECT = "ns=0;i=2253";
 /** The node-opcua side of `browse` (see browse.ts). */
 export async function browseServer(endpoint: string, options: BrowseOptions): Promise<BrowseNode> {
   const mode = options.security?.mode ?? "None";
+  const policy = options.security?.policy ?? "Basic256Sha256";
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const certificates = await clientCertificateManager(options.dataDir);
   const client = OPCUAClient.create({
     applicationName: "outpost-collector",
     clientCertificateManager: certificates,
+    certificateFile: ownCertificateFile(options.dataDir),
     securityMode: MessageSecurityMode[mode],
-    securityPolicy: mode === "None" ? SecurityPolicy.None : SecurityPolicy.Basic256Sha256,
+    securityPolicy:
+      mode === "None" ? SecurityPolicy.None : SecurityPolicy[policy as keyof typeof SecurityPolicy],
     endpointMustExist: false,
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    transportTimeout: options.timeoutMs ?? 10_000,
+    transportTimeout: timeoutMs,
   });
+  const target: ConnectTarget = {
+    endpoint,
+    dataDir: options.dataDir,
+    security: mode === "None" ? { mode } : { mode, policy },
+    transportTimeoutMs: timeoutMs,
+    certificates,
+    advise: adviseFlags,
+    identityAdvice:
+      "browse connects anonymously; read the tags with `collector read --once` and a device that has opcua.security.user and password",
+  };
   try {
-    await client.connect(endpoint);
+    await connectClient(client, target);
   } catch (err) {
     await certificates.dispose();
-    throw connectError(endpoint, options.dataDir, err as Error);
+    throw err;
   }
   try {
-    const session = await client.createSession();
+    let session: ClientSession;
+    try {
+      session = await client.createSession();
+    } catch (err) {
+      throw await sessionError(target, err as Error);
+    }
     const root: BrowseNode = {
       nodeId: OBJECTS_FOLDER,
       browseName: "Objects",
@@ -49,6 +73,11 @@ export async function browseServer(endpoint: string, options: BrowseOptions): Pr
     await client.disconnect();
     await certificates.dispose();
   }
+}
+
+function adviseFlags(choice?: SecurityChoice): string {
+  if (!choice) return "pass the --security-mode and --security-policy the server offers";
+  return `pass --security-mode ${choice.mode}${choice.policy ? ` --security-policy ${choice.policy}` : ""}`;
 }
 
 async function expand(session: ClientSession, node: BrowseNode, depth: number): Promise<void> {

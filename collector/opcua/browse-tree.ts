@@ -10,7 +10,8 @@ export interface BrowseOptions {
   dataDir: string;
   /** Levels below the Objects folder; the standard Server object is left out. */
   depth: number;
-  security?: { mode: "None" | "Sign" | "SignAndEncrypt" };
+  /** Mode and policy to connect with (`None` by default; policy `Basic256Sha256` by default). */
+  security?: { mode: "None" | "Sign" | "SignAndEncrypt"; policy?: string };
   timeoutMs?: number;
 }
 

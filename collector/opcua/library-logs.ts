@@ -2,10 +2,10 @@ import { format } from "node:util";
 import { setDebugLogger, setErrorLogger, setTraceLogger, setWarningLogger } from "node-opcua-debug";
 import type { Logger } from "../../common/index.js";
 
-type Level = "debug" | "warn" | "error";
+type Level = "debug" | "info" | "warn" | "error";
 type Sink = (level: Level, event: string, fields: Record<string, unknown>) => void;
 
-const LEVELS: Record<Level, number> = { debug: 20, warn: 40, error: 50 };
+const LEVELS: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50 };
 
 /** Until a logger is given: one JSON line on stderr, in the shape of our pino events. */
 let sink: Sink = (level, event, fields) => {
@@ -20,14 +20,23 @@ let sink: Sink = (level, event, fields) => {
  */
 const IRRELEVANT = /NODE-OPCUA-W27|CVE-2023-46809/;
 
+/**
+ * node-opcua warns "Creating default certificate ... please wait" when it creates the
+ * collector's own certificate, on the first connection of a data dir: news, not a
+ * fault, so it is one info event.
+ */
+const CERTIFICATE_CREATED = /Creating default certificate/;
+
 const to =
   (level: Level, event: string) =>
   (context?: unknown, ...args: unknown[]) => {
     const text = format(...args);
-    sink(IRRELEVANT.test(text) ? "debug" : level, event, {
-      source: (context as { filename?: string } | undefined)?.filename,
-      text,
-    });
+    const source = (context as { filename?: string } | undefined)?.filename;
+    if (CERTIFICATE_CREATED.test(text)) {
+      sink("info", "opcua.certificate_created", { source, text });
+      return;
+    }
+    sink(IRRELEVANT.test(text) ? "debug" : level, event, { source, text });
   };
 
 // node-opcua prints with console.log, on stdout, where it would corrupt `--json` output,

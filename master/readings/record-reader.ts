@@ -30,7 +30,7 @@ const MODEL_FIELDS = new Set(["device", "tag", "ts", "value", "quality", "status
  * them), `unit` and `status` optional strings; every other field is kept in `extra`.
  * Value types: null, boolean, int, long, float, double, string, enum (its symbol), a
  * fixed of 8 bytes named `UInt64` (big-endian, any namespace), arrays of
- * double/float/long/int/boolean, and a record of one field of any of these (Avro allows
+ * double/float/long/int/boolean/UInt64, and a record of one field of any of these (Avro allows
  * one array per union: a union of several array types wraps each in a named record).
  * Throws a plain Error naming what does not fit when the schema cannot carry readings.
  */
@@ -180,7 +180,8 @@ function isUInt64(t: avro.Type): boolean {
   return (name === "UInt64" || name.endsWith(".UInt64")) && (t as avro.types.FixedType).size === 8;
 }
 
-function arrayKind(items: avro.Type): 6 | 7 | 8 | undefined {
+function arrayKind(items: avro.Type): 6 | 7 | 8 | 9 | undefined {
+  if (isUInt64(items)) return VALUE_KIND.uint64Array;
   switch (items.typeName) {
     case "double":
     case "float":

@@ -14,6 +14,7 @@ export const VALUE_KIND = {
   float64Array: 6,
   int64Array: 7,
   boolArray: 8,
+  uint64Array: 9,
 } as const;
 
 export type ValueKind = (typeof VALUE_KIND)[keyof typeof VALUE_KIND];
@@ -37,20 +38,29 @@ const ITEM_BYTES = {
   [VALUE_KIND.float64Array]: 8,
   [VALUE_KIND.int64Array]: 8,
   [VALUE_KIND.boolArray]: 1,
+  [VALUE_KIND.uint64Array]: 8,
 };
 
 type ArrayKind = keyof typeof ITEM_BYTES;
 
-/** Arrays as bytes: float64 and int64 items 8 bytes little-endian each, booleans 1 byte. */
+/**
+ * Arrays as bytes: float64, int64 and uint64 items 8 bytes little-endian each, booleans
+ * 1 byte. uint64 items come as bigints or as the producer's 8-byte big-endian fixed.
+ */
 export function packArray(kind: ArrayKind, items: readonly unknown[]): Buffer {
   const buf = Buffer.allocUnsafe(items.length * ITEM_BYTES[kind]);
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (kind === VALUE_KIND.float64Array) buf.writeDoubleLE(item as number, i * 8);
     else if (kind === VALUE_KIND.int64Array) buf.writeBigInt64LE(BigInt(item as bigint), i * 8);
+    else if (kind === VALUE_KIND.uint64Array) buf.writeBigUInt64LE(uint64Item(item), i * 8);
     else buf[i] = item ? 1 : 0;
   }
   return buf;
+}
+
+function uint64Item(item: unknown): bigint {
+  return Buffer.isBuffer(item) ? item.readBigUInt64BE(0) : BigInt(item as bigint);
 }
 
 /** A stored value back to the reading's value; a blob of the wrong length is cut to whole items. */
@@ -70,6 +80,7 @@ export function readingValue(kind: number, stored: unknown): ReadingValue {
     case VALUE_KIND.float64Array:
     case VALUE_KIND.int64Array:
     case VALUE_KIND.boolArray:
+    case VALUE_KIND.uint64Array:
       return unpackArray(kind, stored as Uint8Array);
     default:
       return null;
@@ -83,5 +94,7 @@ function unpackArray(kind: ArrayKind, bytes: Uint8Array): ReadingValue {
     return Array.from({ length: n }, (_, i) => buf.readDoubleLE(i * 8));
   if (kind === VALUE_KIND.int64Array)
     return Array.from({ length: n }, (_, i) => buf.readBigInt64LE(i * 8));
+  if (kind === VALUE_KIND.uint64Array)
+    return Array.from({ length: n }, (_, i) => buf.readBigUInt64LE(i * 8));
   return Array.from({ length: n }, (_, i) => buf[i] === 1);
 }

@@ -1,8 +1,29 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runOutpost } from "../helpers/run-outpost.js";
+import {
+  encodeRecord,
+  openBufferOutput,
+  recordToJsonLine,
+  type TelemetryRecord,
+} from "../../collector/index.js";
+import { quietLogger } from "../collector/fixtures.js";
+import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
+
+/** The CLI's stdout as bytes (raw Avro is not text). */
+function outpostBytes(args: readonly string[]): { status: number | null; stdout: Buffer } {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args],
+    {
+      cwd: repoRoot,
+      timeout: 60_000,
+    },
+  );
+  return { status: r.status, stdout: r.stdout };
+}
 
 describe("outpost buffer", function () {
   this.timeout(60_000);
@@ -49,6 +70,57 @@ describe("outpost buffer", function () {
     );
     const alarms = runOutpost(["buffer", "cat", dir, "--stream", "alarms"]);
     assert.equal(alarms.stdout, '{"alarm":true}\n');
+  });
+
+  describe("on a buffer the collector wrote", () => {
+    const t0 = Date.parse("2026-03-01T12:00:00.000Z");
+    const records: TelemetryRecord[] = [
+      {
+        device: "plc",
+        tag: "energy_wh",
+        ts: t0,
+        value: 18446744073709551614n,
+        quality: "good",
+        unit: "Wh",
+      },
+      { device: "plc", tag: "counter", ts: t0 + 1, value: -(2n ** 63n), quality: "good" },
+      { device: "plc", tag: "rpm", ts: t0 + 2, value: 12.5, quality: "good", unit: "rpm" },
+      { device: "plc", tag: "running", ts: t0 + 3, value: true, quality: "good" },
+      { device: "nacelle", tag: "state", ts: t0 + 4, value: "ünïcödé\nline", quality: "good" },
+      { device: "nacelle", tag: "wind", ts: t0 + 5, value: null, quality: "comm_error" },
+    ];
+    let dir: string;
+    before(async () => {
+      dir = join(work, "collector");
+      const output = await openBufferOutput(dir, "telemetry", quietLogger);
+      await output.write(records.slice(0, 3));
+      await output.write(records.slice(3));
+      await output.close();
+      // A stream of pushed NDJSON beside it keeps printing as pushed.
+      const pushed = runOutpost(["buffer", "push", dir, "--stream", "notes"], {
+        input: '{"n":1}\n',
+      });
+      assert.equal(pushed.status, 0);
+    });
+
+    it("cat decodes the collector's records to NDJSON, the form of `collector read --json` (64-bit integers as decimal strings)", () => {
+      const r = runOutpost(["buffer", "cat", dir, "--stream", "telemetry"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, records.map((x) => `${recordToJsonLine(x)}\n`).join(""));
+      const first = JSON.parse(r.stdout.split("\n")[0] as string) as Record<string, unknown>;
+      assert.equal(first.value, "18446744073709551614");
+      const all = runOutpost(["buffer", "cat", dir]);
+      assert.equal(all.status, 0, all.stderr);
+      assert.deepEqual(all.stdout.trimEnd().split("\n").slice(-1), ['{"n":1}']);
+      assert.equal(all.stdout.trimEnd().split("\n").length, records.length + 1);
+    });
+
+    it("cat --raw prints each record's stored bytes (Avro), one per line", () => {
+      const r = outpostBytes(["buffer", "cat", dir, "--stream", "telemetry", "--raw"]);
+      assert.equal(r.status, 0);
+      const newline = Buffer.from("\n");
+      assert.ok(r.stdout.equals(Buffer.concat(records.flatMap((x) => [encodeRecord(x), newline]))));
+    });
   });
 
   it("stat --json prints one document with backlog, chunks, bytes, oldest age, drops and corruption", () => {

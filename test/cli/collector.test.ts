@@ -5,13 +5,20 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseChunk, readUndelivered } from "../../buffer/index.js";
-import { decodeRecord, RECORD_SCHEMA_FINGERPRINT } from "../../collector/index.js";
+import {
+  decodeRecord,
+  RECORD_SCHEMA_FINGERPRINT,
+  type RunningTurbineSim,
+  recordToJsonLine,
+  startTurbineSim,
+} from "../../collector/index.js";
 import { startOpcuaPeer } from "../collector/peers/opcua-peer.js";
 import { type Peer, startPeer } from "../collector/peers/peer-process.js";
 import { repoRoot, runOutpost } from "../helpers/run-outpost.js";
 
 const PYTHON = "/usr/bin/python3";
 const PYMODBUS = join(repoRoot, "test", "collector", "peers", "pymodbus_server.py");
+const SECURED_SERVER = join(repoRoot, "test", "collector", "peers", "opcua-secured-server.ts");
 
 /** Known values, encoded by pymodbus (Python's struct), not by us. */
 const peerTags = [
@@ -20,6 +27,46 @@ const peerTags = [
   { register: "input", address: 0, type: "int16", order: "ABCD", value: -215 },
   { register: "coil", address: 1, type: "bool", order: "ABCD", value: true },
 ];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface CliChild {
+  /** stdout lines, each with the time it arrived. */
+  lines: { text: string; at: number }[];
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `outpost ARGS` as a child process that keeps running, its output captured as it comes. */
+function cliChild(args: readonly string[]): CliChild {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(repoRoot, "cli", "main.ts"), ...args],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const lines: { text: string; at: number }[] = [];
+  let rest = "";
+  child.stdout.on("data", (d: Buffer) => {
+    const at = Date.now();
+    const parts = (rest + d.toString()).split("\n");
+    rest = parts.pop() ?? "";
+    for (const text of parts) lines.push({ text, at });
+  });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return {
+    lines,
+    stderr: () => err,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -207,6 +254,52 @@ output: { buffer: ${join(dir, "buffer")}, stream: telemetry }
       );
     });
 
+    describe("against a server with only a secured endpoint", () => {
+      let secured: Peer;
+      before(async () => {
+        secured = await startPeer(
+          process.execPath,
+          ["--import", "tsx", SECURED_SERVER, JSON.stringify({ dataDir: join(dir, "secured") })],
+          { timeoutMs: 60_000 },
+        );
+      });
+      after(() => secured?.stop());
+
+      it("browse fails with a typed error (exit 1, not an internal error) naming the endpoints offered and the flags to pass", () => {
+        const endpoint = secured.hello.endpoint as string;
+        const r = runOutpost(["collector", "browse", endpoint, "--data-dir", join(dir, "b")]);
+        assert.equal(r.status, 1);
+        assert.equal(
+          r.stderr
+            .split("\n")
+            .filter((l) => l.startsWith("outpost: "))
+            .join("\n"),
+          `outpost: ${endpoint}: the server has no endpoint for security None; it offers SignAndEncrypt/Basic256Sha256: pass --security-mode SignAndEncrypt --security-policy Basic256Sha256 [E_OPCUA_ENDPOINT]; connect with a security mode and policy the server offers`,
+        );
+        assert.doesNotMatch(r.stderr, /internal error/);
+      });
+
+      it("read names the device's config keys to set instead", () => {
+        const endpoint = secured.hello.endpoint as string;
+        const file = writeConfig(
+          "secured.yaml",
+          `dataDir: ${join(dir, "b")}\ndevices:\n  - name: vault\n    opcua: { endpoint: "${endpoint}" }\n    tags:\n      - { name: secret, node: "ns=1;s=Secret" }\n`,
+        );
+        const r = runOutpost(["collector", "read", "--config", file, "--once", "--json"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).quality, "comm_error");
+        const backoff = r.stderr
+          .split("\n")
+          .filter((l) => l.includes('"input.backoff"'))
+          .map((l) => JSON.parse(l) as { code: string; err: string });
+        assert.equal(backoff[0]?.code, "E_OPCUA_ENDPOINT", r.stderr);
+        assert.match(
+          backoff[0]?.err ?? "",
+          /it offers SignAndEncrypt\/Basic256Sha256: set opcua\.security: \{ mode: SignAndEncrypt, policy: Basic256Sha256 \} on device 'vault'$/,
+        );
+      });
+    });
+
     it("refuses an endpoint that is not opc.tcp:// (exit 2)", () => {
       const r = runOutpost(["collector", "browse", "http://127.0.0.1:4840"]);
       assert.equal(r.status, 2);
@@ -259,6 +352,97 @@ output: { buffer: ${join(dir, "buffer")}, stream: telemetry }
       assert.ok(energy.every((r) => r.value === 18446744073709551614n && r.unit === "Wh"));
       assert.ok(records.some((r) => r.tag === "power_kw" && r.quality === "good"));
       assert.ok(records.some((r) => r.tag === "wind" && r.quality === "comm_error"));
+    });
+  });
+
+  describe("tail", () => {
+    let sim: RunningTurbineSim;
+    before(async () => {
+      sim = await startTurbineSim({ seed: 5, modbus: { host: "127.0.0.1", port: 0 } });
+    });
+    after(() => sim?.stop());
+
+    it("prints the records a collector running in another process writes, from now on, each within a second, exactly as the buffer holds them", async () => {
+      const buffer = join(dir, "tail-buffer");
+      const file = writeConfig(
+        "tail.yaml",
+        [
+          `dataDir: ${join(dir, "tail-collector")}`,
+          "devices:",
+          "  - name: turbine",
+          "    interval: 100ms",
+          `    modbus: { tcp: "127.0.0.1:${sim.modbus?.port}", timeout: 1s }`,
+          "    tags:",
+          "      - { name: sample, register: holding, address: 16, type: uint32 }",
+          "      - { name: energy_wh, register: holding, address: 10, type: uint64, unit: Wh }",
+          "      - { name: wind, register: holding, address: 0, type: float32, unit: m/s }",
+          `output: { buffer: ${buffer}, stream: telemetry }`,
+          "",
+        ].join("\n"),
+      );
+      const collector = cliChild(["collector", "run", "--config", file]);
+      let tail: CliChild | undefined;
+      let table: CliChild | undefined;
+      let printedLines: string[] = [];
+      try {
+        // Two seconds of records the tail must not print: it starts from the end.
+        const startBy = Date.now() + 30_000;
+        while (!collector.stderr().includes('"collector.started"')) {
+          assert.ok(Date.now() < startBy, `collector did not start: ${collector.stderr()}`);
+          await sleep(50);
+        }
+        await sleep(2000);
+        const tailStart = Date.now();
+        tail = cliChild(["collector", "tail", "--config", file]);
+        table = cliChild(["collector", "tail", "--config", file, "--table"]);
+        const deadline = Date.now() + 30_000;
+        while ((tail.lines.length < 45 || table.lines.length < 4) && Date.now() < deadline) {
+          await sleep(50);
+        }
+        assert.ok(tail.lines.length >= 45, `${tail.lines.length} lines: ${tail.stderr()}`);
+        const printed = tail.lines.map((l) => ({
+          ...l,
+          record: JSON.parse(l.text) as { device: string; tag: string; ts: string; value: unknown },
+        }));
+        const first = Date.parse(printed[0]?.record.ts as string);
+        assert.ok(
+          first >= tailStart - 500,
+          `the first record printed is from before the tail started`,
+        );
+        const latencies = printed.map((p) => p.at - Date.parse(p.record.ts)).sort((a, b) => a - b);
+        assert.ok((latencies.at(-1) as number) < 1000, `latencies ${latencies.join(",")}`);
+        console.log(
+          `      tail latency, poll to print: median ${latencies[latencies.length >> 1]} ms, max ${latencies.at(-1)} ms over ${latencies.length} records`,
+        );
+        assert.match(
+          table.lines[0]?.text ?? "",
+          /^TIME {22}DEVICE {12}TAG {34}VALUE {2}UNIT {6}QUALITY$/,
+        );
+        assert.match(
+          table.lines
+            .slice(1)
+            .map((l) => l.text)
+            .join("\n"),
+          /^\S+Z {2}turbine {11}energy_wh {18,}\d+ {2}Wh {8}good$/m,
+        );
+        printedLines = tail.lines.map((l) => l.text);
+        assert.equal(await tail.stop(), 0, tail.stderr());
+        assert.equal(await table.stop(), 0, table.stderr());
+        tail = undefined;
+        table = undefined;
+      } finally {
+        await tail?.stop();
+        await table?.stop();
+        assert.equal(await collector.stop(), 0, collector.stderr());
+      }
+      // What the tail printed is a run of the buffer's records: none missing, none twice.
+      const stored: string[] = [];
+      for await (const r of readUndelivered(buffer, { stream: "telemetry" })) {
+        stored.push(recordToJsonLine(decodeRecord(r.payload, r.schema)));
+      }
+      const at = stored.indexOf(printedLines[0] as string);
+      assert.ok(at > 0, "the first printed record is in the buffer, after records written before");
+      assert.deepEqual(stored.slice(at, at + printedLines.length), printedLines);
     });
   });
 });

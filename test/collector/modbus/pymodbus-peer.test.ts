@@ -166,6 +166,47 @@ describe("collector Modbus against Debian's pymodbus server", function () {
     assert.equal(record?.value, t.value);
   });
 
+  it("makes NaN and ±Infinity floats bad_type with no value, as over OPC-UA, the other tags good", async () => {
+    const floats = [
+      { name: "nan32", register: "holding", address: 0, type: "float32", value: "nan" },
+      { name: "inf64", register: "holding", address: 2, type: "float64", value: "inf" },
+      { name: "ninf32", register: "input", address: 0, type: "float32", value: "-inf" },
+      { name: "ok", register: "input", address: 2, type: "float32", value: 2.5 },
+    ] as const;
+    const peer = await startPeer(PYTHON, [
+      SERVER,
+      JSON.stringify({
+        mode: "tcp",
+        units: [1],
+        tags: floats.map((t) => ({ ...t, order: "ABCD" })),
+      }),
+    ]);
+    try {
+      const config = collectorConfig({
+        dataDir: "/x",
+        devices: [
+          {
+            name: "plc",
+            modbus: { tcp: `127.0.0.1:${peer.hello.port}` },
+            tags: floats.map(({ value: _v, ...t }) => t),
+          },
+        ],
+      });
+      const records = await readOnce(config, quietLogger, 5000);
+      const seen = Object.fromEntries(
+        records.map((r) => [r.tag, { value: r.value, quality: r.quality, status: r.status }]),
+      );
+      assert.deepEqual(seen, {
+        nan32: { value: null, quality: "bad_type", status: "NaN" },
+        inf64: { value: null, quality: "bad_type", status: "Infinity" },
+        ninf32: { value: null, quality: "bad_type", status: "-Infinity" },
+        ok: { value: 2.5, quality: "good", status: undefined },
+      });
+    } finally {
+      await peer.stop();
+    }
+  });
+
   it("backs off a silent unit on a shared connection while the other units keep their schedule", async () => {
     const few = configTags(tags.slice(0, 3));
     const config = collectorConfig({

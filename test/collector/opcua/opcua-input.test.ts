@@ -115,7 +115,7 @@ describe("collector OPC-UA against a node-opcua server in another process", func
       const [stats] = collector.stats();
       assert.match(
         stats?.lastError ?? "",
-        /server certificate is not trusted; it was saved in .*secure-client\/pki\/rejected: move it into .*secure-client\/pki\/trusted\/certs/,
+        /server certificate is not trusted \(BadCertificateUntrusted\); it was saved as .*secure-client\/pki\/rejected\/[^/]+\[[0-9a-f]{40}\]\.pem: move it into .*secure-client\/pki\/trusted\/certs/,
       );
       const rejected = join(clientDir, "pki", "rejected");
       const [cert] = readdirSync(rejected);
@@ -160,7 +160,10 @@ describe("collector OPC-UA against a node-opcua server in another process", func
       );
       assert.ok(output.of("wrong").every((r) => r.quality === "comm_error" && r.value === null));
       const wrong = collector.stats().find((x) => x.device === "wrong");
-      assert.match(wrong?.lastError ?? "", /session refused \(.*BadUserAccessDenied/);
+      assert.match(
+        wrong?.lastError ?? "",
+        /session refused \(.*BadUserAccessDenied.*\): check opcua\.security\.user and password \(or certificate and privateKey\) of device 'wrong'$/,
+      );
     } finally {
       await collector.stop();
       await secured.stop();

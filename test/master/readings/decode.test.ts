@@ -1,13 +1,19 @@
 import { strict as assert } from "node:assert";
 import { deflateSync } from "node:zlib";
 import avro from "avsc";
-import { RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../../../collector/record.js";
+import {
+  encodeRecord,
+  RECORD_SCHEMA,
+  RECORD_SCHEMA_FINGERPRINT,
+  type TelemetryRecord,
+} from "../../../collector/record.js";
 import { encodeRecords } from "../../../common/record-frame.js";
 import { exactLong } from "../../../master/readings/avro-long.js";
 import { decodeChunk, MAX_INFLATED_BYTES } from "../../../master/readings/chunk-decoder.js";
 import { recordReader } from "../../../master/readings/record-reader.js";
 import { compiledReader } from "../../../master/readings/record-readers.js";
 import { compileSchema, nestingDepth } from "../../../master/readings/schema-check.js";
+import { readingValue } from "../../../master/readings/value-kind.js";
 import { fingerprintOf, schemaType } from "../../helpers/record-chunks.js";
 
 const base = [
@@ -62,6 +68,38 @@ describe("master/readings: decoding chunks by their schema", () => {
     assert.ok(compileSchema(RECORD_SCHEMA_FINGERPRINT, JSON.stringify(RECORD_SCHEMA)));
     assert.equal(nestingDepth('{"doc":"[[[[{{{{","a":[{"b":[]}]}'), 4);
     assert.equal(nestingDepth('{"doc":"\\"[["}'), 1);
+  });
+
+  it("reads every value the collector records: 64-bit exact, each array kind, status, outage bounds", () => {
+    const read = recordReader(
+      compileSchema(RECORD_SCHEMA_FINGERPRINT, JSON.stringify(RECORD_SCHEMA)),
+    );
+    const at = { device: "d", ts: 1000, quality: "good" };
+    const records: TelemetryRecord[] = [
+      { ...at, tag: "f", value: 1.5, unit: "rpm", status: "GoodClamped" },
+      { ...at, tag: "i", value: -(2n ** 62n) - 1n },
+      { ...at, tag: "u", value: 2n ** 64n - 1n },
+      { ...at, tag: "da", value: [1.5, -2] },
+      { ...at, tag: "la", value: [2n ** 60n + 1n, -1n] },
+      { ...at, tag: "ua", value: [2n ** 64n - 1n, 1n] },
+      { ...at, tag: "ba", value: [true, false] },
+      { ...at, tag: "r", value: null, quality: "resumed", outageFrom: 10, outageTo: 20 },
+    ];
+    const rows = decodeChunk(chunkOf(records.map(encodeRecord)), read);
+    assert.deepEqual(
+      rows.map((r) => [r.tag, readingValue(r.kind, r.value), r.status, r.unit]),
+      [
+        ["f", 1.5, "GoodClamped", "rpm"],
+        ["i", -(2n ** 62n) - 1n, null, null],
+        ["u", 2n ** 64n - 1n, null, null],
+        ["da", [1.5, -2], null, null],
+        ["la", [2n ** 60n + 1n, -1n], null, null],
+        ["ua", [2n ** 64n - 1n, 1n], null, null],
+        ["ba", [true, false], null, null],
+        ["r", null, null, null],
+      ],
+    );
+    assert.equal(rows.at(-1)?.extra, '{"outageFrom":10,"outageTo":20}');
   });
 
   it("takes a value that is no union, an enum as its symbol, one bare array branch", () => {
