@@ -41,14 +41,15 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <main>
   <section><h2>Nodes</h2><table id="nodes"><thead><tr><th>node</th><th>state</th>
     <th>last seen</th><th>agent</th><th>arch / board</th><th>CPUs</th><th>RT cores</th>
-    <th>telemetry</th><th>buffer backlog</th></tr></thead><tbody></tbody></table></section>
+    <th>telemetry</th><th>buffer backlog</th><th>readings</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Instances</h2><table id="instances"><thead><tr><th>instance</th><th>node</th>
     <th>state</th><th>promises</th><th>connection</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Telemetry</h2>
     <div id="picker"><label>node <select id="pick-node"></select></label>
       <label>last <select id="pick-range"></select></label><span id="tags"></span></div>
     <div id="chart" role="img" aria-label="chart of the chosen readings"></div>
-    <div id="chart-note" class="muted"></div></section>
+    <div id="chart-note" class="muted"></div>
+    <div id="decode-failures"></div></section>
 </main>
 <script>${READINGS_CHART_SCRIPT}</script>
 <script>
@@ -62,6 +63,14 @@ const backlog = (b, online) => (b ? "<td class=\\"backlog " + (b.oldestAgeMs > 1
   b.records + " records (" + size(b.bytes) + "), oldest " + Math.round(b.oldestAgeMs / 1000) + " s" +
   (b.peakRecords > b.records ? "; peak " + b.peakRecords + " in the last minute" : "") +
   (online ? "" : ", as of " + ago(b.at)) + "</td>" : "<td class=backlog>-</td>");
+// Counted, never silent: readings stamped days late or outside any plausible clock, chunks
+// kept raw until their schema comes, chunks kept raw because they did not decode.
+const health = (c) => {
+  if (!c) return "<td class=readings>-</td>";
+  const parts = [[c.late, "late"], [c.clockSuspect, "clock suspect"], [c.awaitingSchema, "chunks awaiting schema"], [c.decodeFailed, "chunks not decoded"]]
+    .filter(([n]) => n > 0).map(([n, what]) => n + " " + what);
+  return "<td class=\\"readings " + (c.decodeFailed > 0 ? "bad" : parts.length ? "wait" : "muted") + "\\">" + (parts.join(", ") || "-") + "</td>";
+};
 const stateClass = (s) => (s === "ready" || s === "online" ? "ok" : s === "failed" || s === "offline" ? "bad" : "wait");
 
 function render(s) {
@@ -74,8 +83,13 @@ function render(s) {
       text((n.arch || "-") + " / " + (n.board || "-")) + "</td><td>" + (n.cpus || "-") + "</td><td>" +
       text(n.isolatedCores.join(",") || "-") + "</td><td>" +
       (t ? t.records + " records, last chunk " + ago(t.lastChunkAt) : "-") + "</td>" +
-      backlog(s.telemetry.backlog[n.name], n.online) + "</tr>";
+      backlog(s.telemetry.backlog[n.name], n.online) +
+      health(s.readingCounts.find((c) => c.node === n.name)) + "</tr>";
   }).join("");
+  document.getElementById("decode-failures").innerHTML = s.decodeFailures.length === 0 ? "" :
+    "<h3>Chunks that did not decode (kept raw; newest first)</h3><ul>" + s.decodeFailures.map((f) =>
+      "<li class=bad data-chunk=\\"" + f.chunkId + "\\">node " + text(f.node) + ", chunk " + f.chunkId + " of stream " + text(f.stream) +
+      ", " + ago(f.receivedAt) + ": " + text(f.error) + "</li>").join("") + "</ul>";
   document.querySelector("#instances tbody").innerHTML = s.instances.map((i) =>
     "<tr data-instance=\\"" + text(i.name) + "\\"><td>" + text(i.name) + (i.parent ? " <span class=muted>(requested by " + text(i.parent) + ")</span>" : "") +
     "</td><td>" + text(i.node || "(waiting)") + "</td><td class=\\"" + stateClass(i.state) + "\\">" + text(i.state) + "</td><td>" +

@@ -1,6 +1,10 @@
 import { type InstanceView, withState } from "../instance-state.js";
+import type { DecodeFailure, ReadingCounts } from "../readings/health.js";
 import type { MasterStore, NodeRecord } from "../store.js";
 import type { TelemetryStatus, TelemetryView } from "./telemetry-view.js";
+
+/** How many of the newest decode failures the page lists (`telemetry query` lists them all). */
+const FAILURES_SHOWN = 5;
 
 /** A node is online when it was heard from this recently (agents sync every few seconds). */
 export const ONLINE_WITHIN_MS = 20_000;
@@ -25,6 +29,10 @@ export interface StatusSnapshot {
   nodes: NodePresence[];
   instances: InstanceView[];
   telemetry: TelemetryStatus;
+  /** Per node: late and clock-suspect readings, chunks awaiting a schema or failing decode. */
+  readingCounts: ReadingCounts[];
+  /** The newest chunks that did not decode, with the reason. */
+  decodeFailures: DecodeFailure[];
 }
 
 /** Everything the status page shows, in one document (sent again on every update). */
@@ -34,11 +42,18 @@ export async function statusSnapshot(
   lastSeen: (node: string) => number | undefined,
   now: number,
 ): Promise<StatusSnapshot> {
-  const [nodes, instances] = await Promise.all([store.listNodes(), store.listInstances()]);
+  const [nodes, instances, readingCounts, decodeFailures] = await Promise.all([
+    store.listNodes(),
+    store.listInstances(),
+    store.readingCounts(),
+    store.decodeFailures({ limit: FAILURES_SHOWN }),
+  ]);
   return {
     at: now,
     nodes: withPresence(nodes, lastSeen, now),
     instances: instances.map(withState),
     telemetry: telemetry.status(now),
+    readingCounts,
+    decodeFailures,
   };
 }

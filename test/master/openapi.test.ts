@@ -28,6 +28,8 @@ describe("master HTTP API: /v1/openapi.json", () => {
         nodes: [],
         instances: [],
         telemetry: {} as never,
+        readingCounts: [],
+        decodeFailures: [],
       }),
     });
     const address = await api.listen("127.0.0.1", 0);

@@ -155,6 +155,38 @@ describe("master status page and its live feed", function () {
     assert.ok(status.telemetry.recordsPerSecond > 0);
   });
 
+  it("counts chunks awaiting their schema and names each chunk that did not decode", async () => {
+    const base = {
+      stream: "telemetry",
+      createdAt: Date.now(),
+      firstSeq: 0,
+      lastSeq: 0,
+      records: 1,
+      compression: "none" as const,
+    };
+    await link.send({
+      ...base,
+      chunkId: 10,
+      schema: RECORD_SCHEMA_FINGERPRINT,
+      body: encodeRecords([Buffer.from([0xff, 0xff, 0xff])], 0),
+    });
+    await link.send({
+      ...base,
+      chunkId: 11,
+      schema: Buffer.alloc(32, 7),
+      body: encodeRecords([encodeRecord(records(0, 1)[0] as TelemetryRecord)], 0),
+    });
+    const res = await fetch(`${master.url}/v1/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const status = (await res.json()) as StatusSnapshot;
+    const counts = status.readingCounts.find((c) => c.node === "gw-1");
+    assert.equal(counts?.decodeFailed, 1);
+    assert.equal(counts?.awaitingSchema, 1);
+    assert.equal(status.decodeFailures[0]?.chunkId, 10);
+    assert.match(status.decodeFailures[0]?.error ?? "", /record 0/);
+  });
+
   it("shows each node's buffer backlog from its last report, and forgets a destroyed instance's", async () => {
     const now = Date.now();
     await master.store.supply("gw-1", "file:///x.yaml", now);
