@@ -6,18 +6,21 @@ import { repoRoot } from "../helpers/run-outpost.js";
 describe("bench ingest", function () {
   this.timeout(120_000);
 
-  it("forwards chunks from simulated nodes over CURVE and into the store alike, ending with the JSON result", () => {
+  it("forwards chunks of collector records over CURVE into readings and inserts the same rows alike, ending with the JSON result", () => {
     const r = spawnSync(
       "npm",
       [
         ...["run", "--silent", "bench", "--", "ingest"],
-        ...["--nodes", "2,3", "--chunks", "2", "--records", "5", "--record-bytes", "16"],
+        ...["--nodes", "2,3", "--chunks", "2", "--records", "5", "--tags", "2"],
       ],
       { cwd: repoRoot, encoding: "utf8" },
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^ingest: ours \d+ records\/s committed \(3 nodes over loopback CURVE/m);
-    assert.match(r.stdout, /^ingest: baseline \d+ records\/s committed/m);
+    assert.match(
+      r.stdout,
+      /^ingest: ours \d+ records\/s committed as readings \(3 nodes over loopback CURVE/m,
+    );
+    assert.match(r.stdout, /^ingest: baseline \d+ records\/s committed as readings/m);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as Record<
       string,
       unknown
@@ -33,6 +36,7 @@ describe("bench ingest", function () {
     assert.equal(result.extra.nodes, 3);
     assert.equal(result.extra.chunks_per_node, 2);
     assert.equal(result.extra.records_per_chunk, 5);
+    assert.equal(result.extra.tags_per_node, 2);
     for (const n of [2, 3]) {
       for (const key of ["records_per_s", "baseline_records_per_s", "p99_ack_ms"]) {
         assert.ok((result.extra[`n${n}_${key}`] ?? 0) > 0, `n${n}_${key}`);

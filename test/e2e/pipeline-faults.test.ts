@@ -2,7 +2,6 @@ import { strict as assert } from "node:assert";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -17,20 +16,13 @@ import { type RunningTurbineSim, startTurbineSim } from "../../collector/index.j
 import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { MasterClient, openDataDir, SqliteStore } from "../../master/index.js";
 import { Cgroup } from "../../native/index.js";
+import { freePort } from "../helpers/free-port.js";
 import { collect } from "../helpers/record-chunks.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 import { startMasterProcess, stopMasterProcess } from "../master/master-process.js";
 
 const logger = pino({ level: "silent" });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /**
  * The demo's pipeline (turbine simulator → collector instance in a partition → its

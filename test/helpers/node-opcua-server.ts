@@ -1,6 +1,6 @@
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 import {
-  freePort,
   makeCertificate,
   type OpcuaTestServer,
   type OpcuaTestServerOptions,

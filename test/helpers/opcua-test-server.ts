@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { type Peer, startPeer } from "../collector/peers/peer-process.js";
 
@@ -103,15 +102,6 @@ export function makeCertificate(dir: string, name: string, uri: string): Certifi
   openssl("x509", "-in", files.pem, "-outform", "DER", "-out", files.der);
   openssl("pkey", "-in", files.keyPem, "-outform", "DER", "-out", files.keyDer);
   return files;
-}
-
-/** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
