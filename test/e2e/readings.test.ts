@@ -1,26 +1,9 @@
 import { strict as assert } from "node:assert";
-import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
-import {
-  loadOrCreateIdentity,
-  type RunningAgent,
-  removeCgroupTree,
-  removeSystemUser,
-  startAgent,
-} from "../../agent/index.js";
-import { type RunningTurbineSim, startTurbineSim } from "../../collector/index.js";
-import { MasterClient, openDataDir, type ReadingsAnswer } from "../../master/index.js";
-import { Cgroup } from "../../native/index.js";
-import { freePort } from "../helpers/free-port.js";
-import { repoRoot, runOutpostAsync } from "../helpers/run-outpost.js";
+import type { ReadingsAnswer } from "../../master/index.js";
+import { collectorPipeline } from "../helpers/collector-pipeline.js";
+import { runOutpostAsync } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
-import { startMasterProcess, stopMasterProcess } from "../master/master-process.js";
-
-const logger = pino({ level: "silent" });
 
 /**
  * The acceptance of the readings model (issue 26): the demo's pipeline (turbine
@@ -31,48 +14,16 @@ const logger = pino({ level: "silent" });
  */
 describe("e2e: readings survive a master killed with SIGKILL, each sample once", function () {
   this.timeout(240_000);
-  let tmp: string;
-  let group: Cgroup;
-  let master: ChildProcess | undefined;
-  let agent: RunningAgent | undefined;
-  let sim: RunningTurbineSim | undefined;
-  const userPrefix = `opr${randomBytes(3).toString("hex")}-`;
-  const buildPrefix = `oprb${randomBytes(3).toString("hex")}`;
-  const groupName = `outpost-test-e2e-readings-${process.pid}`;
-
-  before(() => {
-    tmp = mkdtempSync(join(tmpdir(), "outpost-e2e-readings-"));
-    chmodSync(tmp, 0o711);
-    group = Cgroup.own().createChild(groupName);
-  });
-
-  after(async () => {
-    await agent?.shutdown();
-    if (master) await stopMasterProcess(master);
-    await sim?.stop();
-    if (group) await removeCgroupTree(group);
-    for (const n of [1, 2]) removeSystemUser(`${userPrefix}${n}`);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  const pipeline = collectorPipeline("readings");
 
   it("answers every served sample once after the restart, and the same window as before it", async () => {
-    const data = join(tmp, "master");
-    const at = {
-      listen: `tcp://127.0.0.1:${await freePort()}`,
-      http: `127.0.0.1:${await freePort()}`,
-    };
-    const start = async () => {
-      const proc = startMasterProcess(data, at);
-      master = proc.child;
-      return proc.started;
-    };
-    const started = await start();
-    const client = new MasterClient(started.url, openDataDir(data).adminToken);
+    const started = await pipeline.startMaster();
+    const client = pipeline.client;
     const readings = async (...window: string[]): Promise<ReadingsAnswer> => {
       const r = await runOutpostAsync(
         [
           ...["telemetry", "readings", "--device", "turbine-1", "--tag", "sample", ...window],
-          ...["--json", "--token-file", join(data, "admin.token")],
+          ...["--json", "--token-file", join(pipeline.data, "admin.token")],
         ],
         { env: { OUTPOST_MASTER: started.url, OUTPOST_TOKEN: undefined } },
       );
@@ -82,32 +33,8 @@ describe("e2e: readings survive a master killed with SIGKILL, each sample once",
     const samples = (answer: ReadingsAnswer) =>
       answer.series.flatMap((s) => s.points.map((p) => Number(p[1])));
 
-    const agentData = join(tmp, "agent");
-    await client.addNode("n1", loadOrCreateIdentity(agentData).publicKey);
-    sim = await startTurbineSim({ seed: 5, modbus: { host: "127.0.0.1", port: 0 } });
-    agent = await startAgent({
-      data: agentData,
-      master: started.endpoint,
-      masterKey: started.publicKey,
-      name: "n1",
-      partitions: 2,
-      agentVersion: "0.0.0-test",
-      logger,
-      cgroupParent: groupName,
-      userPrefix,
-      buildAccountPrefix: buildPrefix,
-      syncInterval: 0.5,
-    });
-    const release = join(repoRoot, "collector", "release", "software.yaml");
-    await eventually("the agent's hello", 30_000, async () =>
-      (await client.listNodes())[0]?.partitions === 2 ? true : undefined,
-    );
-    await client.supply("n1", release);
-    await client.request({
-      name: "collector",
-      software: release,
-      parameters: { modbus: `127.0.0.1:${sim.modbus?.port}`, interval: "200ms" },
-    });
+    await pipeline.startCollector({ seed: 5 });
+    const sim = pipeline.sim;
     const image = sim.image;
     const testStart = Date.now();
     await eventually("samples stored as readings", 90_000, async () =>
@@ -129,11 +56,11 @@ describe("e2e: readings survive a master killed with SIGKILL, each sample once",
     const before = await readings(...window);
     assert.ok(samples(before).length > 0, "the window holds samples");
 
-    assert.equal(await stopMasterProcess(master as ChildProcess, "SIGKILL"), null);
+    await pipeline.killMaster();
     const servedAtKill = image.samplesServed;
     await new Promise((r) => setTimeout(r, 10_000));
     assert.ok(image.samplesServed > servedAtKill + 20, "the collector kept sampling");
-    await start();
+    await pipeline.startMaster();
     await new Promise((r) => setTimeout(r, 8_000));
     // The last sample is the one served before the simulator stops answering.
     await sim.stop();
