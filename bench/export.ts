@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { encodeRecord, RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../collector/record.js";
@@ -15,6 +14,7 @@ import {
   SqliteStore,
   type StoredChunk,
 } from "../master/index.js";
+import { startMasterProcess } from "./master-process.js";
 import { report } from "./report.js";
 
 /**
@@ -29,7 +29,6 @@ import { report } from "./report.js";
  *
  *   npm run bench -- export [--readings 10000000] [--formats ndjson,parquet,csv]
  */
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     readings: { type: "string", default: "10000000" },
@@ -116,31 +115,6 @@ function sqliteScan(databasePath: string): { rows: number; seconds: number } {
   }
 }
 
-async function startMaster(data: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...[join(here, "..", "cli", "main.js"), "master", "start", "--data", data],
-      ...["--listen", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0"],
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = "";
-    const onData = (c: Buffer): void => {
-      seen += c.toString("utf8");
-      const line = seen.split("\n").find((l) => l.includes('"master.started"'));
-      if (!line) return;
-      child.stderr?.off("data", onData);
-      child.stderr?.resume();
-      resolve((JSON.parse(line) as { url: string }).url);
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
-  });
-  return { child, url };
-}
-
 function rssMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
@@ -157,8 +131,8 @@ try {
   const scan = sqliteScan(dataDir.databasePath);
   if (scan.rows !== TOTAL) throw new Error(`the table holds ${scan.rows} rows, not ${TOTAL}`);
 
-  const started = await startMaster(data);
-  master = started.child;
+  const { child, started } = await startMasterProcess(data);
+  master = child;
   const pid = master.pid as number;
   const client = new MasterClient(started.url, dataDir.adminToken);
   const idleRss = rssMiB(pid, "VmRSS");

@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { Context } from "zeromq";
@@ -16,6 +15,7 @@ import { VALUE_KIND } from "../master/readings/value-kind.js";
 import { migrate } from "../master/sqlite/migrations.js";
 import { getRlimit, setRlimit } from "../native/index.js";
 import { generateKeyPair, type KeyPair, NodeLink } from "../protocol/index.js";
+import { startMasterProcess } from "./master-process.js";
 import { report } from "./report.js";
 
 /**
@@ -36,7 +36,6 @@ import { report } from "./report.js";
  * RLIMIT_NOFILE is raised to the hard one (the master inherits it), and a hard limit too
  * low for the largest N is refused before anything starts.
  */
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     nodes: { type: "string", default: "100,1000" },
@@ -109,44 +108,6 @@ function chunkOf(chunkId: number) {
   };
 }
 
-interface Started {
-  url: string;
-  endpoint: string;
-  publicKey: string;
-}
-
-async function startMaster(data: string): Promise<{ child: ChildProcess; started: Started }> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(here, "..", "cli", "main.js"),
-      "master",
-      "start",
-      "--data",
-      data,
-      "--listen",
-      "tcp://127.0.0.1:*",
-      "--http",
-      "127.0.0.1:0",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const started = await new Promise<Started>((resolve, reject) => {
-    let seen = "";
-    const onData = (c: Buffer): void => {
-      seen += c.toString("utf8");
-      const line = seen.split("\n").find((l) => l.includes('"master.started"'));
-      if (!line) return;
-      child.stderr?.off("data", onData);
-      child.stderr?.resume();
-      resolve(JSON.parse(line) as Started);
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
-  });
-  return { child, started };
-}
-
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -161,7 +122,7 @@ async function overTheLink(
   nodes: number,
 ): Promise<{ recordsPerSec: number; p99: number; rss: number; chunksPerCommit: number }> {
   const data = mkdtempSync(join(tmpdir(), "outpost-bench-ingest-"));
-  const { child, started } = await startMaster(data);
+  const { child, started } = await startMasterProcess(data);
   const context = new Context({ maxSockets: nodes * 2 + 16 });
   const links: NodeLink[] = [];
   try {
