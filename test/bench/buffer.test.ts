@@ -1,29 +1,17 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench buffer", function () {
   this.timeout(180_000);
 
   it("measures our append rate against a plain fsync-batched file, then forward rate and RSS, ending with the JSON result", () => {
-    const r = spawnSync(
-      "npm",
-      [
-        "run",
-        "--silent",
-        "bench",
-        "--",
-        "buffer",
-        "--records",
-        "20000",
-        "--rounds",
-        "1",
-        "--in-flight",
-        "8",
-      ],
-      { cwd: repoRoot, encoding: "utf8" },
-    );
+    const r = runBench(["buffer", "--records", "20000", "--rounds", "1", "--in-flight", "8"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^buffer: ours \d+ records\/s appended durably \(fsync batch\)$/m);
     assert.match(r.stdout, /^buffer: baseline \d+ records\/s/m);

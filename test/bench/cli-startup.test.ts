@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("npm run bench", function () {
@@ -25,7 +26,7 @@ describe("npm run bench", function () {
   });
 
   it("refuses an unknown bench with exit 2 and lists the known ones", () => {
-    const r = spawnSync("npm", ["run", "--silent", "bench", "--", "no-such-bench"], {
+    const r = runBench(["no-such-bench"], {
       cwd: repoRoot,
       encoding: "utf8",
     });

@@ -1,22 +1,21 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench collector", function () {
   this.timeout(180_000);
 
   it("polls and subscribes to the simulator with and without coalescing and ends with the JSON result", () => {
-    const r = spawnSync(
-      "npm",
+    const r = runBench(
       [
-        ...["run", "--silent", "bench", "--", "collector"],
+        "collector",
         ...["--devices", "3", "--tags", "20", "--items", "40", "--seconds", "1"],
         ...["--warmup-ms", "300", "--opcua-interval-ms", "200"],
       ],
       { cwd: repoRoot, encoding: "utf8" },
     );
-    // tsc (run by `npm run bench`) reports on stdout.
     assert.equal(r.status, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
       name: string;

@@ -1,16 +1,15 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench converge", function () {
   this.timeout(180_000);
 
   it("converges a few instances through a real agent and master, measures the outpost exec baseline and ends with the JSON result", () => {
-    const r = spawnSync(
-      "npm",
-      ["run", "--silent", "bench", "--", "converge", "--instances", "3", "--idle-seconds", "1"],
-      { cwd: repoRoot, encoding: "utf8" },
-    );
+    const r = runBench(["converge", "--instances", "3", "--idle-seconds", "1"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
       name: string;

@@ -1,16 +1,15 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench flash", function () {
   this.timeout(120_000);
 
   it("flashes one image with outpost and bmaptool and ends with both throughputs and their ratio", () => {
-    const r = spawnSync(
-      "npm",
-      ["run", "--silent", "bench", "--", "flash", "--data-mib", "4", "--rounds", "1"],
-      { cwd: repoRoot, encoding: "utf8" },
-    );
+    const r = runBench(["flash", "--data-mib", "4", "--rounds", "1"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") as {
       name: string;

@@ -1,18 +1,15 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench ingest", function () {
   this.timeout(120_000);
 
   it("forwards chunks of collector records over CURVE into readings and inserts the same rows alike, ending with the JSON result", () => {
-    const r = spawnSync(
-      "npm",
-      [
-        ...["run", "--silent", "bench", "--", "ingest"],
-        ...["--nodes", "2,3", "--chunks", "2", "--records", "5", "--tags", "2"],
-      ],
+    const r = runBench(
+      ["ingest", ...["--nodes", "2,3", "--chunks", "2", "--records", "5", "--tags", "2"]],
       { cwd: repoRoot, encoding: "utf8" },
     );
     assert.equal(r.status, 0, r.stderr);

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runBench } from "../helpers/bench-run.js";
 import { repoRoot } from "../helpers/run-outpost.js";
 
 describe("bench latency", function () {
@@ -15,10 +16,9 @@ describe("bench latency", function () {
 
   it("runs outpost rt latency and cyclictest alike and ends with the JSON result and an SVG plot", () => {
     const svg = join(dir, "plot.svg");
-    const r = spawnSync(
-      "npm",
+    const r = runBench(
       [
-        ...["run", "--silent", "bench", "--", "latency"],
+        "latency",
         ...["--cpu", "0", "--priority", "60", "--interval", "500", "--loops", "200"],
         ...["--histogram", "2000", "--rounds", "2", "--svg", svg],
       ],
