@@ -67,6 +67,18 @@ export class StoreVersionError extends MasterError {
   }
 }
 
+/** The store's database cannot be used: unreachable, or it refused the login. */
+export class StoreUnavailableError extends MasterError {
+  override readonly code = "E_MASTER_STORE_UNAVAILABLE";
+  constructor(
+    /** The server's host:port or unix socket, never the password. */
+    readonly where: string,
+    reason: string,
+  ) {
+    super(`cannot use the PostgreSQL store at ${where} (${reason})`);
+  }
+}
+
 /**
  * A record schema a producer announced is refused (partitions are not trusted): over
  * the size or nesting bound, not JSON or not an Avro schema, or not the schema its

@@ -27,7 +27,9 @@ export {
   startMaster,
 } from "./master.js";
 export { MasterMetrics } from "./metrics.js";
+export { openStore, parseStoreOption, type StoreChoice } from "./open-store.js";
 export { childName, Orchestrator } from "./orchestration.js";
+export { PgStore } from "./postgres/pg-store.js";
 export {
   EXPORT_FORMATS,
   type ExportFormat,

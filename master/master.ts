@@ -6,7 +6,7 @@ import { InvalidRequestError } from "./errors.js";
 import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
-import { SqliteStore } from "./sqlite/sqlite-store.js";
+import { openStore, parseStoreOption } from "./open-store.js";
 import { statusSnapshot } from "./status/status-snapshot.js";
 import { TelemetryView } from "./status/telemetry-view.js";
 import type { MasterStore } from "./store.js";
@@ -21,6 +21,8 @@ export interface MasterOptions {
   listen?: string;
   /** HTTP API address (`HOST:PORT`, port 0 for an ephemeral one). */
   http?: string;
+  /** `sqlite` (default: `master.db` in the data directory) or `postgres://USER@HOST/DB`. */
+  store?: string;
   logger: Logger;
 }
 
@@ -42,9 +44,10 @@ export interface RunningMaster {
  */
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const { host, port } = parseHttpAddress(options.http ?? DEFAULT_HTTP);
+  const storeChoice = parseStoreOption(options.store);
   const dataDir = openDataDir(options.data);
   const logger = options.logger.child({ component: "master" });
-  const store = SqliteStore.open(dataDir.databasePath);
+  const store = await openStore(storeChoice, dataDir.databasePath);
   const metrics = new MasterMetrics();
   metrics.nodes.set((await store.listNodes()).length);
   const telemetry = new TelemetryView();

@@ -91,6 +91,14 @@ export function isPlaced(i: InstanceRecord): i is PlacedInstance {
   return i.node !== null && i.partition !== null;
 }
 
+/** The pseudo-promise that says why a `waiting` request is not placed yet. */
+export const PLACEMENT_PROMISE = "placement";
+
+/** Secret marks kept and added: a key once secret stays masked. */
+export function addSecretMarks(kept: readonly string[], added: readonly string[] = []): string[] {
+  return [...new Set([...kept, ...added])].sort();
+}
+
 export interface InstanceRequest {
   name: string;
   software: string;

@@ -21,7 +21,12 @@ export const registerMaster: RegisterCommand = (program, context) => {
     )
     .option("--listen <endpoint>", "ZeroMQ endpoint for nodes", DEFAULT_LISTEN)
     .option("--http <address>", "HTTP API address HOST:PORT (keep it on loopback)", DEFAULT_HTTP)
-    .action(async (options: { data: string; listen: string; http: string }) => {
+    .option(
+      "--store <store>",
+      "sqlite (a file in --data) or postgres://USER@HOST/DB; the password from PGPASSWORD, PGPASSFILE or ~/.pgpass, never the URL",
+      "sqlite",
+    )
+    .action(async (options: { data: string; listen: string; http: string; store: string }) => {
       if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
         throw new UsageError(
           `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
@@ -37,6 +42,7 @@ export const registerMaster: RegisterCommand = (program, context) => {
         data: options.data,
         listen: options.listen,
         http: options.http,
+        store: options.store,
         logger: context.logger(),
       });
       await new Promise<void>((resolve) => {

@@ -1,11 +1,12 @@
 import type { InstanceLimits, RequestedState } from "../../protocol/index.js";
-import type {
-  InstanceRecord,
-  NodeRecord,
-  SecretMarks,
-  StoredChunk,
-  StoredLoss,
-  StoredUsage,
+import {
+  type InstanceRecord,
+  type NodeRecord,
+  PLACEMENT_PROMISE,
+  type SecretMarks,
+  type StoredChunk,
+  type StoredLoss,
+  type StoredUsage,
 } from "../store.js";
 
 /** SQLite rows to the store's records. */
@@ -56,9 +57,6 @@ function secretMarks(r: Row): SecretMarks {
     reported: reported ? (JSON.parse(reported) as SecretMarks["reported"]) : null,
   };
 }
-
-/** The pseudo-promise that says why a `waiting` request is not placed yet. */
-export const PLACEMENT_PROMISE = "placement";
 
 export function toWaiting(r: Row): InstanceRecord {
   return {

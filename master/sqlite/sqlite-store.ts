@@ -17,18 +17,19 @@ import type {
   SeriesQuery,
 } from "../readings/reading.js";
 import { compileSchema } from "../readings/schema-check.js";
-import type {
-  IngestResult,
-  InstanceRecord,
-  InstanceRequest,
-  MasterStore,
-  NodeFacts,
-  NodeRecord,
-  Placer,
-  StoredChunk,
-  StoredLoss,
-  StoredUsage,
-  TelemetryQuery,
+import {
+  addSecretMarks,
+  type IngestResult,
+  type InstanceRecord,
+  type InstanceRequest,
+  type MasterStore,
+  type NodeFacts,
+  type NodeRecord,
+  type Placer,
+  type StoredChunk,
+  type StoredLoss,
+  type StoredUsage,
+  type TelemetryQuery,
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
 import { migrate } from "./migrations.js";
@@ -195,7 +196,7 @@ export class SqliteStore implements MasterStore {
             .run(
               request.software,
               JSON.stringify(request.parameters),
-              JSON.stringify(union(existing.secrets.requested, request.secrets)),
+              JSON.stringify(addSecretMarks(existing.secrets.requested, request.secrets)),
               reported ? JSON.stringify(reported) : null,
               at,
               request.name,
@@ -204,7 +205,7 @@ export class SqliteStore implements MasterStore {
         }
         if (request.node) this.nodeRow(request.node);
         const waiting = this.waitingRow(request.name);
-        const secrets = union(waiting?.secrets.requested ?? [], request.secrets);
+        const secrets = addSecretMarks(waiting?.secrets.requested ?? [], request.secrets);
         try {
           this.place({ ...request, secrets }, place, waiting?.createdAt ?? at, at);
         } catch (err) {
@@ -276,7 +277,7 @@ export class SqliteStore implements MasterStore {
         request.name,
         request.software,
         JSON.stringify(request.parameters),
-        JSON.stringify(union([], request.secrets)),
+        JSON.stringify(addSecretMarks([], request.secrets)),
         placement.node,
         placement.partition,
         JSON.stringify(placement.cores),
@@ -487,9 +488,4 @@ export class SqliteStore implements MasterStore {
       | undefined;
     return row ? toInstance(row) : undefined;
   }
-}
-
-/** Secret marks kept and added: a key once secret stays masked. */
-function union(kept: readonly string[], added: readonly string[] = []): string[] {
-  return [...new Set([...kept, ...added])].sort();
 }

@@ -8,7 +8,7 @@ import { telemetryCases } from "./store-conformance/telemetry.js";
 
 /**
  * The contract every MasterStore backend must meet, run against each of them
- * (sqlite-store.test.ts today). `reopen` closes the store and opens the same data again,
+ * (sqlite-store.test.ts, postgres-store.test.ts). `reopen` closes the store and opens the same data again,
  * as a master restart does.
  */
 export interface StoreFixture {

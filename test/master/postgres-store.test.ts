@@ -1,0 +1,354 @@
+import { strict as assert } from "node:assert";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { MasterClient, openDataDir, placeInstance, startMaster } from "../../master/index.js";
+import { MIGRATIONS } from "../../master/postgres/migrations.js";
+import { dayOf, partitionName } from "../../master/postgres/partitions.js";
+import { PgStore } from "../../master/postgres/pg-store.js";
+import { generateKeyPair } from "../../protocol/index.js";
+import { type PostgresServer, startPostgres } from "../helpers/postgres-server.js";
+import {
+  collect,
+  RECORD_SCHEMA_FINGERPRINT,
+  RECORD_SCHEMA_TEXT,
+  recordChunk,
+} from "../helpers/record-chunks.js";
+import { echo } from "./store-conformance/case.js";
+import { storeConformance } from "./store-conformance.js";
+
+const DAY = 86_400_000;
+
+/** One server for the file; each case gets a database of its own. */
+let server: PostgresServer;
+let passfile: string | undefined;
+before(async function () {
+  this.timeout(60_000);
+  server = await startPostgres();
+  // The store finds the test role's password where a master would: the password file.
+  passfile = process.env.PGPASSFILE;
+  process.env.PGPASSFILE = server.passfile;
+});
+after(async () => {
+  if (passfile === undefined) delete process.env.PGPASSFILE;
+  else process.env.PGPASSFILE = passfile;
+  await server?.stop();
+});
+
+async function freshStore(): Promise<{ store: PgStore; url: string; name: string }> {
+  const { name, url } = await server.createDatabase();
+  return { store: await PgStore.open(url), url, name };
+}
+
+storeConformance("PostgreSQL", async () => {
+  const { store, url, name } = await freshStore();
+  const fixture = {
+    store,
+    async reopen() {
+      await fixture.store.close();
+      fixture.store = await PgStore.open(url);
+      return fixture.store;
+    },
+    async cleanup() {
+      await fixture.store.close();
+      await server.dropDatabase(name);
+    },
+  };
+  return fixture;
+});
+
+describe("PgStore", () => {
+  let store: PgStore;
+  let name: string;
+  let url: string;
+  beforeEach(async () => {
+    ({ store, name, url } = await freshStore());
+  });
+  afterEach(async () => {
+    await store.close();
+    await server.dropDatabase(name);
+  });
+
+  async function partitions(): Promise<string[]> {
+    const admin = server.admin(name);
+    try {
+      const rows = await admin`SELECT c.relname FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass
+        ORDER BY c.relname`;
+      return rows.map((r) => String(r.relname));
+    } finally {
+      await admin.end();
+    }
+  }
+
+  it("records the schema version, and refuses a database written by a newer master", async () => {
+    const admin = server.admin(name);
+    try {
+      assert.deepEqual(
+        [...(await admin`SELECT version FROM schema_version`)],
+        [{ version: MIGRATIONS.length }],
+      );
+      await admin`UPDATE schema_version SET version = ${MIGRATIONS.length + 1}`;
+    } finally {
+      await admin.end();
+    }
+    await assert.rejects(PgStore.open(url), {
+      code: "E_MASTER_STORE_VERSION",
+      message: new RegExp(
+        `schema version ${MIGRATIONS.length + 1} is newer than this master supports \\(${MIGRATIONS.length}\\)`,
+      ),
+    });
+  });
+
+  it("makes a partition per day around now; absurd times go to the default partition and are still read", async () => {
+    await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
+    const now = Date.now();
+    const at1970 = 5_000;
+    const at2300 = Date.UTC(2300, 0, 1);
+    const rec = (ts: number, value: number) => ({
+      device: "d",
+      tag: "t",
+      ts,
+      value,
+      quality: "good",
+    });
+    await store.ingestChunks([
+      recordChunk(
+        "gw-1",
+        1,
+        [rec(at1970, 1), rec(now - DAY, 2), rec(now, 3), rec(now + DAY, 4), rec(at2300, 5)],
+        {
+          receivedAt: now,
+        },
+      ),
+    ]);
+    assert.deepEqual(await partitions(), [
+      "readings_default",
+      partitionName(dayOf(now - DAY)),
+      partitionName(dayOf(now)),
+      partitionName(dayOf(now + DAY)),
+    ]);
+    const admin = server.admin(name);
+    try {
+      const inDefault = await admin`SELECT ts FROM readings_default ORDER BY ts`;
+      assert.deepEqual(
+        inDefault.map((r) => Number(r.ts)),
+        [at1970, at2300],
+      );
+      const [day] = await admin`SELECT count(*)::int AS n FROM ${admin(partitionName(dayOf(now)))}`;
+      assert.equal(day?.n, 1);
+      const [view] = await admin`SELECT time, value FROM readings_view WHERE ts = ${now}`;
+      assert.equal((view?.time as Date | undefined)?.getTime(), now);
+      assert.equal(view?.value, 3);
+    } finally {
+      await admin.end();
+    }
+    const got = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+    assert.deepEqual(
+      got.map((r) => [r.ts, r.value]),
+      [
+        [at1970, 1],
+        [now - DAY, 2],
+        [now, 3],
+        [now + DAY, 4],
+        [at2300, 5],
+      ],
+    );
+  });
+
+  it("moves a day's readings out of the default partition when that day gets its own", async () => {
+    await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
+    const now = Date.now();
+    const ahead = dayOf(now) + 10 * DAY + 1_000; // beyond the window: default partition
+    const rec = (ts: number, value: number) => ({
+      device: "d",
+      tag: "t",
+      ts,
+      value,
+      quality: "good",
+    });
+    await store.ingestChunks([recordChunk("gw-1", 1, [rec(ahead, 1)], { receivedAt: now })]);
+    assert.ok(!(await partitions()).includes(partitionName(dayOf(ahead))));
+    await store.close();
+    // A master whose clock reached that day makes its partition: the early row moves in.
+    store = await PgStore.open(url, { now: () => ahead });
+    await store.ingestChunks([recordChunk("gw-1", 2, [rec(ahead + 1, 2)], { receivedAt: ahead })]);
+    assert.ok((await partitions()).includes(partitionName(dayOf(ahead))));
+    assert.deepEqual(
+      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      [1, 2],
+    );
+  });
+
+  it("never fails the ingest transaction for rows the readings table refuses: that chunk alone is kept raw", async () => {
+    await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
+    // Refused by a trigger here; in life, a value PostgreSQL cannot hold (NUL in text).
+    const admin = server.admin(name);
+    try {
+      await admin.unsafe(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN RAISE EXCEPTION 'poisoned row'; END $$;
+        CREATE TRIGGER refuse BEFORE INSERT ON readings FOR EACH ROW
+          WHEN (NEW.quality = 'poison') EXECUTE FUNCTION refuse()`);
+    } finally {
+      await admin.end();
+    }
+    const at = Date.now();
+    const rec = (tag: string, value: number | string, quality = "good") => ({
+      device: "d",
+      tag,
+      ts: at,
+      value,
+      quality,
+    });
+    const results = await store.ingestChunks([
+      recordChunk("gw-1", 1, [rec("a", 1)]),
+      recordChunk("gw-2", 1, [rec("new-tag", 2), rec("b", 3, "poison")]),
+      recordChunk("gw-3", 1, [rec("new-tag", 4)]),
+      recordChunk("gw-4", 1, [rec("s", "nul \u0000 inside")]),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.duplicate),
+      [false, false, false, false],
+    );
+    assert.deepEqual(
+      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => [
+        r.node,
+        r.tag,
+        r.value,
+      ]),
+      [
+        ["gw-1", "a", 1],
+        ["gw-3", "new-tag", 4],
+      ],
+    );
+    // The series the refused chunk added went with it, and is made again when needed.
+    assert.deepEqual(await store.readingSeries({ node: "gw-2" }), []);
+    await store.ingestChunks([recordChunk("gw-2", 2, [rec("new-tag", 5)])]);
+    assert.deepEqual(
+      (await collect(store.readings({ node: "gw-2", from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      [5],
+    );
+    const failures = await store.decodeFailures();
+    assert.deepEqual(failures.map((f) => f.node).sort(), ["gw-2", "gw-4"]);
+    const why = Object.fromEntries(failures.map((f) => [f.node, f.error]));
+    assert.match(why["gw-2"] ?? "", /readings refused by the store \(poisoned row\)/);
+    assert.match(why["gw-4"] ?? "", /readings refused by the store/);
+    const [raw] = await store.queryChunks({ node: "gw-2", withBody: true });
+    assert.ok((raw?.body.length ?? 0) > 0, "a refused chunk keeps its body");
+  });
+
+  it("a master started with --store postgres://… keeps its state there; other stores are refused naming --store", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "outpost-master-"));
+    const options = {
+      data: join(dir, "data"),
+      listen: "tcp://127.0.0.1:*",
+      http: "127.0.0.1:0",
+      logger: pino({ level: "silent" }),
+    };
+    try {
+      for (const bad of ["mysql://u@h/db", "postgres://outpost:s3cret@/db"])
+        await assert.rejects(startMaster({ ...options, store: bad }), {
+          code: "E_MASTER_INVALID",
+          message: /^--store: /,
+        });
+      assert.ok(!existsSync(options.data), "refused before the data directory is made");
+      const master = await startMaster({ ...options, store: url });
+      try {
+        const client = new MasterClient(master.url, openDataDir(options.data).adminToken);
+        await client.addNode("gw-1", generateKeyPair().publicKey);
+      } finally {
+        await master.close();
+      }
+      assert.ok(!existsSync(join(options.data, "master.db")), "no SQLite file");
+      assert.equal((await store.getNode("gw-1"))?.name, "gw-1");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a URL holding a password, naming --store and not the password", async () => {
+    await assert.rejects(PgStore.open("postgres://outpost:s3cret@localhost/db"), (err: Error) => {
+      assert.equal((err as { code?: string }).code, "E_MASTER_INVALID");
+      assert.match(err.message, /^--store: the URL must not hold a password/);
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    });
+  });
+
+  it("says which server it cannot reach, or that the password was refused", async () => {
+    await assert.rejects(
+      PgStore.open(
+        `postgres://outpost@/db?host=${encodeURIComponent(`${server.socketDir}-none`)}&port=${server.port}`,
+      ),
+      {
+        code: "E_MASTER_STORE_UNAVAILABLE",
+        message: new RegExp(`${server.socketDir}-none/\\.s\\.PGSQL\\.${server.port}`),
+      },
+    );
+    const saved = process.env.PGPASSFILE;
+    process.env.PGPASSFILE = "/nonexistent";
+    try {
+      await assert.rejects(PgStore.open(url), {
+        code: "E_MASTER_STORE_UNAVAILABLE",
+        message: /password.*PGPASSWORD, PGPASSFILE or ~\/\.pgpass/,
+      });
+    } finally {
+      process.env.PGPASSFILE = saved;
+    }
+  });
+
+  it("takes the password from PGPASSWORD", async () => {
+    const saved = process.env.PGPASSFILE;
+    process.env.PGPASSFILE = "/nonexistent";
+    process.env.PGPASSWORD = server.password;
+    try {
+      const other = await PgStore.open(url);
+      await other.close();
+    } finally {
+      process.env.PGPASSFILE = saved;
+      delete process.env.PGPASSWORD;
+    }
+  });
+
+  it("never gives one partition or core to two instances requested at once through two connections", async () => {
+    const other = await PgStore.open(url);
+    try {
+      await store.addNode("gw-1", "key-1", 1);
+      await store.registerNode(
+        "gw-1",
+        {
+          agentVersion: "0",
+          arch: "x64",
+          board: "b",
+          cpus: 8,
+          partitions: 6,
+          isolatedCores: [2, 3, 4, 5],
+        },
+        1,
+      );
+      await store.supply("gw-1", echo, 1);
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? store : other).requestInstance(
+            { name: `i${i}`, software: echo, parameters: {}, cores: i < 6 ? 1 : 0 },
+            placeInstance,
+            2,
+          ),
+        ),
+      );
+      const placed = (await store.listInstances()).filter((i) => i.partition !== null);
+      assert.equal(placed.length, 6, "six partitions, six instances");
+      const partitionsTaken = placed.map((i) => i.partition);
+      assert.equal(new Set(partitionsTaken).size, partitionsTaken.length);
+      const cores = placed.flatMap((i) => i.cores);
+      assert.equal(new Set(cores).size, cores.length);
+      assert.equal(cores.length, 4);
+      for (const r of results)
+        if (r.status === "rejected")
+          assert.equal((r.reason as { code?: string }).code, "E_MASTER_NO_CAPACITY");
+    } finally {
+      await other.close();
+    }
+  });
+});
