@@ -1,14 +1,30 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort } from "./free-port.js";
 import { eventually } from "./until.js";
 
-/** Debian's `postgresql` (see .ci/debian-packages). */
-const BIN = "/usr/lib/postgresql/15/bin";
+/** Debian's `postgresql` (see .ci/debian-packages): the newest major installed. */
+const BIN = (() => {
+  const majors = existsSync("/usr/lib/postgresql")
+    ? readdirSync("/usr/lib/postgresql").filter((m) => /^\d+$/.test(m))
+    : [];
+  const newest = majors.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest)
+    throw new Error("PostgreSQL is not installed (Debian postgresql: .ci/install-peers)");
+  return `/usr/lib/postgresql/${newest}/bin`;
+})();
 /** The role the store under test connects as; its password is only in the password file. */
 export const TEST_ROLE = "outpost";
 
