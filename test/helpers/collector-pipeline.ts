@@ -12,7 +12,13 @@ import {
   startAgent,
 } from "../../agent/index.js";
 import { type RunningTurbineSim, startTurbineSim } from "../../collector/index.js";
-import { MasterClient, openDataDir } from "../../master/index.js";
+import {
+  MasterClient,
+  type MasterStore,
+  openDataDir,
+  PgStore,
+  SqliteStore,
+} from "../../master/index.js";
 import { Cgroup } from "../../native/index.js";
 import {
   type StartedMaster,
@@ -20,16 +26,20 @@ import {
   stopMasterProcess,
 } from "../master/master-process.js";
 import { freePort } from "./free-port.js";
+import { type PostgresServer, startPostgres } from "./postgres-server.js";
 import { repoRoot } from "./run-outpost.js";
 import { eventually } from "./until.js";
 
 /**
  * The demo's pipeline for e2e tests: turbine simulator → collector instance in a
  * partition → its buffer → the agent's local API relay → a master process. The master
- * keeps its data directory and ports across a SIGKILL and a start again. `pipeline(label)`
- * registers the mocha hooks that make its temp dir and cgroup and remove everything
- * (agent, master, simulator, accounts) after.
+ * keeps its data directory, store and ports across a SIGKILL and a start again.
+ * `collectorPipeline(label, store)` registers the mocha hooks that make its temp dir and
+ * cgroup (and, for `postgres`, a PostgreSQL server of its own with a database) and
+ * remove everything (agent, master, simulator, server, accounts) after.
  */
+export type PipelineStore = "sqlite" | "postgres";
+
 export interface CollectorPipeline {
   /** The master's data directory. */
   readonly data: string;
@@ -47,13 +57,15 @@ export interface CollectorPipeline {
     seed: number;
     masterEndpoint?: (endpoint: string) => Promise<string>;
   }): Promise<void>;
+  /** The master's store, opened beside the running master (close it after). */
+  openStore(): Promise<MasterStore>;
   /** Runs after the pipeline is torn down (e.g. a proxy's close). */
   onCleanup(close: () => Promise<void>): void;
 }
 
 const logger = pino({ level: "silent" });
 
-export function collectorPipeline(label: string): CollectorPipeline {
+export function collectorPipeline(label: string, store: PipelineStore): CollectorPipeline {
   const userPrefix = `op${label[0]}${randomBytes(3).toString("hex")}-`;
   const buildPrefix = `op${label[0]}b${randomBytes(3).toString("hex")}`;
   const groupName = `outpost-test-e2e-${label}-${process.pid}`;
@@ -66,17 +78,32 @@ export function collectorPipeline(label: string): CollectorPipeline {
   let at: { listen: string; http: string } | undefined;
   let started: StartedMaster | undefined;
   let client: MasterClient | undefined;
+  let postgres: PostgresServer | undefined;
+  let pgUrl: string | undefined;
+  let passfile: string | undefined;
 
-  before(() => {
+  before(async () => {
     tmp = mkdtempSync(join(tmpdir(), `outpost-e2e-${label}-`));
     chmodSync(tmp, 0o711);
     group = Cgroup.own().createChild(groupName);
+    if (store === "postgres") {
+      postgres = await startPostgres();
+      pgUrl = (await postgres.createDatabase()).url;
+      // This process reads the store too (openStore), through the same password lookup.
+      passfile = process.env.PGPASSFILE;
+      process.env.PGPASSFILE = postgres.passfile;
+    }
   });
 
   after(async () => {
     await agent?.shutdown();
     if (master) await stopMasterProcess(master);
     for (const close of cleanups) await close();
+    if (postgres) {
+      await postgres.stop();
+      if (passfile === undefined) delete process.env.PGPASSFILE;
+      else process.env.PGPASSFILE = passfile;
+    }
     await sim?.stop();
     if (group) await removeCgroupTree(group);
     for (const n of [1, 2]) removeSystemUser(`${userPrefix}${n}`);
@@ -104,7 +131,11 @@ export function collectorPipeline(label: string): CollectorPipeline {
         listen: `tcp://127.0.0.1:${await freePort()}`,
         http: `127.0.0.1:${await freePort()}`,
       };
-      const proc = startMasterProcess(data(), at);
+      const proc = startMasterProcess(
+        data(),
+        at,
+        pgUrl && postgres ? { url: pgUrl, env: { PGPASSFILE: postgres.passfile } } : undefined,
+      );
       master = proc.child;
       started = await proc.started;
       client ??= new MasterClient(started.url, openDataDir(data()).adminToken);
@@ -142,6 +173,9 @@ export function collectorPipeline(label: string): CollectorPipeline {
         software: release,
         parameters: { modbus: `127.0.0.1:${sim.modbus?.port}`, interval: "200ms" },
       });
+    },
+    async openStore() {
+      return pgUrl ? PgStore.open(pgUrl) : SqliteStore.open(openDataDir(data()).databasePath);
     },
     onCleanup(close) {
       cleanups.push(close);

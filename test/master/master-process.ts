@@ -11,12 +11,14 @@ export interface StartedMaster {
 
 /**
  * `outpost master start` from the sources as a real child process (on ephemeral ports
- * unless told); `started` resolves with its `master.started` event, rejects if it exits
+ * unless told; on SQLite in `data` unless given a `--store` URL and the environment that
+ * holds its password); `started` resolves with its `master.started` event, rejects if it exits
  * first.
  */
 export function startMasterProcess(
   data: string,
   at: { listen: string; http: string } = { listen: "tcp://127.0.0.1:*", http: "127.0.0.1:0" },
+  store?: { url: string; env: NodeJS.ProcessEnv },
 ): {
   child: ChildProcess;
   started: Promise<StartedMaster>;
@@ -27,8 +29,13 @@ export function startMasterProcess(
       ...["--import", "tsx", join(repoRoot, "cli", "main.ts")],
       ...["master", "start", "--data", data],
       ...["--listen", at.listen, "--http", at.http],
+      ...(store ? ["--store", store.url] : []),
     ],
-    { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: store ? { ...process.env, ...store.env } : process.env,
+    },
   );
   const started = new Promise<StartedMaster>((resolve, reject) => {
     let seen = "";
