@@ -1,5 +1,6 @@
 import type { MasterStore } from "../../master/index.js";
 import { addNode, type StoreCase } from "./store-conformance/case.js";
+import { hostileTextCases } from "./store-conformance/hostile-text.js";
 import { instanceCases } from "./store-conformance/instances.js";
 import { nodeCases } from "./store-conformance/nodes.js";
 import { readingsCases } from "./store-conformance/readings.js";
@@ -40,6 +41,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreFixtu
     instanceCases(c);
     telemetryCases(c);
     readingsCases(c);
+    hostileTextCases(c);
     reopenCases(c);
   });
 }
