@@ -3,8 +3,18 @@ import { decodeChunk } from "../readings/chunk-decoder.js";
 import { timeTrust } from "../readings/clock.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
 import { type ReaderOrError, RecordReaders } from "../readings/record-readers.js";
+import { type RetentionPolicy, retentionOf } from "../readings/retention-policy.js";
+import {
+  MINUTE_MS,
+  mergeRollups,
+  minuteOf,
+  numericValue,
+  type RollupState,
+  rollupOf,
+} from "../readings/rollup.js";
 import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
+import { RollupRows } from "./rollup-rows.js";
 import { type Row, toChunk } from "./rows.js";
 
 type ChunkState = "decoded" | "awaiting_schema" | "failed";
@@ -16,6 +26,13 @@ type ChunkState = "decoded" | "awaiting_schema" | "failed";
  * (`awaiting_schema`) until `decodeAwaiting` runs in the schema's transaction; one that
  * does not decode, or whose rows the table refuses, is kept raw as `failed` with the
  * reason. Neither fails the transaction: only the database itself failing does.
+ *
+ * Retention applies as readings arrive, against the time they arrive (the chunk's
+ * `receivedAt`, or the schema's time for chunks that awaited it): a reading already
+ * past its stream's raw retention is not stored raw but counted `expired`; a good
+ * numeric one is still merged into its minute's rollup unless that minute is past the
+ * rollup retention too. Rollups are merged in the chunk's savepoint, so a chunk's raw
+ * rows and its share of the rollups commit or roll back together.
  */
 export class ReadingsWriter {
   readonly readers: RecordReaders;
@@ -28,12 +45,16 @@ export class ReadingsWriter {
   private readonly selectSeries: Database.Statement;
   private readonly insertReading: Database.Statement;
   private readonly count: Database.Statement;
-  private readonly storeDecoded: (chunk: StoredChunk, rows: DecodedRecord[]) => void;
+  private readonly rollups: RollupRows;
+  private readonly storeDecoded: (chunk: StoredChunk, rows: DecodedRecord[], now: number) => void;
   /** node → device → tag → series id; ids added by a transaction that failed are forgotten. */
   private readonly seriesIds = new Map<string, Map<string, Map<string, number>>>();
   private addedSeries: [string, string, string][] = [];
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly policy: RetentionPolicy,
+  ) {
     const schemaText = db.prepare("SELECT json FROM schemas WHERE fingerprint = ?").pluck();
     this.readers = new RecordReaders((fp) => schemaText.get(Buffer.from(fp)) as string | undefined);
     this.exists = db.prepare("SELECT 1 FROM telemetry_chunks WHERE node = ? AND chunk_id = ?");
@@ -43,7 +64,7 @@ export class ReadingsWriter {
       VALUES (@node, @chunkId, @stream, @schema, @createdAt, @firstSeq, @lastSeq, @records,
         @compression, @body, @state, @error, @receivedAt)`);
     this.setState = db.prepare(`UPDATE telemetry_chunks SET state = @state, error = @error,
-      body = CASE WHEN @state = 'decoded' THEN NULL ELSE body END
+      body = CASE WHEN @state = 'decoded' AND NOT @keep THEN NULL ELSE body END
       WHERE node = @node AND chunk_id = @chunkId`);
     this.awaiting = db.prepare(`SELECT node, chunk_id FROM telemetry_chunks
       WHERE state = 'awaiting_schema' AND schema = ? ORDER BY rowid`);
@@ -59,12 +80,15 @@ export class ReadingsWriter {
     this.insertReading = db.prepare(`INSERT INTO readings
       (series, ts, seq, chunk_id, stream, kind, value, quality, status, unit, extra)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.count = db.prepare(`INSERT INTO reading_counts (node, late, clock_suspect) VALUES (?, ?, ?)
+    this.count = db.prepare(`INSERT INTO reading_counts (node, late, clock_suspect, expired)
+      VALUES (?, ?, ?, ?)
       ON CONFLICT (node) DO UPDATE SET late = late + excluded.late,
-        clock_suspect = clock_suspect + excluded.clock_suspect`);
+        clock_suspect = clock_suspect + excluded.clock_suspect,
+        expired = expired + excluded.expired`);
+    this.rollups = new RollupRows(db);
     // A savepoint per chunk: rows the table refuses undo that chunk's rows only.
-    this.storeDecoded = db.transaction((chunk: StoredChunk, rows: DecodedRecord[]) =>
-      this.insertRows(chunk, rows),
+    this.storeDecoded = db.transaction((chunk: StoredChunk, rows: DecodedRecord[], now: number) =>
+      this.insertRows(chunk, rows, now),
     );
   }
 
@@ -74,20 +98,23 @@ export class ReadingsWriter {
       if (this.exists.get(chunk.node, chunk.chunkId) !== undefined) return { duplicate: true };
       const reader = this.readers.get(chunk.schema);
       if (!reader) this.insertRaw(chunk, "awaiting_schema", null);
-      else this.decodeInto(chunk, reader, false);
+      else this.decodeInto(chunk, reader, false, chunk.receivedAt);
       return { duplicate: false };
     });
   }
 
-  /** Decodes every chunk that awaited this schema; call inside the schema's transaction. */
-  decodeAwaiting(fingerprint: Uint8Array): number {
+  /**
+   * Decodes every chunk that awaited this schema, `now` being when the schema came; call
+   * inside the schema's transaction.
+   */
+  decodeAwaiting(fingerprint: Uint8Array, now: number): number {
     const reader = this.readers.get(fingerprint);
     if (!reader) return 0;
     // Keys first: better-sqlite3 cannot write while a statement is being iterated.
     const keys = this.awaiting.all(Buffer.from(fingerprint)) as Row[];
     for (const key of keys) {
       const row = this.awaitingChunk.get(key.node, key.chunk_id) as Row;
-      this.decodeInto(toChunk(row), reader, true);
+      this.decodeInto(toChunk(row), reader, true, now);
     }
     return keys.length;
   }
@@ -99,12 +126,22 @@ export class ReadingsWriter {
     this.addedSeries = [];
   }
 
+  /** Retention deleted a series: its id must not be used again. */
+  forgetSeries(node: string, device: string, tag: string): void {
+    this.seriesIds.get(node)?.get(device)?.delete(tag);
+  }
+
   /** A transaction committed: the series it added are real. */
   committed(): void {
     this.addedSeries = [];
   }
 
-  private decodeInto(chunk: StoredChunk, reader: ReaderOrError, stored: boolean): void {
+  private decodeInto(
+    chunk: StoredChunk,
+    reader: ReaderOrError,
+    stored: boolean,
+    now: number,
+  ): void {
     let error = "";
     if ("error" in reader) error = reader.error;
     else {
@@ -116,8 +153,8 @@ export class ReadingsWriter {
       }
       if (rows) {
         try {
-          this.storeDecoded(chunk, rows);
-          if (stored) this.setState.run({ ...keyOf(chunk), state: "decoded", error: null });
+          this.storeDecoded(chunk, rows, now);
+          if (stored) this.setState.run({ ...this.stateOf(chunk, "decoded"), error: null });
           else this.insertRaw(chunk, "decoded", null);
           return;
         } catch (err) {
@@ -128,7 +165,7 @@ export class ReadingsWriter {
       }
     }
     error = error.slice(0, 1024);
-    if (stored) this.setState.run({ ...keyOf(chunk), state: "failed", error });
+    if (stored) this.setState.run({ ...this.stateOf(chunk, "failed"), error });
     else this.insertRaw(chunk, "failed", error);
   }
 
@@ -136,21 +173,52 @@ export class ReadingsWriter {
     this.insertChunk.run({
       ...chunk,
       schema: Buffer.from(chunk.schema),
-      body: state === "decoded" ? null : Buffer.from(chunk.body),
+      body: state === "decoded" && !this.keepsBodies() ? null : Buffer.from(chunk.body),
       state,
       error,
     });
   }
 
-  private insertRows(chunk: StoredChunk, rows: DecodedRecord[]): void {
+  /** Whether decoded bodies are kept for replay (the retention job drops them later). */
+  private keepsBodies(): boolean {
+    return this.policy.keepChunksMs > 0;
+  }
+
+  private stateOf(chunk: StoredChunk, state: ChunkState) {
+    return { ...keyOf(chunk), state, keep: this.keepsBodies() ? 1 : 0 };
+  }
+
+  private insertRows(chunk: StoredChunk, rows: DecodedRecord[], now: number): void {
+    const retention = retentionOf(this.policy, chunk.stream);
+    const rawFrom = now - retention.rawMs;
+    const rollupFrom = now - retention.rollupMs;
+    // This chunk's share of each minute, merged with the stored rollups once at the end.
+    const minutes = new Map<string, { series: number; minute: number; state: RollupState }>();
     let late = 0;
     let suspect = 0;
+    let expired = 0;
     for (const r of rows) {
       const trust = timeTrust(r.ts, chunk.receivedAt);
       if (trust === "late") late++;
       else if (trust === "suspect") suspect++;
+      const minute = minuteOf(r.ts);
+      const value = r.quality === "good" ? numericValue(r.kind, r.value) : undefined;
+      const rolledUp = value !== undefined && minute + MINUTE_MS > rollupFrom;
+      if (r.ts < rawFrom) {
+        expired++;
+        if (!rolledUp) continue;
+      }
+      const series = this.seriesId(chunk.node, r.device, r.tag);
+      if (rolledUp) {
+        const key = `${series}:${minute}`;
+        const one = rollupOf(value, r.ts, r.seq, chunk.chunkId, r.unit);
+        const span = minutes.get(key);
+        if (span) span.state = mergeRollups(span.state, one);
+        else minutes.set(key, { series, minute, state: one });
+      }
+      if (r.ts < rawFrom) continue;
       this.insertReading.run(
-        this.seriesId(chunk.node, r.device, r.tag),
+        series,
         r.ts,
         r.seq,
         chunk.chunkId,
@@ -163,7 +231,11 @@ export class ReadingsWriter {
         r.extra,
       );
     }
-    if (late > 0 || suspect > 0) this.count.run(chunk.node, late, suspect);
+    for (const { series, minute, state } of minutes.values()) {
+      const stored = this.rollups.get(series, minute, chunk.stream);
+      this.rollups.put(series, minute, chunk.stream, stored ? mergeRollups(stored, state) : state);
+    }
+    if (late > 0 || suspect > 0 || expired > 0) this.count.run(chunk.node, late, suspect, expired);
   }
 
   private seriesId(node: string, device: string, tag: string): number {
