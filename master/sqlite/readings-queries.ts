@@ -8,6 +8,7 @@ import type {
   SeriesKey,
   SeriesQuery,
 } from "../readings/reading.js";
+import { answersFromRollups } from "../readings/rollup-buckets.js";
 import { readingValue } from "../readings/value-kind.js";
 import { AS_DOUBLE, mod, NUMERIC, nextTurn, type SeriesRow } from "./reading-sql.js";
 import { RollupAggregates } from "./rollup-queries.js";
@@ -81,7 +82,7 @@ export class ReadingsQueries {
   }
 
   /**
-   * From the rollups when they answer the query (see RollupAggregates), else from the
+   * From the rollups when they answer the query (readings/rollup-buckets.ts), else from the
    * raw readings: one bucket at a time, each an index range aggregated by SQLite (no
    * sort); empty buckets are skipped by seeking the next numeric reading.
    */
@@ -90,7 +91,7 @@ export class ReadingsQueries {
     const step = query.stepMs;
     if (!(Number.isInteger(step) && step >= 1))
       throw new InvalidRequestError(`stepMs: expected a whole number of ms above 0, got ${step}`);
-    if (RollupAggregates.answers(query)) {
+    if (answersFromRollups(query)) {
       yield* this.rollups.aggregates(query);
       return;
     }

@@ -1,17 +1,10 @@
 import Database from "better-sqlite3";
 import { decodeChunk } from "../readings/chunk-decoder.js";
-import { timeTrust } from "../readings/clock.js";
+import { keptReadings } from "../readings/kept-readings.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
 import { type ReaderOrError, RecordReaders } from "../readings/record-readers.js";
-import { type RetentionPolicy, retentionOf } from "../readings/retention-policy.js";
-import {
-  MINUTE_MS,
-  mergeRollups,
-  minuteOf,
-  numericValue,
-  type RollupState,
-  rollupOf,
-} from "../readings/rollup.js";
+import type { RetentionPolicy } from "../readings/retention-policy.js";
+import { mergeRollups } from "../readings/rollup.js";
 import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
 import { RollupRows } from "./rollup-rows.js";
@@ -189,36 +182,10 @@ export class ReadingsWriter {
   }
 
   private insertRows(chunk: StoredChunk, rows: DecodedRecord[], now: number): void {
-    const retention = retentionOf(this.policy, chunk.stream);
-    const rawFrom = now - retention.rawMs;
-    const rollupFrom = now - retention.rollupMs;
-    // This chunk's share of each minute, merged with the stored rollups once at the end.
-    const minutes = new Map<string, { series: number; minute: number; state: RollupState }>();
-    let late = 0;
-    let suspect = 0;
-    let expired = 0;
-    for (const r of rows) {
-      const trust = timeTrust(r.ts, chunk.receivedAt);
-      if (trust === "late") late++;
-      else if (trust === "suspect") suspect++;
-      const minute = minuteOf(r.ts);
-      const value = r.quality === "good" ? numericValue(r.kind, r.value) : undefined;
-      const rolledUp = value !== undefined && minute + MINUTE_MS > rollupFrom;
-      if (r.ts < rawFrom) {
-        expired++;
-        if (!rolledUp) continue;
-      }
-      const series = this.seriesId(chunk.node, r.device, r.tag);
-      if (rolledUp) {
-        const key = `${series}:${minute}`;
-        const one = rollupOf(value, r.ts, r.seq, chunk.chunkId, r.unit);
-        const span = minutes.get(key);
-        if (span) span.state = mergeRollups(span.state, one);
-        else minutes.set(key, { series, minute, state: one });
-      }
-      if (r.ts < rawFrom) continue;
+    const kept = keptReadings(chunk, rows, this.policy, now);
+    for (const r of kept.raw)
       this.insertReading.run(
-        series,
+        this.seriesId(chunk.node, r.device, r.tag),
         r.ts,
         r.seq,
         chunk.chunkId,
@@ -230,12 +197,13 @@ export class ReadingsWriter {
         r.unit,
         r.extra,
       );
-    }
-    for (const { series, minute, state } of minutes.values()) {
+    for (const { device, tag, minute, state } of kept.minutes) {
+      const series = this.seriesId(chunk.node, device, tag);
       const stored = this.rollups.get(series, minute, chunk.stream);
       this.rollups.put(series, minute, chunk.stream, stored ? mergeRollups(stored, state) : state);
     }
-    if (late > 0 || suspect > 0 || expired > 0) this.count.run(chunk.node, late, suspect, expired);
+    if (kept.late > 0 || kept.suspect > 0 || kept.expired > 0)
+      this.count.run(chunk.node, kept.late, kept.suspect, kept.expired);
   }
 
   private seriesId(node: string, device: string, tag: string): number {

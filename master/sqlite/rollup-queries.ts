@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { AggregatePoint, AggregateQuery } from "../readings/reading.js";
-import { MINUTE_MS, mergeRollups, type RollupState, rollupAggregate } from "../readings/rollup.js";
-import { AS_DOUBLE, mod, NUMERIC, nextTurn, type SeriesRow } from "./reading-sql.js";
+import type { RollupState } from "../readings/rollup.js";
+import { ceilMinute, floorMinute, rollupBuckets } from "../readings/rollup-buckets.js";
+import { AS_DOUBLE, NUMERIC, nextTurn, type SeriesRow } from "./reading-sql.js";
 import { ROLLUP_COLUMNS, toRollup } from "./rollup-rows.js";
 import type { Row } from "./rows.js";
 
@@ -40,31 +41,9 @@ export class RollupAggregates {
       ORDER BY seq DESC, chunk_id DESC LIMIT 1`);
   }
 
-  /** Whether the rollups answer `query` (otherwise the raw readings do). */
-  static answers(query: AggregateQuery): boolean {
-    return (
-      !query.anyQuality &&
-      query.stepMs % MINUTE_MS === 0 &&
-      ceilMinute(query.from) < floorMinute(query.to)
-    );
-  }
-
   async *aggregates(query: AggregateQuery): AsyncGenerator<AggregatePoint> {
-    const step = query.stepMs;
-    for await (const s of this.seriesOf(query)) {
-      let bucket = 0;
-      let state: RollupState | undefined;
-      for await (const [at, piece] of this.pieces(s.id, query.from, query.to)) {
-        const start = at - mod(at, step);
-        if (state && start !== bucket) {
-          yield point(s, bucket, state, query);
-          state = undefined;
-        }
-        bucket = start;
-        state = state ? mergeRollups(state, piece) : piece;
-      }
-      if (state) yield point(s, bucket, state, query);
-    }
+    for await (const s of this.seriesOf(query))
+      yield* rollupBuckets(s, this.pieces(s.id, query.from, query.to), query);
   }
 
   /** The series' spans in time order, each with its start: the cut minutes raw, whole ones rolled up. */
@@ -97,29 +76,4 @@ export class RollupAggregates {
     const last = this.rawLast.get({ series, ts: span.last_ts }) as Row;
     return toRollup({ ...span, ...last });
   }
-}
-
-function point(
-  s: SeriesRow,
-  ts: number,
-  state: RollupState,
-  query: AggregateQuery,
-): AggregatePoint {
-  return {
-    node: s.node,
-    device: s.device,
-    tag: s.tag,
-    ...(state.unit !== null ? { unit: state.unit } : {}),
-    ts,
-    value: rollupAggregate(state, query.agg),
-    count: state.count,
-  };
-}
-
-function ceilMinute(t: number): number {
-  return -floorMinute(-t);
-}
-
-function floorMinute(t: number): number {
-  return Math.floor(t / MINUTE_MS) * MINUTE_MS;
 }
