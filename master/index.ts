@@ -39,6 +39,13 @@ export {
 } from "./readings/export.js";
 export type { ReadingGap } from "./readings/reading-gaps.js";
 export { type JsonValue, type ValueType, valueFromJson } from "./readings/reading-values.js";
+export {
+  FOREVER,
+  KEEP_EVERYTHING,
+  parseRetention,
+  type RetentionPolicy,
+  type StreamRetention,
+} from "./readings/retention-policy.js";
 export { maskSecrets, SECRET_MASK } from "./secrets.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
 export { STATUS_PAGE_HTML } from "./status/status-page.js";

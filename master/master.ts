@@ -7,6 +7,12 @@ import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
 import { openStore, parseStoreOption } from "./open-store.js";
+import {
+  deletesAnything,
+  KEEP_EVERYTHING,
+  type RetentionPolicy,
+} from "./readings/retention-policy.js";
+import { RetentionJob } from "./retention-job.js";
 import { statusSnapshot } from "./status/status-snapshot.js";
 import { TelemetryView } from "./status/telemetry-view.js";
 import type { MasterStore } from "./store.js";
@@ -23,6 +29,11 @@ export interface MasterOptions {
   http?: string;
   /** `sqlite` (default: `master.db` in the data directory) or `postgres://USER@HOST/DB`. */
   store?: string;
+  /**
+   * What is kept and for how long (`--retention`, `--keep-chunks`; see
+   * readings/retention-policy.ts); default: everything, forever.
+   */
+  retention?: RetentionPolicy;
   logger: Logger;
 }
 
@@ -34,6 +45,8 @@ export interface RunningMaster {
   url: string;
   store: MasterStore;
   metrics: MasterMetrics;
+  /** Applies the retention policy every minute (when it deletes anything); `run()` runs it now. */
+  retention: RetentionJob;
   close(): Promise<void>;
 }
 
@@ -47,7 +60,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const storeChoice = parseStoreOption(options.store);
   const dataDir = openDataDir(options.data);
   const logger = options.logger.child({ component: "master" });
-  const store = await openStore(storeChoice, dataDir.databasePath);
+  const policy = options.retention ?? KEEP_EVERYTHING;
+  const store = await openStore(storeChoice, dataDir.databasePath, { retention: policy });
   const metrics = new MasterMetrics();
   metrics.nodes.set((await store.listNodes()).length);
   const telemetry = new TelemetryView();
@@ -65,7 +79,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const control = new ControlHandler(store, ingest, metrics, logger, (node, reports) =>
     telemetry.observeReports(node, reports),
   );
-  const closers: (() => Promise<void>)[] = [() => store.close(), () => control.close()];
+  const retention = new RetentionJob(store, metrics, logger);
+  if (deletesAnything(policy)) retention.start();
+  const closers: (() => Promise<void>)[] = [
+    () => store.close(),
+    () => control.close(),
+    () => retention.close(),
+  ];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close();
   };
@@ -91,7 +111,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       metrics,
       logger,
       lastSeen: (n) => control.lastSeen(n),
-      status: () => statusSnapshot(store, telemetry, (n) => control.lastSeen(n), Date.now()),
+      status: () =>
+        statusSnapshot(store, telemetry, (n) => control.lastSeen(n), Date.now(), retention.last),
     });
     const address = await api.listen(host, port);
     closers.push(() => api.close());
@@ -107,6 +128,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       url,
       store,
       metrics,
+      retention,
       close: () => {
         closing ??= closeAll().then(() => logger.info({}, "master.stopped"));
         return closing;

@@ -55,6 +55,23 @@ export class MasterMetrics {
     labelNames: ["method", "status"],
     registers: [this.registry],
   });
+  readonly retentionDeleted = new Counter({
+    name: "outpost_master_retention_deleted_total",
+    help: "What retention deleted, by what (readings, rollups, chunk_bodies, series)",
+    labelNames: ["what"],
+    registers: [this.registry],
+  });
+  readonly retentionSeconds = new Histogram({
+    name: "outpost_master_retention_run_seconds",
+    help: "Time one retention run took (ingest keeps committing meanwhile)",
+    buckets: [0.01, 0.1, 1, 10, 60, 300, 1800],
+    registers: [this.registry],
+  });
+  readonly retentionFailures = new Counter({
+    name: "outpost_master_retention_failures_total",
+    help: "Retention runs that failed (logged retention.failed)",
+    registers: [this.registry],
+  });
   readonly nodes = new Gauge({
     name: "outpost_master_nodes",
     help: "Nodes known to the master",

@@ -2,7 +2,7 @@ import { InvalidRequestError } from "./errors.js";
 import { checkStoreUrl } from "./postgres/connection.js";
 import { PgStore } from "./postgres/pg-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
-import type { MasterStore } from "./store.js";
+import type { MasterStore, StoreOptions } from "./store.js";
 
 /** Which store a master keeps its state in (`--store`). */
 export type StoreChoice = { kind: "sqlite" } | { kind: "postgres"; url: string };
@@ -24,6 +24,12 @@ export function parseStoreOption(text: string | undefined): StoreChoice {
 }
 
 /** Opens (creating and migrating) the chosen store; SQLite's file is `sqlitePath`. */
-export async function openStore(choice: StoreChoice, sqlitePath: string): Promise<MasterStore> {
-  return choice.kind === "sqlite" ? SqliteStore.open(sqlitePath) : PgStore.open(choice.url);
+export async function openStore(
+  choice: StoreChoice,
+  sqlitePath: string,
+  options: StoreOptions = {},
+): Promise<MasterStore> {
+  return choice.kind === "sqlite"
+    ? SqliteStore.open(sqlitePath, options)
+    : PgStore.open(choice.url, options);
 }

@@ -16,6 +16,7 @@ import type {
   SchemaResult,
 } from "./readings/health.js";
 import type { ReadingsSource } from "./readings/reading.js";
+import type { RetentionPolicy } from "./readings/retention-policy.js";
 
 /** Times are ms since the epoch throughout. */
 export interface NodeRecord {
@@ -167,6 +168,29 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+/** How a store is opened (the same for every backend). */
+export interface StoreOptions {
+  /**
+   * What is kept and for how long (default: everything, forever). Ingest applies it as
+   * readings arrive; `applyRetention` deletes what it no longer keeps.
+   */
+  retention?: RetentionPolicy;
+}
+
+/** What one retention run deleted. */
+export interface RetentionResult {
+  /** Raw readings past their stream's raw retention. */
+  readings: number;
+  /** 1-minute rollups past their stream's rollup retention. */
+  rollups: number;
+  /** Decoded chunk bodies kept for replay past `keepChunksMs` (their dedupe rows stay). */
+  chunkBodies: number;
+  /** Series left with neither raw readings nor rollups (gone from `readingSeries`). */
+  series: number;
+  /** False when the run was stopped by its signal before the end. */
+  complete: boolean;
+}
+
 /**
  * Everything the master keeps. One interface, one conformance suite
  * (test/master/store-conformance.ts) that every backend passes. All methods are async so
@@ -234,7 +258,10 @@ export interface MasterStore extends ReadingsSource {
 
   /**
    * Stores chunks in one transaction, each once per (node, chunk id), decoded into
-   * readings (one per record) in that transaction when its schema is stored. A chunk
+   * readings (one per record) in that transaction when its schema is stored, and the
+   * good numeric ones merged into their minute's rollup in that transaction too. A
+   * reading past its stream's raw retention at the chunk's `receivedAt` is not stored
+   * raw but counted `expired` (and still rolled up unless past the rollup retention). A chunk
    * whose schema is not stored yet is kept raw until `addSchema` brings it; one that does
    * not decode is kept raw with the reason (`decodeFailures`). Neither, nor any time
    * stamp, fails the transaction.
@@ -248,8 +275,17 @@ export interface MasterStore extends ReadingsSource {
   addSchema(fingerprint: Uint8Array, schema: string, at: number): Promise<SchemaResult>;
   /** Chunks kept raw because they did not decode, newest first, with the reason. */
   decodeFailures(query?: DecodeFailureQuery): Promise<DecodeFailure[]>;
-  /** Per node: late and clock-suspect readings, chunks awaiting a schema or failed. */
+  /** Per node: late, clock-suspect and expired readings, chunks awaiting a schema or failed. */
   readingCounts(): Promise<ReadingCounts[]>;
+  /**
+   * Deletes what the store's retention policy no longer keeps at `now`: raw readings by
+   * their time stamp, rollups by their minute's end, decoded chunk bodies kept for replay
+   * by when they were received (the chunk rows, the dedupe record, always stay), and
+   * series left with neither readings nor rollups. It never stalls ingest: ingest keeps
+   * committing (and acking) while it runs. Stops early, its result `complete: false`,
+   * once `signal` aborts.
+   */
+  applyRetention(now: number, signal?: AbortSignal): Promise<RetentionResult>;
   /** Stores loss events, each once per (node, loss id). */
   recordLosses(losses: StoredLoss[]): Promise<IngestResult[]>;
   queryChunks(query: TelemetryQuery): Promise<StoredChunk[]>;

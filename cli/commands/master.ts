@@ -26,31 +26,55 @@ export const registerMaster: RegisterCommand = (program, context) => {
       "sqlite (a file in --data) or postgres://USER@HOST/DB; the password from PGPASSWORD, PGPASSFILE or ~/.pgpass, never the URL",
       "sqlite",
     )
-    .action(async (options: { data: string; listen: string; http: string; store: string }) => {
-      if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
-        throw new UsageError(
-          `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
+    .option(
+      "--retention <stream:raw:rollup>",
+      "keep a stream's raw readings RAW and its 1-minute rollups ROLLUP (1d, 36h, forever); '*' is every other stream; repeatable (default: everything forever)",
+      (spec: string, specs: string[]) => [...specs, spec],
+      [] as string[],
+    )
+    .option(
+      "--keep-chunks <days>",
+      "keep decoded chunk bodies this many days for replay (default: dropped once decoded)",
+    )
+    .action(
+      async (options: {
+        data: string;
+        listen: string;
+        http: string;
+        store: string;
+        retention: string[];
+        keepChunks?: string;
+      }) => {
+        if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
+          throw new UsageError(
+            `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
+          );
+        }
+        const { startMaster, parseHttpAddress, parseRetention } = await import(
+          "../../master/index.js"
         );
-      }
-      const { startMaster, parseHttpAddress } = await import("../../master/index.js");
-      try {
-        parseHttpAddress(options.http);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const running = await startMaster({
-        data: options.data,
-        listen: options.listen,
-        http: options.http,
-        store: options.store,
-        logger: context.logger(),
-      });
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      await running.close();
-    });
+        let retention: ReturnType<typeof parseRetention>;
+        try {
+          parseHttpAddress(options.http);
+          retention = parseRetention(options.retention, options.keepChunks);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const running = await startMaster({
+          data: options.data,
+          listen: options.listen,
+          http: options.http,
+          store: options.store,
+          retention,
+          logger: context.logger(),
+        });
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        await running.close();
+      },
+    );
 
   master
     .command("key")

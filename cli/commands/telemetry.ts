@@ -89,7 +89,7 @@ function render(answer: TelemetryAnswer): string {
   }
   for (const n of answer.readingCounts ?? []) {
     parts.push(
-      `readings: ${n.node} ${n.late} late, ${n.clockSuspect} clock-suspect; chunks kept raw: ${n.awaitingSchema} awaiting their schema, ${n.decodeFailed} failed to decode`,
+      `readings: ${n.node} ${n.late} late, ${n.clockSuspect} clock-suspect, ${n.expired} expired on arrival (past raw retention); chunks kept raw: ${n.awaitingSchema} awaiting their schema, ${n.decodeFailed} failed to decode`,
     );
   }
   for (const f of answer.decodeFailures ?? []) {

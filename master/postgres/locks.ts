@@ -18,6 +18,11 @@ export const LOCK = {
   schemas: 3,
   /** Readings partitions: created by one writer at a time. */
   partitions: 4,
+  /**
+   * Series: writers hold it shared while they use series ids, retention exclusive while it
+   * deletes an empty series, so no reading is written under an id being deleted.
+   */
+  series: 5,
 } as const;
 
 export async function lockExclusive(tx: postgres.ISql, which: number): Promise<void> {

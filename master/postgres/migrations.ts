@@ -164,6 +164,62 @@ export const MIGRATIONS: readonly string[] = [
       r.v_text AS value_text, r.quality, r.status, r.unit, r.seq, r.chunk_id, r.extra
     FROM readings r JOIN series s ON s.id = r.series;
   `,
+  // Retention: 1-minute rollups of good numeric readings per (series, minute, stream),
+  // kept apart from the raw rows so they outlive them (see the SQLite store's), built here
+  // from the readings already stored. NaN is kept as itself: never in lo or hi, in total
+  // only as a sum of infinities, in last_v when the last reading was NaN. Readings that
+  // arrive past raw retention are counted `expired`; decoded bodies kept for replay
+  // (--keep-chunks) are found by the partial index. rollups_view is the rollups for
+  // Grafana, as readings_view is the readings.
+  `
+  CREATE TABLE reading_rollups (
+    series integer NOT NULL,
+    minute bigint NOT NULL,
+    stream text NOT NULL,
+    n bigint NOT NULL,
+    lo double precision,
+    hi double precision,
+    total double precision NOT NULL,
+    last_ts bigint NOT NULL,
+    last_seq bigint NOT NULL,
+    last_chunk bigint NOT NULL,
+    last_v double precision,
+    last_unit text,
+    PRIMARY KEY (series, minute, stream)
+  );
+  WITH numeric AS (
+    SELECT series, ts - ((ts % 60000) + 60000) % 60000 AS minute, stream, ts, seq, chunk_id,
+      unit, CASE WHEN kind = 1 THEN v_double
+        WHEN kind = 3 AND v_int < 0 THEN v_int::float8 + 18446744073709551616::float8
+        ELSE v_int::float8 END AS v
+    FROM readings WHERE kind IN (1, 2, 3, 4) AND quality = 'good'),
+  spans AS (
+    SELECT series, minute, stream, count(v) FILTER (WHERE v <> 'NaN') AS n,
+      min(v) FILTER (WHERE v <> 'NaN') AS lo, max(v) FILTER (WHERE v <> 'NaN') AS hi,
+      coalesce(sum(v) FILTER (WHERE v <> 'NaN'), 0) AS total
+    FROM numeric GROUP BY series, minute, stream),
+  ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY series, minute, stream
+      ORDER BY ts DESC, seq DESC, chunk_id DESC) AS k FROM numeric)
+  INSERT INTO reading_rollups (series, minute, stream, n, lo, hi, total, last_ts, last_seq,
+      last_chunk, last_v, last_unit)
+    SELECT s.series, s.minute, s.stream, s.n, s.lo, s.hi, s.total, r.ts, r.seq,
+      r.chunk_id, r.v, r.unit
+    FROM spans s JOIN ranked r USING (series, minute, stream) WHERE r.k = 1;
+  ALTER TABLE reading_counts ADD COLUMN expired bigint NOT NULL DEFAULT 0;
+  CREATE INDEX telemetry_chunks_kept ON telemetry_chunks (received_at)
+    WHERE state = 'decoded' AND body IS NOT NULL;
+  -- One row per (series, minute, stream); a minute of several streams is several rows
+  -- (merge them with sum(sum) / sum(count), min(min), max(max)). Filter on minute (ms)
+  -- as well as time: the primary key is (series, minute, stream).
+  CREATE VIEW rollups_view AS
+    SELECT CASE WHEN ro.minute BETWEEN -62135596800000 AND 253402300799999
+        THEN to_timestamp(ro.minute / 1000.0) END AS time,
+      ro.minute, s.node, s.device, s.tag, ro.stream, ro.lo AS min, ro.hi AS max,
+      CASE WHEN ro.n > 0 THEN ro.total / ro.n END AS avg, ro.n AS count, ro.total AS sum,
+      ro.last_v AS last, ro.last_unit AS unit
+    FROM reading_rollups ro JOIN series s ON s.id = ro.series;
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -20,6 +20,12 @@ export function partitionName(day: number): string {
   return `readings_p${new Date(day).toISOString().slice(0, 10).replaceAll("-", "")}`;
 }
 
+/** The day (its start, ms) a partition name stands for; undefined for any other name. */
+export function partitionDay(name: string): number | undefined {
+  const m = /^readings_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : undefined;
+}
+
 /**
  * Daily partitions of `readings` (ts in ms, ranges [day, day + 1 day)), made on demand by
  * the writer inside its own transaction, for days within the window around `now` only:
@@ -53,6 +59,11 @@ export class Partitions {
 
   committed(): void {
     this.made = [];
+  }
+
+  /** Retention dropped the day's partition. */
+  forget(day: number): void {
+    this.known.delete(day);
   }
 
   rolledBack(): void {

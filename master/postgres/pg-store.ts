@@ -16,6 +16,7 @@ import type {
   SeriesKey,
   SeriesQuery,
 } from "../readings/reading.js";
+import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
 import { compileSchema } from "../readings/schema-check.js";
 import {
   addSecretMarks,
@@ -26,9 +27,11 @@ import {
   type NodeFacts,
   type NodeRecord,
   type Placer,
+  type RetentionResult,
   type StoredChunk,
   type StoredLoss,
   type StoredUsage,
+  type StoreOptions,
   type TelemetryQuery,
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
@@ -37,6 +40,7 @@ import { LOCK, lockExclusive } from "./locks.js";
 import { migrate } from "./migrations.js";
 import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
+import { PgRetention } from "./retention.js";
 import { type Row, toInstance, toNode, toUsage, toWaiting } from "./rows.js";
 import {
   selectChunks,
@@ -58,24 +62,30 @@ type Tx = postgres.TransactionSql;
 export class PgStore implements MasterStore {
   private readonly writer: PgReadingsWriter;
   private readonly queries: PgReadingsQueries;
+  private readonly retention: PgRetention;
 
   private constructor(
     private readonly sql: postgres.Sql,
     /** Where the server is, for messages. */
     readonly where: string,
     now: () => number,
+    private readonly policy: RetentionPolicy,
   ) {
-    this.writer = new PgReadingsWriter(now);
+    this.writer = new PgReadingsWriter(now, policy);
     this.queries = new PgReadingsQueries(sql);
+    this.retention = new PgRetention(sql, this.writer);
   }
 
   /**
    * Connects to `url` (no password in it: see connection.ts) and migrates the database;
    * StoreUnavailableError when the server cannot be reached or refuses the login,
-   * StoreVersionError when a newer master wrote it. `now` is the clock that decides which
-   * days get a readings partition (partitions.ts).
+   * StoreVersionError when a newer master wrote it. `now` (for tests) is the clock that
+   * decides which days get a readings partition (partitions.ts).
    */
-  static async open(url: string, options: { now?: () => number } = {}): Promise<PgStore> {
+  static async open(
+    url: string,
+    options: StoreOptions & { now?: () => number } = {},
+  ): Promise<PgStore> {
     const { sql, where } = connect(url);
     try {
       await migrate(sql);
@@ -83,7 +93,7 @@ export class PgStore implements MasterStore {
       await sql.end({ timeout: 1 });
       throw unavailable(err, where);
     }
-    return new PgStore(sql, where, options.now ?? Date.now);
+    return new PgStore(sql, where, options.now ?? Date.now, options.retention ?? KEEP_EVERYTHING);
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
@@ -367,7 +377,7 @@ export class PgStore implements MasterStore {
         VALUES (${Buffer.from(fingerprint)}, ${schema}, ${at}) ON CONFLICT DO NOTHING`;
       return {
         duplicate: inserted.count === 0,
-        decodedChunks: await this.writer.decodeAwaiting(tx, fingerprint),
+        decodedChunks: await this.writer.decodeAwaiting(tx, fingerprint, at),
       };
     });
   }
@@ -378,6 +388,10 @@ export class PgStore implements MasterStore {
 
   async readingCounts(): Promise<ReadingCounts[]> {
     return selectReadingCounts(this.sql);
+  }
+
+  async applyRetention(now: number, signal?: AbortSignal): Promise<RetentionResult> {
+    return this.retention.apply(this.policy, now, signal);
   }
 
   readings(query: ReadingsQuery): AsyncIterable<Reading> {

@@ -8,20 +8,15 @@ import type {
   SeriesKey,
   SeriesQuery,
 } from "../readings/reading.js";
-import { NUMERIC_KINDS, readingValue, VALUE_KIND } from "../readings/value-kind.js";
+import { answersFromRollups } from "../readings/rollup-buckets.js";
+import { readingValue, VALUE_KIND } from "../readings/value-kind.js";
+import { AS_DOUBLE, NUMERIC, page } from "./reading-sql.js";
+import { PgRollupAggregates, type SeriesRow } from "./rollup-queries.js";
 import type { Row } from "./rows.js";
 
 /** Rows, buckets or series read per statement. */
 const PAGE = 1000;
 
-const NUMERIC = `kind IN (${NUMERIC_KINDS.join(", ")})`;
-/**
- * A numeric reading as a double: uint64 back from its two's complement, NaN as NULL so
- * aggregates skip it as SQLite's (which keeps NaN as NULL) do.
- */
-const AS_DOUBLE = `CASE WHEN kind = ${VALUE_KIND.float64} THEN NULLIF(v_double, 'NaN'::float8)
-  WHEN kind = ${VALUE_KIND.uint64} AND v_int < 0 THEN v_int::float8 + 18446744073709551616::float8
-  ELSE v_int::float8 END`;
 const QUALITY = "($ANY::boolean OR quality = 'good')";
 
 const SERIES_PAGE = `SELECT id, node, device, tag FROM series
@@ -50,10 +45,6 @@ const BUCKETS = `SELECT g.b, g.n, g.lo, g.hi, g.mean, l.v AS last, l.unit FROM (
     ORDER BY seq DESC, chunk_id DESC LIMIT 1) l
   ORDER BY g.b`;
 
-interface SeriesRow extends SeriesKey {
-  id: number;
-}
-
 /**
  * Readings and aggregates of the readings table, streamed by keyset pagination: each
  * statement reads one page and returns, so no statement (and no snapshot) stays open
@@ -63,7 +54,11 @@ interface SeriesRow extends SeriesKey {
  * pages, as with SQLite.
  */
 export class PgReadingsQueries {
-  constructor(private readonly sql: postgres.Sql) {}
+  private readonly rollups: PgRollupAggregates;
+
+  constructor(private readonly sql: postgres.Sql) {
+    this.rollups = new PgRollupAggregates(sql, (query) => this.series(query));
+  }
 
   async *readings(query: ReadingsQuery): AsyncGenerator<Reading> {
     const to = Math.ceil(query.to);
@@ -79,11 +74,19 @@ export class PgReadingsQueries {
     }
   }
 
-  /** Up to PAGE buckets per statement; empty stretches are skipped by seeking the next reading. */
+  /**
+   * From the rollups when they answer the query (readings/rollup-buckets.ts), else from
+   * the raw readings: up to PAGE buckets per statement, empty stretches skipped by seeking
+   * the next reading.
+   */
   async *aggregates(query: AggregateQuery): AsyncGenerator<AggregatePoint> {
     const step = query.stepMs;
     if (!(Number.isInteger(step) && step >= 1))
       throw new InvalidRequestError(`stepMs: expected a whole number of ms above 0, got ${step}`);
+    if (answersFromRollups(query)) {
+      yield* this.rollups.aggregates(query);
+      return;
+    }
     const anyQuality = !!query.anyQuality;
     const to = Math.ceil(query.to);
     for await (const s of this.series(query)) {
@@ -140,10 +143,8 @@ export class PgReadingsQueries {
     }
   }
 
-  private async page(text: string, params: unknown[]): Promise<Row[]> {
-    return (await this.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-      prepare: true,
-    })) as unknown as Row[];
+  private page(text: string, params: unknown[]): Promise<Row[]> {
+    return page(this.sql, text, params);
   }
 }
 

@@ -1,23 +1,26 @@
 import { finished } from "node:stream/promises";
 import type postgres from "postgres";
 import { decodeChunk } from "../readings/chunk-decoder.js";
-import { timeTrust } from "../readings/clock.js";
+import { type KeptReadings, keptReadings } from "../readings/kept-readings.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
 import { RecordReaders } from "../readings/record-readers.js";
+import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
+import { mergeRollups } from "../readings/rollup.js";
 import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
 import { copyBytes, copyNumber, copyText } from "./copy-text.js";
 import { LOCK, lockShared } from "./locks.js";
 import { Partitions } from "./partitions.js";
+import { type RollupRow, upsertRollups } from "./rollup-rows.js";
 import { type Row, toChunk } from "./rows.js";
 
 type ChunkState = "decoded" | "awaiting_schema" | "failed";
 
-/** A chunk and what its decode gave: its readings, or the state it is kept raw in. */
+/** A chunk and what its decode gave: the readings it keeps, or the state it is kept raw in. */
 interface Outcome {
   chunk: StoredChunk;
   state: ChunkState;
-  rows?: DecodedRecord[];
+  kept?: KeptReadings;
   error: string | null;
 }
 
@@ -34,6 +37,12 @@ const READING_COLUMNS =
  * committed meanwhile is a duplicate), the readings of every decoded chunk with one COPY
  * in a savepoint. If the table refuses a row, that savepoint is undone and the chunks
  * are copied again one savepoint each: the refused ones are kept raw as `failed`.
+ *
+ * Retention applies as readings arrive, as in SQLite (readings/kept-readings.ts): readings
+ * already past raw retention are counted `expired`, not copied. The chunks' minutes are
+ * merged in the master, then into `reading_rollups` by one upsert in the same savepoint
+ * as their readings: a chunk's raw rows and its share of the rollups commit or roll back
+ * together.
  */
 export class PgReadingsWriter {
   /** Texts of the schemas the current call may need, read before it decodes. */
@@ -44,7 +53,10 @@ export class PgReadingsWriter {
   private readonly seriesIds = new Map<string, number>();
   private addedSeries: string[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly policy: RetentionPolicy = KEEP_EVERYTHING,
+  ) {}
 
   /** Stores chunks; call inside a transaction (see the class comment). */
   async ingest(
@@ -68,11 +80,11 @@ export class PgReadingsWriter {
       tx,
       fresh.map((c) => c.schema),
     );
-    const outcomes = fresh.map((c) => this.decode(c));
+    const outcomes = fresh.map((c) => this.decode(c, c.receivedAt));
     const inserted = await this.insertChunks(tx, outcomes);
     await this.storeReadings(
       tx,
-      outcomes.filter((o) => o.rows && inserted.has(keyOf(o.chunk.node, o.chunk.chunkId))),
+      outcomes.filter((o) => o.kept && inserted.has(keyOf(o.chunk.node, o.chunk.chunkId))),
       false,
     );
     let i = 0;
@@ -84,10 +96,15 @@ export class PgReadingsWriter {
   }
 
   /**
-   * Decodes every chunk that awaited this schema; call inside the schema's transaction,
-   * holding the schemas lock exclusively (so no ingest judges a chunk awaiting meanwhile).
+   * Decodes every chunk that awaited this schema, `now` being when the schema came; call
+   * inside the schema's transaction, holding the schemas lock exclusively (so no ingest
+   * judges a chunk awaiting meanwhile).
    */
-  async decodeAwaiting(tx: postgres.TransactionSql, fingerprint: Uint8Array): Promise<number> {
+  async decodeAwaiting(
+    tx: postgres.TransactionSql,
+    fingerprint: Uint8Array,
+    now: number,
+  ): Promise<number> {
     await this.loadSchemas(tx, [fingerprint]);
     if (!this.readers.get(fingerprint)) return 0;
     const ids = (
@@ -98,11 +115,11 @@ export class PgReadingsWriter {
       const page = ids.slice(i, i + AWAITING_PAGE);
       const rows =
         await tx`SELECT * FROM telemetry_chunks WHERE id = ANY(${page}::int8[]) ORDER BY id`;
-      const outcomes = (rows as unknown as Row[]).map((r) => this.decode(toChunk(r)));
-      for (const o of outcomes) if (!o.rows) await this.setState(tx, o.chunk, o.state, o.error);
+      const outcomes = (rows as unknown as Row[]).map((r) => this.decode(toChunk(r), now));
+      for (const o of outcomes) if (!o.kept) await this.setState(tx, o.chunk, o.state, o.error);
       await this.storeReadings(
         tx,
-        outcomes.filter((o) => o.rows),
+        outcomes.filter((o) => o.kept),
         true,
       );
     }
@@ -122,6 +139,19 @@ export class PgReadingsWriter {
   }
 
   /**
+   * Retention is deleting this series: its id must not be used again. Call while holding
+   * LOCK.series exclusively, before that transaction commits.
+   */
+  seriesDeleted(node: string, device: string, tag: string): void {
+    this.seriesIds.delete(seriesKey(node, device, tag));
+  }
+
+  /** Retention dropped a day's partition: made again (in the default partition's place) if needed. */
+  partitionDropped(day: number): void {
+    this.partitions.forget(day);
+  }
+
+  /**
    * Reads the texts of the schemas `fingerprints` name (one small query per call): the
    * reader cache compiles each once and asks for a text only when it lacks the reader.
    */
@@ -135,12 +165,19 @@ export class PgReadingsWriter {
       this.schemaTexts.set((r.fingerprint as Buffer).toString("hex"), String(r.json));
   }
 
-  private decode(chunk: StoredChunk): Outcome {
+  /** Decodes a chunk and applies the retention policy at `now` to its readings. */
+  private decode(chunk: StoredChunk, now: number): Outcome {
     const reader = this.readers.get(chunk.schema);
     if (!reader) return { chunk, state: "awaiting_schema", error: null };
     if ("error" in reader) return failed(chunk, reader.error);
     try {
-      return { chunk, state: "decoded", rows: decodeChunk(chunk, reader.read), error: null };
+      const rows = decodeChunk(chunk, reader.read);
+      return {
+        chunk,
+        state: "decoded",
+        kept: keptReadings(chunk, rows, this.policy, now),
+        error: null,
+      };
     } catch (err) {
       return failed(chunk, (err as Error).message);
     }
@@ -162,7 +199,7 @@ export class PgReadingsWriter {
         ${col((o) => o.chunk.createdAt)}::int8[], ${col((o) => o.chunk.firstSeq)}::int8[],
         ${col((o) => o.chunk.lastSeq)}::int8[], ${col((o) => o.chunk.records)}::int4[],
         ${col((o) => o.chunk.compression)}::text[],
-        ${col((o) => (o.state === "decoded" ? null : Buffer.from(o.chunk.body)))}::bytea[],
+        ${col((o) => (this.dropsBody(o.state) ? null : Buffer.from(o.chunk.body)))}::bytea[],
         ${col((o) => o.state)}::text[], ${col((o) => o.error)}::text[],
         ${col((o) => o.chunk.receivedAt)}::int8[])
         WITH ORDINALITY AS u(node, chunk_id, stream, schema, created_at, first_seq, last_seq,
@@ -184,6 +221,7 @@ export class PgReadingsWriter {
     stored: boolean,
   ): Promise<void> {
     if (outcomes.length === 0) return;
+    await lockShared(tx, LOCK.series);
     await this.partitions.ensure(tx, timesOf(outcomes), this.now());
     const refused = new Map<Outcome, string>();
     if (!(await this.attempt(tx, outcomes))) {
@@ -234,23 +272,32 @@ export class PgReadingsWriter {
   ): Promise<void> {
     await this.ensureSeries(sp, outcomes);
     const lines: string[] = [];
-    const counts = new Map<string, { late: number; suspect: number }>();
-    for (const { chunk, rows } of outcomes) {
-      let late = 0;
-      let suspect = 0;
+    const counts = new Map<string, { late: number; suspect: number; expired: number }>();
+    const minutes = new Map<string, RollupRow>();
+    for (const { chunk, kept } of outcomes) {
+      if (!kept) continue;
       const stream = copyText(chunk.stream);
-      for (const r of rows ?? []) {
-        const trust = timeTrust(r.ts, chunk.receivedAt);
-        if (trust === "late") late++;
-        else if (trust === "suspect") suspect++;
+      for (const r of kept.raw) {
         const series = this.seriesIds.get(seriesKey(chunk.node, r.device, r.tag));
         lines.push(
           `${series}\t${r.ts}\t${r.seq}\t${chunk.chunkId}\t${stream}\t${r.kind}\t${valueColumns(r)}\t${copyText(r.quality)}\t${copyText(r.status)}\t${copyText(r.unit)}\t${copyText(r.extra)}\n`,
         );
       }
-      if (late > 0 || suspect > 0) {
-        const c = counts.get(chunk.node) ?? { late: 0, suspect: 0 };
-        counts.set(chunk.node, { late: c.late + late, suspect: c.suspect + suspect });
+      // One row per (series, minute, stream) however many chunks of the batch share it.
+      for (const m of kept.minutes) {
+        const series = this.seriesIds.get(seriesKey(chunk.node, m.device, m.tag)) as number;
+        const key = `${series}\0${m.minute}\0${chunk.stream}`;
+        const row = minutes.get(key);
+        if (row) row.state = mergeRollups(row.state, m.state);
+        else minutes.set(key, { series, minute: m.minute, stream: chunk.stream, state: m.state });
+      }
+      if (kept.late > 0 || kept.suspect > 0 || kept.expired > 0) {
+        const c = counts.get(chunk.node) ?? { late: 0, suspect: 0, expired: 0 };
+        counts.set(chunk.node, {
+          late: c.late + kept.late,
+          suspect: c.suspect + kept.suspect,
+          expired: c.expired + kept.expired,
+        });
       }
     }
     if (lines.length > 0) {
@@ -258,20 +305,23 @@ export class PgReadingsWriter {
       copy.end(lines.join(""));
       await finished(copy);
     }
+    await upsertRollups(sp, [...minutes.values()]);
     if (counts.size > 0)
-      await sp`INSERT INTO reading_counts (node, late, clock_suspect)
+      await sp`INSERT INTO reading_counts (node, late, clock_suspect, expired)
         SELECT * FROM unnest(${[...counts.keys()]}::text[],
           ${[...counts.values()].map((c) => c.late)}::int8[],
-          ${[...counts.values()].map((c) => c.suspect)}::int8[])
+          ${[...counts.values()].map((c) => c.suspect)}::int8[],
+          ${[...counts.values()].map((c) => c.expired)}::int8[])
         ON CONFLICT (node) DO UPDATE SET late = reading_counts.late + excluded.late,
-          clock_suspect = reading_counts.clock_suspect + excluded.clock_suspect`;
+          clock_suspect = reading_counts.clock_suspect + excluded.clock_suspect,
+          expired = reading_counts.expired + excluded.expired`;
   }
 
   /** Series ids for every (node, device, tag) of the outcomes, made where missing. */
   private async ensureSeries(sp: postgres.ISql, outcomes: readonly Outcome[]): Promise<void> {
     const missing = new Map<string, [string, string, string]>();
-    for (const { chunk, rows } of outcomes)
-      for (const r of rows ?? []) {
+    for (const { chunk, kept } of outcomes)
+      for (const r of [...(kept?.raw ?? []), ...(kept?.minutes ?? [])]) {
         const key = seriesKey(chunk.node, r.device, r.tag);
         if (!this.seriesIds.has(key)) missing.set(key, [chunk.node, r.device, r.tag]);
       }
@@ -298,6 +348,11 @@ export class PgReadingsWriter {
     for (const key of this.addedSeries.splice(from)) this.seriesIds.delete(key);
   }
 
+  /** Decoded bodies go at decode unless kept for replay (--keep-chunks; retention drops them later). */
+  private dropsBody(state: ChunkState): boolean {
+    return state === "decoded" && this.policy.keepChunksMs === 0;
+  }
+
   private async setState(
     tx: postgres.ISql,
     chunk: StoredChunk,
@@ -305,7 +360,7 @@ export class PgReadingsWriter {
     error: string | null,
   ): Promise<void> {
     // A chunk made `failed` here was inserted without its body when it was expected to decode.
-    const body = state === "decoded" ? null : Buffer.from(chunk.body);
+    const body = this.dropsBody(state) ? null : Buffer.from(chunk.body);
     await tx`UPDATE telemetry_chunks SET state = ${state}, error = ${error}, body = ${body}
       WHERE node = ${chunk.node} AND chunk_id = ${chunk.chunkId}`;
   }
@@ -316,7 +371,7 @@ function failed(chunk: StoredChunk, error: string): Outcome {
 }
 
 function* timesOf(outcomes: readonly Outcome[]): Generator<number> {
-  for (const o of outcomes) for (const r of o.rows ?? []) yield r.ts;
+  for (const o of outcomes) for (const r of o.kept?.raw ?? []) yield r.ts;
 }
 
 /** v_double, v_int, v_text, v_bytes of a reading: the one its kind uses, the others NULL. */

@@ -37,20 +37,21 @@ export async function selectDecodeFailures(
   }));
 }
 
-/** Per node with anything to count: late and clock-suspect readings, raw chunks by state. */
+/** Per node with anything to count: late, clock-suspect and expired readings, raw chunks by state. */
 export async function selectReadingCounts(sql: postgres.Sql): Promise<ReadingCounts[]> {
   const rows = await sql`SELECT node, sum(late) AS late, sum(clock_suspect) AS clock_suspect,
-      sum(awaiting) AS awaiting, sum(failed) AS failed FROM (
-      SELECT node, late, clock_suspect, 0 AS awaiting, 0 AS failed FROM reading_counts
-      UNION ALL SELECT node, 0, 0, count(*), 0 FROM telemetry_chunks
+      sum(expired) AS expired, sum(awaiting) AS awaiting, sum(failed) AS failed FROM (
+      SELECT node, late, clock_suspect, expired, 0 AS awaiting, 0 AS failed FROM reading_counts
+      UNION ALL SELECT node, 0, 0, 0, count(*), 0 FROM telemetry_chunks
         WHERE state = 'awaiting_schema' GROUP BY node
-      UNION ALL SELECT node, 0, 0, 0, count(*) FROM telemetry_chunks
+      UNION ALL SELECT node, 0, 0, 0, 0, count(*) FROM telemetry_chunks
         WHERE state = 'failed' GROUP BY node) AS counted
     GROUP BY node ORDER BY node`;
   return rows.map((r) => ({
     node: String(r.node),
     late: Number(r.late),
     clockSuspect: Number(r.clock_suspect),
+    expired: Number(r.expired),
     awaitingSchema: Number(r.awaiting),
     decodeFailed: Number(r.failed),
   }));

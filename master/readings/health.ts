@@ -20,12 +20,15 @@ export interface DecodeFailureQuery {
  * past (`late`: received more than LATE_MS after their time) or at an impossible time
  * (`clockSuspect`: before 2001 or more than a day ahead of the master, e.g. a gateway
  * without a real-time clock stamping 1970), and chunks kept raw (awaiting their schema,
- * or failed to decode). A node with none of these is not listed.
+ * or failed to decode), and readings not stored raw because they arrived past their
+ * stream's raw retention (`expired`: merged into the rollups while those are kept). A
+ * node with none of these is not listed.
  */
 export interface ReadingCounts {
   node: string;
   late: number;
   clockSuspect: number;
+  expired: number;
   awaitingSchema: number;
   decodeFailed: number;
 }

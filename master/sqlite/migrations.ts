@@ -171,6 +171,47 @@ export const MIGRATIONS: readonly string[] = [
     clock_suspect INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // Retention: 1-minute rollups of good numeric readings per (series, minute, stream),
+  // kept apart from the raw rows so they outlive them; built here from the readings
+  // already stored (the `last` is the reading with the highest (ts, seq, chunk_id)).
+  // Readings that arrive past raw retention are counted `expired`; decoded bodies kept
+  // for replay (--keep-chunks) are found by the partial index.
+  `
+  CREATE TABLE reading_rollups (
+    series INTEGER NOT NULL,
+    minute INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    lo REAL,
+    hi REAL,
+    total REAL,
+    last_ts INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    last_chunk INTEGER NOT NULL,
+    last_v REAL,
+    last_unit TEXT,
+    PRIMARY KEY (series, minute, stream)
+  ) WITHOUT ROWID;
+  WITH numeric AS (
+    SELECT series, ts - ((ts % 60000) + 60000) % 60000 AS minute, stream, ts, seq, chunk_id,
+      unit, CASE WHEN kind = 3 AND value < 0 THEN value + 18446744073709551616.0
+        ELSE CAST(value AS REAL) END AS v
+    FROM readings WHERE kind IN (1, 2, 3, 4) AND quality = 'good'),
+  spans AS (
+    SELECT series, minute, stream, count(v) AS n, min(v) AS lo, max(v) AS hi, sum(v) AS total
+    FROM numeric GROUP BY series, minute, stream),
+  ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY series, minute, stream
+      ORDER BY ts DESC, seq DESC, chunk_id DESC) AS k FROM numeric)
+  INSERT INTO reading_rollups (series, minute, stream, n, lo, hi, total, last_ts, last_seq,
+      last_chunk, last_v, last_unit)
+    SELECT s.series, s.minute, s.stream, s.n, s.lo, s.hi, s.total, r.ts, r.seq,
+      r.chunk_id, r.v, r.unit
+    FROM spans s JOIN ranked r USING (series, minute, stream) WHERE r.k = 1;
+  ALTER TABLE reading_counts ADD COLUMN expired INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX telemetry_chunks_kept ON telemetry_chunks (received_at)
+    WHERE state = 'decoded' AND body IS NOT NULL;
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

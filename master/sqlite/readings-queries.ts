@@ -8,21 +8,16 @@ import type {
   SeriesKey,
   SeriesQuery,
 } from "../readings/reading.js";
-import { NUMERIC_KINDS, readingValue, VALUE_KIND } from "../readings/value-kind.js";
+import { answersFromRollups } from "../readings/rollup-buckets.js";
+import { readingValue } from "../readings/value-kind.js";
+import { AS_DOUBLE, mod, NUMERIC, nextTurn, type SeriesRow } from "./reading-sql.js";
+import { RollupAggregates } from "./rollup-queries.js";
 import type { Row } from "./rows.js";
 
 /** Rows or buckets read per statement; the event loop runs between pages. */
 const PAGE = 1000;
 
-const NUMERIC = `kind IN (${NUMERIC_KINDS.join(", ")})`;
-/** A numeric reading as a double; uint64 is kept as its two's complement (see README). */
-const AS_DOUBLE = `CASE WHEN kind = ${VALUE_KIND.uint64} AND value < 0
-  THEN value + 18446744073709551616.0 ELSE CAST(value AS REAL) END`;
 const QUALITY = "(@anyQuality OR quality = 'good')";
-
-interface SeriesRow extends SeriesKey {
-  id: number;
-}
 
 /**
  * Readings and aggregates of the readings table, streamed: each statement reads one
@@ -36,6 +31,7 @@ export class ReadingsQueries {
   private readonly bucket: Database.Statement;
   private readonly lastOfBucket: Database.Statement;
   private readonly nextNumeric: Database.Statement;
+  private readonly rollups: RollupAggregates;
 
   constructor(db: Database.Database) {
     this.seriesPage = db.prepare(`SELECT id, node, device, tag FROM series
@@ -58,6 +54,7 @@ export class ReadingsQueries {
     this.nextNumeric = db.prepare(`SELECT ts FROM readings
       WHERE series = @series AND ts >= @from AND ts < @to AND ${NUMERIC} AND ${QUALITY}
       ORDER BY ts LIMIT 1`);
+    this.rollups = new RollupAggregates(db, (query) => this.series(query));
   }
 
   async *readings(query: ReadingsQuery): AsyncGenerator<Reading> {
@@ -85,14 +82,19 @@ export class ReadingsQueries {
   }
 
   /**
-   * One bucket at a time, each an index range aggregated by SQLite (no sort); empty
-   * buckets are skipped by seeking the next numeric reading.
+   * From the rollups when they answer the query (readings/rollup-buckets.ts), else from the
+   * raw readings: one bucket at a time, each an index range aggregated by SQLite (no
+   * sort); empty buckets are skipped by seeking the next numeric reading.
    */
   async *aggregates(query: AggregateQuery): AsyncGenerator<AggregatePoint> {
     const anyQuality = query.anyQuality ? 1 : 0;
     const step = query.stepMs;
     if (!(Number.isInteger(step) && step >= 1))
       throw new InvalidRequestError(`stepMs: expected a whole number of ms above 0, got ${step}`);
+    if (answersFromRollups(query)) {
+      yield* this.rollups.aggregates(query);
+      return;
+    }
     let sinceYield = 0;
     for await (const s of this.series(query)) {
       let from = Math.floor(query.from);
@@ -135,7 +137,8 @@ export class ReadingsQueries {
     return out;
   }
 
-  private async *series(query: SeriesQuery & { tags?: string[] }): AsyncGenerator<SeriesRow> {
+  /** The series a query names, paged by (node, device, tag). */
+  async *series(query: SeriesQuery & { tags?: string[] }): AsyncGenerator<SeriesRow> {
     const filter = {
       node: query.node ?? null,
       device: query.device ?? null,
@@ -169,13 +172,4 @@ function toReading(s: SeriesKey, r: Row): Reading {
   if (typeof r.unit === "string") reading.unit = r.unit;
   if (typeof r.extra === "string") reading.extra = JSON.parse(r.extra) as Record<string, unknown>;
   return reading;
-}
-
-/** The remainder of a floor division: buckets of times before 1970 are aligned too. */
-function mod(a: number, b: number): number {
-  return ((a % b) + b) % b;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,10 +1,13 @@
 import Database from "better-sqlite3";
 import { decodeChunk } from "../readings/chunk-decoder.js";
-import { timeTrust } from "../readings/clock.js";
+import { keptReadings } from "../readings/kept-readings.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
 import { type ReaderOrError, RecordReaders } from "../readings/record-readers.js";
+import type { RetentionPolicy } from "../readings/retention-policy.js";
+import { mergeRollups } from "../readings/rollup.js";
 import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
+import { RollupRows } from "./rollup-rows.js";
 import { type Row, toChunk } from "./rows.js";
 
 type ChunkState = "decoded" | "awaiting_schema" | "failed";
@@ -16,6 +19,13 @@ type ChunkState = "decoded" | "awaiting_schema" | "failed";
  * (`awaiting_schema`) until `decodeAwaiting` runs in the schema's transaction; one that
  * does not decode, or whose rows the table refuses, is kept raw as `failed` with the
  * reason. Neither fails the transaction: only the database itself failing does.
+ *
+ * Retention applies as readings arrive, against the time they arrive (the chunk's
+ * `receivedAt`, or the schema's time for chunks that awaited it): a reading already
+ * past its stream's raw retention is not stored raw but counted `expired`; a good
+ * numeric one is still merged into its minute's rollup unless that minute is past the
+ * rollup retention too. Rollups are merged in the chunk's savepoint, so a chunk's raw
+ * rows and its share of the rollups commit or roll back together.
  */
 export class ReadingsWriter {
   readonly readers: RecordReaders;
@@ -28,12 +38,16 @@ export class ReadingsWriter {
   private readonly selectSeries: Database.Statement;
   private readonly insertReading: Database.Statement;
   private readonly count: Database.Statement;
-  private readonly storeDecoded: (chunk: StoredChunk, rows: DecodedRecord[]) => void;
+  private readonly rollups: RollupRows;
+  private readonly storeDecoded: (chunk: StoredChunk, rows: DecodedRecord[], now: number) => void;
   /** node → device → tag → series id; ids added by a transaction that failed are forgotten. */
   private readonly seriesIds = new Map<string, Map<string, Map<string, number>>>();
   private addedSeries: [string, string, string][] = [];
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly policy: RetentionPolicy,
+  ) {
     const schemaText = db.prepare("SELECT json FROM schemas WHERE fingerprint = ?").pluck();
     this.readers = new RecordReaders((fp) => schemaText.get(Buffer.from(fp)) as string | undefined);
     this.exists = db.prepare("SELECT 1 FROM telemetry_chunks WHERE node = ? AND chunk_id = ?");
@@ -43,7 +57,7 @@ export class ReadingsWriter {
       VALUES (@node, @chunkId, @stream, @schema, @createdAt, @firstSeq, @lastSeq, @records,
         @compression, @body, @state, @error, @receivedAt)`);
     this.setState = db.prepare(`UPDATE telemetry_chunks SET state = @state, error = @error,
-      body = CASE WHEN @state = 'decoded' THEN NULL ELSE body END
+      body = CASE WHEN @state = 'decoded' AND NOT @keep THEN NULL ELSE body END
       WHERE node = @node AND chunk_id = @chunkId`);
     this.awaiting = db.prepare(`SELECT node, chunk_id FROM telemetry_chunks
       WHERE state = 'awaiting_schema' AND schema = ? ORDER BY rowid`);
@@ -59,12 +73,15 @@ export class ReadingsWriter {
     this.insertReading = db.prepare(`INSERT INTO readings
       (series, ts, seq, chunk_id, stream, kind, value, quality, status, unit, extra)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.count = db.prepare(`INSERT INTO reading_counts (node, late, clock_suspect) VALUES (?, ?, ?)
+    this.count = db.prepare(`INSERT INTO reading_counts (node, late, clock_suspect, expired)
+      VALUES (?, ?, ?, ?)
       ON CONFLICT (node) DO UPDATE SET late = late + excluded.late,
-        clock_suspect = clock_suspect + excluded.clock_suspect`);
+        clock_suspect = clock_suspect + excluded.clock_suspect,
+        expired = expired + excluded.expired`);
+    this.rollups = new RollupRows(db);
     // A savepoint per chunk: rows the table refuses undo that chunk's rows only.
-    this.storeDecoded = db.transaction((chunk: StoredChunk, rows: DecodedRecord[]) =>
-      this.insertRows(chunk, rows),
+    this.storeDecoded = db.transaction((chunk: StoredChunk, rows: DecodedRecord[], now: number) =>
+      this.insertRows(chunk, rows, now),
     );
   }
 
@@ -74,20 +91,23 @@ export class ReadingsWriter {
       if (this.exists.get(chunk.node, chunk.chunkId) !== undefined) return { duplicate: true };
       const reader = this.readers.get(chunk.schema);
       if (!reader) this.insertRaw(chunk, "awaiting_schema", null);
-      else this.decodeInto(chunk, reader, false);
+      else this.decodeInto(chunk, reader, false, chunk.receivedAt);
       return { duplicate: false };
     });
   }
 
-  /** Decodes every chunk that awaited this schema; call inside the schema's transaction. */
-  decodeAwaiting(fingerprint: Uint8Array): number {
+  /**
+   * Decodes every chunk that awaited this schema, `now` being when the schema came; call
+   * inside the schema's transaction.
+   */
+  decodeAwaiting(fingerprint: Uint8Array, now: number): number {
     const reader = this.readers.get(fingerprint);
     if (!reader) return 0;
     // Keys first: better-sqlite3 cannot write while a statement is being iterated.
     const keys = this.awaiting.all(Buffer.from(fingerprint)) as Row[];
     for (const key of keys) {
       const row = this.awaitingChunk.get(key.node, key.chunk_id) as Row;
-      this.decodeInto(toChunk(row), reader, true);
+      this.decodeInto(toChunk(row), reader, true, now);
     }
     return keys.length;
   }
@@ -99,12 +119,22 @@ export class ReadingsWriter {
     this.addedSeries = [];
   }
 
+  /** Retention deleted a series: its id must not be used again. */
+  forgetSeries(node: string, device: string, tag: string): void {
+    this.seriesIds.get(node)?.get(device)?.delete(tag);
+  }
+
   /** A transaction committed: the series it added are real. */
   committed(): void {
     this.addedSeries = [];
   }
 
-  private decodeInto(chunk: StoredChunk, reader: ReaderOrError, stored: boolean): void {
+  private decodeInto(
+    chunk: StoredChunk,
+    reader: ReaderOrError,
+    stored: boolean,
+    now: number,
+  ): void {
     let error = "";
     if ("error" in reader) error = reader.error;
     else {
@@ -116,8 +146,8 @@ export class ReadingsWriter {
       }
       if (rows) {
         try {
-          this.storeDecoded(chunk, rows);
-          if (stored) this.setState.run({ ...keyOf(chunk), state: "decoded", error: null });
+          this.storeDecoded(chunk, rows, now);
+          if (stored) this.setState.run({ ...this.stateOf(chunk, "decoded"), error: null });
           else this.insertRaw(chunk, "decoded", null);
           return;
         } catch (err) {
@@ -128,7 +158,7 @@ export class ReadingsWriter {
       }
     }
     error = error.slice(0, 1024);
-    if (stored) this.setState.run({ ...keyOf(chunk), state: "failed", error });
+    if (stored) this.setState.run({ ...this.stateOf(chunk, "failed"), error });
     else this.insertRaw(chunk, "failed", error);
   }
 
@@ -136,19 +166,24 @@ export class ReadingsWriter {
     this.insertChunk.run({
       ...chunk,
       schema: Buffer.from(chunk.schema),
-      body: state === "decoded" ? null : Buffer.from(chunk.body),
+      body: state === "decoded" && !this.keepsBodies() ? null : Buffer.from(chunk.body),
       state,
       error,
     });
   }
 
-  private insertRows(chunk: StoredChunk, rows: DecodedRecord[]): void {
-    let late = 0;
-    let suspect = 0;
-    for (const r of rows) {
-      const trust = timeTrust(r.ts, chunk.receivedAt);
-      if (trust === "late") late++;
-      else if (trust === "suspect") suspect++;
+  /** Whether decoded bodies are kept for replay (the retention job drops them later). */
+  private keepsBodies(): boolean {
+    return this.policy.keepChunksMs > 0;
+  }
+
+  private stateOf(chunk: StoredChunk, state: ChunkState) {
+    return { ...keyOf(chunk), state, keep: this.keepsBodies() ? 1 : 0 };
+  }
+
+  private insertRows(chunk: StoredChunk, rows: DecodedRecord[], now: number): void {
+    const kept = keptReadings(chunk, rows, this.policy, now);
+    for (const r of kept.raw)
       this.insertReading.run(
         this.seriesId(chunk.node, r.device, r.tag),
         r.ts,
@@ -162,8 +197,13 @@ export class ReadingsWriter {
         r.unit,
         r.extra,
       );
+    for (const { device, tag, minute, state } of kept.minutes) {
+      const series = this.seriesId(chunk.node, device, tag);
+      const stored = this.rollups.get(series, minute, chunk.stream);
+      this.rollups.put(series, minute, chunk.stream, stored ? mergeRollups(stored, state) : state);
     }
-    if (late > 0 || suspect > 0) this.count.run(chunk.node, late, suspect);
+    if (kept.late > 0 || kept.suspect > 0 || kept.expired > 0)
+      this.count.run(chunk.node, kept.late, kept.suspect, kept.expired);
   }
 
   private seriesId(node: string, device: string, tag: string): number {

@@ -16,6 +16,7 @@ import type {
   SeriesKey,
   SeriesQuery,
 } from "../readings/reading.js";
+import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
 import { compileSchema } from "../readings/schema-check.js";
 import {
   addSecretMarks,
@@ -26,15 +27,18 @@ import {
   type NodeFacts,
   type NodeRecord,
   type Placer,
+  type RetentionResult,
   type StoredChunk,
   type StoredLoss,
   type StoredUsage,
+  type StoreOptions,
   type TelemetryQuery,
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
 import { migrate } from "./migrations.js";
 import { ReadingsQueries } from "./readings-queries.js";
 import { ReadingsWriter } from "./readings-writer.js";
+import { SqliteRetention } from "./retention.js";
 import { type Row, toInstance, toNode, toUsage, toWaiting } from "./rows.js";
 import {
   selectChunks,
@@ -52,19 +56,24 @@ export class SqliteStore implements MasterStore {
   private readonly db: Database.Database;
   private readonly writer: ReadingsWriter;
   private readonly queries: ReadingsQueries;
+  private readonly retention: SqliteRetention;
   private readonly insertLoss: Database.Statement;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly policy: RetentionPolicy,
+  ) {
     this.db = db;
-    this.writer = new ReadingsWriter(db);
+    this.writer = new ReadingsWriter(db, policy);
     this.queries = new ReadingsQueries(db);
+    this.retention = new SqliteRetention(db, this.writer);
     this.insertLoss = db.prepare(`INSERT OR IGNORE INTO telemetry_losses
       (node, loss_id, stream, reason, chunk_id, from_seq, to_seq, records, at, received_at)
       VALUES (@node, @lossId, @stream, @reason, @chunkId, @fromSeq, @toSeq, @records, @at, @receivedAt)`);
   }
 
   /** Opens (creating if needed) the database at `path` and migrates it; `:memory:` works too. */
-  static open(path: string): SqliteStore {
+  static open(path: string, options: StoreOptions = {}): SqliteStore {
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
@@ -76,7 +85,7 @@ export class SqliteStore implements MasterStore {
       db.close();
       throw err;
     }
-    return new SqliteStore(db);
+    return new SqliteStore(db, options.retention ?? KEEP_EVERYTHING);
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
@@ -409,7 +418,10 @@ export class SqliteStore implements MasterStore {
           "INSERT INTO schemas (fingerprint, json, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         )
         .run(Buffer.from(fingerprint), schema, at).changes;
-      return { duplicate: inserted === 0, decodedChunks: this.writer.decodeAwaiting(fingerprint) };
+      return {
+        duplicate: inserted === 0,
+        decodedChunks: this.writer.decodeAwaiting(fingerprint, at),
+      };
     });
   }
 
@@ -419,6 +431,10 @@ export class SqliteStore implements MasterStore {
 
   async readingCounts(): Promise<ReadingCounts[]> {
     return selectReadingCounts(this.db);
+  }
+
+  async applyRetention(now: number, signal?: AbortSignal): Promise<RetentionResult> {
+    return this.retention.apply(this.policy, now, signal);
   }
 
   readings(query: ReadingsQuery): AsyncIterable<Reading> {

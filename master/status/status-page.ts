@@ -63,11 +63,12 @@ const backlog = (b, online) => (b ? "<td class=\\"backlog " + (b.oldestAgeMs > 1
   b.records + " records (" + size(b.bytes) + "), oldest " + Math.round(b.oldestAgeMs / 1000) + " s" +
   (b.peakRecords > b.records ? "; peak " + b.peakRecords + " in the last minute" : "") +
   (online ? "" : ", as of " + ago(b.at)) + "</td>" : "<td class=backlog>-</td>");
-// Counted, never silent: readings stamped days late or outside any plausible clock, chunks
-// kept raw until their schema comes, chunks kept raw because they did not decode.
+// Counted, never silent: readings stamped days late or outside any plausible clock, readings
+// past raw retention on arrival (rolled up only), chunks kept raw until their schema comes,
+// chunks kept raw because they did not decode.
 const health = (c) => {
   if (!c) return "<td class=readings>-</td>";
-  const parts = [[c.late, "late"], [c.clockSuspect, "clock suspect"], [c.awaitingSchema, "chunks awaiting schema"], [c.decodeFailed, "chunks not decoded"]]
+  const parts = [[c.late, "late"], [c.clockSuspect, "clock suspect"], [c.expired, "expired on arrival"], [c.awaitingSchema, "chunks awaiting schema"], [c.decodeFailed, "chunks not decoded"]]
     .filter(([n]) => n > 0).map(([n, what]) => n + " " + what);
   return "<td class=\\"readings " + (c.decodeFailed > 0 ? "bad" : parts.length ? "wait" : "muted") + "\\">" + (parts.join(", ") || "-") + "</td>";
 };

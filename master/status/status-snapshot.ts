@@ -1,5 +1,6 @@
 import { type InstanceView, withState } from "../instance-state.js";
 import type { DecodeFailure, ReadingCounts } from "../readings/health.js";
+import type { RetentionRun } from "../retention-job.js";
 import type { MasterStore, NodeRecord } from "../store.js";
 import type { TelemetryStatus, TelemetryView } from "./telemetry-view.js";
 
@@ -33,6 +34,8 @@ export interface StatusSnapshot {
   readingCounts: ReadingCounts[];
   /** The newest chunks that did not decode, with the reason. */
   decodeFailures: DecodeFailure[];
+  /** The last retention run (what it deleted, when, how long it took); null before the first. */
+  retention: RetentionRun | null;
 }
 
 /** Everything the status page shows, in one document (sent again on every update). */
@@ -41,6 +44,7 @@ export async function statusSnapshot(
   telemetry: TelemetryView,
   lastSeen: (node: string) => number | undefined,
   now: number,
+  retention?: RetentionRun,
 ): Promise<StatusSnapshot> {
   const [nodes, instances, readingCounts, decodeFailures] = await Promise.all([
     store.listNodes(),
@@ -55,5 +59,6 @@ export async function statusSnapshot(
     telemetry: telemetry.status(now),
     readingCounts,
     decodeFailures,
+    retention: retention ?? null,
   };
 }

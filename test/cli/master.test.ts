@@ -47,6 +47,25 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     assert.ok(help.includes(`(default: "${DEFAULT_HTTP}")`), r.stdout);
   });
 
+  it("master start refuses a bad --retention or --keep-chunks in one line naming the flag and the part", () => {
+    const dir = join(data, "unused");
+    let r = runOutpost(["master", "start", "--data", dir, "--retention", "turbine:1d:12h"]);
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /^outpost: --retention 'turbine:1d:12h': rollups \(12h\) must be kept at least as long as raw readings \(1d\)/,
+    );
+    r = runOutpost(["master", "start", "--data", dir, "--retention", "*:1week:forever"]);
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /^outpost: --retention '\*:1week:forever': raw '1week' must be a duration/,
+    );
+    r = runOutpost(["master", "start", "--data", dir, "--keep-chunks", "a week"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^outpost: --keep-chunks 'a week': expected a number of days/);
+  });
+
   it("master key prints the public key the running master uses", () => {
     const r = runOutpost(["master", "key", "--data", data]);
     assert.equal(r.status, 0, r.stderr);
@@ -182,7 +201,7 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
       losses: [],
       gaps: [],
       readingCounts: [
-        { node: "gw-1", late: 0, clockSuspect: 0, awaitingSchema: 1, decodeFailed: 0 },
+        { node: "gw-1", late: 0, clockSuspect: 0, expired: 0, awaitingSchema: 1, decodeFailed: 0 },
       ],
       decodeFailures: [],
     });
@@ -207,7 +226,7 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^readings: gw-1 0 late, 0 clock-suspect; chunks kept raw: 1 awaiting their schema, 1 failed to decode$/m,
+      /^readings: gw-1 0 late, 0 clock-suspect, 0 expired on arrival \(past raw retention\); chunks kept raw: 1 awaiting their schema, 1 failed to decode$/m,
     );
     assert.match(
       r.stdout,

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { MasterClient, openDataDir, type RunningMaster, startMaster } from "../../master/index.js";
+import {
+  MasterClient,
+  type MasterOptions,
+  openDataDir,
+  type RunningMaster,
+  startMaster,
+} from "../../master/index.js";
 import { generateKeyPair, type KeyPair, NodeLink } from "../../protocol/index.js";
 
 /** A real master on ephemeral loopback ports in a temporary data directory. */
@@ -11,9 +17,13 @@ export class MasterHarness {
   master!: RunningMaster;
   client!: MasterClient;
   private links: NodeLink[] = [];
+  private options: Pick<MasterOptions, "retention"> = {};
 
-  async start(): Promise<this> {
+  /** Starts (again) with `options` (a retention policy), kept for restarts. */
+  async start(options: Pick<MasterOptions, "retention"> = this.options): Promise<this> {
+    this.options = options;
     this.master = await startMaster({
+      ...options,
       data: this.dir,
       listen: "tcp://127.0.0.1:*",
       http: "127.0.0.1:0",

@@ -3,8 +3,19 @@ import { chmodSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { MasterClient, openDataDir } from "../../master/index.js";
+import {
+  MasterClient,
+  openDataDir,
+  parseRetention,
+  type StatusSnapshot,
+} from "../../master/index.js";
 import { generateKeyPair } from "../../protocol/index.js";
+import {
+  collect,
+  RECORD_SCHEMA_FINGERPRINT,
+  RECORD_SCHEMA_TEXT,
+  recordChunk,
+} from "../helpers/record-chunks.js";
 import { chunk, hello, MasterHarness } from "./master-harness.js";
 
 const echo = "https://example.org/echo/software.yaml";
@@ -160,6 +171,40 @@ describe("master", () => {
     );
     assert.deepEqual(await link.send(chunk(7)), { chunkId: 7, duplicate: true });
     assert.deepEqual((await link.sync()).instances[0]?.parameters, { a: "b" });
+  });
+
+  it("applies its retention policy: deleted rows in its metrics and its status, rollups answering", async () => {
+    await h.close();
+    h = await new MasterHarness().start({ retention: parseRetention(["*:1d:30d"]) });
+    const old = Math.floor((Date.now() - 2 * 86_400_000) / 60_000) * 60_000;
+    const { store } = h.master;
+    await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, old);
+    const records = [1, 2, 3].map((v, i) => ({
+      device: "d",
+      tag: "t",
+      ts: old + i * 1_000,
+      value: v,
+      quality: "good",
+    }));
+    await store.ingestChunks([recordChunk("gw-1", 1, records, { receivedAt: old })]);
+    const result = await h.master.retention.run();
+    assert.deepEqual(result, {
+      readings: 3,
+      rollups: 0,
+      chunkBodies: 0,
+      series: 0,
+      complete: true,
+    });
+    const metrics = await h.master.metrics.registry.metrics();
+    assert.match(metrics, /^outpost_master_retention_deleted_total\{what="readings"\} 3$/m);
+    assert.match(metrics, /^outpost_master_retention_run_seconds_count 1$/m);
+    const status = await fetch(`${h.master.url}/v1/status`, {
+      headers: { authorization: `Bearer ${openDataDir(h.dir).adminToken}` },
+    });
+    assert.equal(((await status.json()) as StatusSnapshot).retention?.readings, 3);
+    assert.deepEqual(await collect(store.readings({ from: 0, to: 2 ** 52 })), []);
+    const answer = await h.client.readings({ from: old, to: old + 60_000, step: "1m", agg: "avg" });
+    assert.deepEqual(answer.series[0]?.points, [[old, 2, 3]]);
   });
 
   it("never shows a secret value: masked in every answer, every value until the node said which keys are secret", async () => {

@@ -30,6 +30,7 @@ describe("master HTTP API: /v1/openapi.json", () => {
         telemetry: {} as never,
         readingCounts: [],
         decodeFailures: [],
+        retention: null,
       }),
     });
     const address = await api.listen("127.0.0.1", 0);

@@ -3,12 +3,19 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { MasterClient, openDataDir, placeInstance, startMaster } from "../../master/index.js";
+import {
+  MasterClient,
+  openDataDir,
+  parseRetention,
+  placeInstance,
+  type StoreOptions,
+  startMaster,
+} from "../../master/index.js";
 import { MIGRATIONS } from "../../master/postgres/migrations.js";
 import { dayOf, partitionName } from "../../master/postgres/partitions.js";
 import { PgStore } from "../../master/postgres/pg-store.js";
 import { generateKeyPair } from "../../protocol/index.js";
-import { type PostgresServer, startPostgres } from "../helpers/postgres-server.js";
+import { type PostgresServer, startPostgres, TEST_ROLE } from "../helpers/postgres-server.js";
 import {
   collect,
   RECORD_SCHEMA_FINGERPRINT,
@@ -45,9 +52,9 @@ storeConformance("PostgreSQL", async () => {
   const { store, url, name } = await freshStore();
   const fixture = {
     store,
-    async reopen() {
+    async reopen(options?: StoreOptions) {
       await fixture.store.close();
-      fixture.store = await PgStore.open(url);
+      fixture.store = await PgStore.open(url, options);
       return fixture.store;
     },
     async cleanup() {
@@ -99,6 +106,40 @@ describe("PgStore", () => {
         `schema version ${MIGRATIONS.length + 1} is newer than this master supports \\(${MIGRATIONS.length}\\)`,
       ),
     });
+  });
+
+  it("migrates readings stored before rollups: their minutes are rolled up, NaN and uint64 as ingest does", async () => {
+    await store.close();
+    await server.dropDatabase(name);
+    ({ name, url } = await server.createDatabase());
+    const admin = server.admin(name);
+    const minute = Date.UTC(2025, 0, 1, 12, 30);
+    try {
+      // As the store's role: the tables are its own, as a master of the first version left them.
+      await admin.unsafe(`SET ROLE ${TEST_ROLE}; ${MIGRATIONS[0]};
+        CREATE TABLE schema_version (version integer NOT NULL);
+        INSERT INTO schema_version VALUES (1);
+        INSERT INTO series (node, device, tag) VALUES ('gw-1', 'd', 't');
+        INSERT INTO readings (series, ts, seq, chunk_id, stream, kind, v_double, v_int, quality, unit)
+        VALUES (1, ${minute + 1000}, 1, 1, 's', 1, 2.5, NULL, 'good', 'rpm'),
+          (1, ${minute + 2000}, 2, 1, 's', 3, NULL, -1, 'good', 'rpm'),
+          (1, ${minute + 3000}, 3, 1, 's', 1, 100, NULL, 'bad', 'rpm'),
+          (1, ${minute + 4000}, 4, 1, 's', 1, 'NaN', NULL, 'good', 'Hz')`);
+    } finally {
+      await admin.end();
+    }
+    store = await PgStore.open(url);
+    const query = { from: minute, to: minute + 60_000, stepMs: 60_000 };
+    const point = async (agg: "avg" | "min" | "max" | "last" | "count") =>
+      (await collect(store.aggregateReadings({ ...query, agg }))).map((p) => [
+        p.value,
+        p.count,
+        p.unit,
+      ]);
+    assert.deepEqual(await point("count"), [[2, 2, "Hz"]]);
+    assert.deepEqual(await point("min"), [[2.5, 2, "Hz"]]);
+    assert.deepEqual(await point("max"), [[2 ** 64 - 1, 2, "Hz"]]);
+    assert.deepEqual(await point("last"), [[null, 2, "Hz"]], "the last reading was NaN");
   });
 
   it("makes a partition per day around now; absurd times go to the default partition and are still read", async () => {
@@ -179,6 +220,149 @@ describe("PgStore", () => {
       (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
       [1, 2],
     );
+  });
+
+  describe("retention by day partition", () => {
+    const MINUTE = 60_000;
+    const rec = (ts: number, value: number) => ({
+      device: "d",
+      tag: "t",
+      ts,
+      value,
+      quality: "good",
+    });
+
+    /** A store whose clock is `now`, keeping `specs`, with a day's partition of readings 3 days back. */
+    async function withOldDay(specs: string[], now: number) {
+      await store.close();
+      store = await PgStore.open(url, { now: () => now, retention: parseRetention(specs) });
+      await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, now - 10 * DAY);
+      const day = dayOf(now) - 3 * DAY;
+      // Received the day they were stamped: stored raw, then aged past the raw retention.
+      const chunk = (id: number, stream: string, values: number[]) =>
+        recordChunk(
+          "gw-1",
+          id,
+          values.map((v, i) => rec(day + 3_600_000 + i * 1_000, v)),
+          { receivedAt: day + 4_000_000, stream },
+        );
+      return { day, chunk };
+    }
+
+    it("drops a whole day's partition past raw retention; its rollups stay and answer", async () => {
+      const now = Date.now();
+      const { day, chunk } = await withOldDay(["*:1d:30d"], now);
+      await store.ingestChunks([chunk(1, "turbine", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])]);
+      await store.ingestChunks([
+        recordChunk("gw-1", 2, [rec(now, 99)], { receivedAt: now, stream: "turbine" }),
+      ]);
+      assert.ok((await partitions()).includes(partitionName(day)));
+      const window = { from: day, to: day + DAY, stepMs: 60 * MINUTE, agg: "avg" as const };
+      const before = await collect(store.aggregateReadings(window));
+
+      const result = await store.applyRetention(now);
+      assert.deepEqual(result, {
+        readings: 10,
+        rollups: 0,
+        chunkBodies: 0,
+        series: 0,
+        complete: true,
+      });
+      assert.ok(!(await partitions()).includes(partitionName(day)), "gone from pg_inherits");
+      const admin = server.admin(name);
+      try {
+        const [table] = await admin`SELECT to_regclass(${partitionName(day)}) AS t`;
+        assert.equal(table?.t, null, "dropped, not left detached");
+        const minutes = await admin`SELECT time, node, device, tag, min, max, avg, count, sum, last
+          FROM rollups_view WHERE minute >= ${day} AND minute < ${day + DAY} ORDER BY minute`;
+        assert.deepEqual(
+          minutes.map((m) => [
+            (m.time as Date).getTime() - day,
+            Number(m.count),
+            m.min,
+            m.max,
+            m.last,
+          ]),
+          [[3_600_000, 10, 1, 10, 10]],
+        );
+      } finally {
+        await admin.end();
+      }
+      assert.deepEqual(await collect(store.aggregateReadings(window)), before);
+      assert.deepEqual(
+        before.map((p) => [p.ts - day, p.value, p.count]),
+        [[3_600_000, 5.5, 10]],
+      );
+      assert.deepEqual(
+        (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        [99],
+      );
+      // A reading of that day arriving now is past raw retention: rolled up, no partition made.
+      await store.ingestChunks([
+        recordChunk("gw-1", 3, [rec(day + 3_600_000 + 500, 0)], { receivedAt: now }),
+      ]);
+      assert.ok(!(await partitions()).includes(partitionName(day)));
+      const [after] = await collect(store.aggregateReadings({ ...window, agg: "count" }));
+      assert.equal(after?.value, 11);
+    });
+
+    it("waits for a transaction using readings before it detaches, without holding ingest back", async () => {
+      const now = Date.now();
+      const { day, chunk } = await withOldDay(["*:1d:30d"], now);
+      await store.ingestChunks([chunk(1, "turbine", [1, 2])]);
+      // Today's partition made beforehand: attaching one waits for readers of the default partition.
+      await store.ingestChunks([
+        recordChunk("gw-1", 2, [rec(now, 1)], { receivedAt: now, stream: "turbine" }),
+      ]);
+      const admin = server.admin(name);
+      try {
+        let retention: Promise<unknown> | undefined;
+        let ingestMs = 0;
+        await admin.begin(async (tx) => {
+          // A long reader of readings: DETACH cannot have the table until it ends.
+          await tx`SELECT count(*) FROM readings`;
+          retention = store.applyRetention(now);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const started = performance.now();
+          await store.ingestChunks([
+            recordChunk("gw-1", 3, [rec(now + 1, 1)], { receivedAt: now, stream: "turbine" }),
+          ]);
+          ingestMs = performance.now() - started;
+          assert.ok((await partitions()).includes(partitionName(day)), "not detached yet");
+        });
+        assert.deepEqual(await retention, {
+          readings: 2,
+          rollups: 0,
+          chunkBodies: 0,
+          series: 0,
+          complete: true,
+        });
+        assert.ok(!(await partitions()).includes(partitionName(day)));
+        // Ingest waits at most one lock_timeout of retention's (100 ms) behind its DETACH.
+        assert.ok(ingestMs < 1_000, `ingest took ${ingestMs} ms while retention waited`);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    it("keeps a day's partition holding a stream kept longer: deletes the others' rows from it", async () => {
+      const now = Date.now();
+      const { day, chunk } = await withOldDay(["*:1d:30d", "audit:forever:forever"], now);
+      await store.ingestChunks([chunk(1, "turbine", [1, 2, 3]), chunk(2, "audit", [7])]);
+      const result = await store.applyRetention(now);
+      assert.deepEqual(result, {
+        readings: 3,
+        rollups: 0,
+        chunkBodies: 0,
+        series: 0,
+        complete: true,
+      });
+      assert.ok((await partitions()).includes(partitionName(day)), "still attached");
+      assert.deepEqual(
+        (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => [r.stream, r.value]),
+        [["audit", 7]],
+      );
+    });
   });
 
   it("never fails the ingest transaction for rows the readings table refuses: that chunk alone is kept raw", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { SqliteStore } from "../../master/index.js";
+import { SqliteStore, type StoreOptions } from "../../master/index.js";
 import { MIGRATIONS } from "../../master/sqlite/migrations.js";
 import {
   collect,
@@ -18,9 +18,9 @@ storeConformance("SQLite", async () => {
   const path = join(dir, "master.db");
   const fixture = {
     store: SqliteStore.open(path),
-    async reopen() {
+    async reopen(options?: StoreOptions) {
       await fixture.store.close();
-      fixture.store = SqliteStore.open(path);
+      fixture.store = SqliteStore.open(path, options);
       return fixture.store;
     },
     async cleanup() {
@@ -100,6 +100,58 @@ describe("SqliteStore", () => {
         readings.map((r) => [r.node, r.seq, r.value]),
         [["gw", 4001, 2n ** 63n]],
       );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrates readings stored before rollups: their minutes are rolled up as the raw rows give them", async () => {
+    const path = join(dir, "master.db");
+    const db = new Database(path);
+    for (const m of MIGRATIONS.slice(0, 6)) db.exec(m);
+    db.pragma("user_version = 6");
+    const m = 1_750_000_020_000 - (1_750_000_020_000 % 60_000);
+    db.exec("INSERT INTO series (id, node, device, tag) VALUES (1, 'gw', 'd', 't')");
+    const insert = db.prepare(`INSERT INTO readings (series, ts, seq, chunk_id, stream, kind, value,
+      quality, unit) VALUES (1, ?, ?, 1, 'telemetry', ?, ?, ?, ?)`);
+    insert.run(m + 1_000, 1, 1, 2.5, "good", "rpm");
+    insert.run(m + 2_000, 2, 3, -1n, "good", null); // uint64 2^64-1, as its two's complement
+    insert.run(m + 3_000, 3, 4, 1n, "good", null);
+    insert.run(m + 3_000, 4, 1, null, "good", "rpm"); // NaN: the last reading, not counted
+    insert.run(m + 4_000, 5, 5, "text", "good", null);
+    insert.run(m + 5_000, 6, 2, 100n, "uncertain", null);
+    insert.run(m + 61_000, 7, 2, 7n, "good", "Hz");
+    db.close();
+    const store = SqliteStore.open(path);
+    try {
+      const answer = async (agg: "avg" | "min" | "max" | "last" | "count") =>
+        (
+          await collect(store.aggregateReadings({ from: m, to: m + 120_000, stepMs: 60_000, agg }))
+        ).map((p) => [p.ts - m, p.value, p.count, p.unit]);
+      assert.deepEqual(await answer("min"), [
+        [0, 1, 3, "rpm"],
+        [60_000, 7, 1, "Hz"],
+      ]);
+      assert.deepEqual(await answer("max"), [
+        [0, 2 ** 64, 3, "rpm"],
+        [60_000, 7, 1, "Hz"],
+      ]);
+      assert.deepEqual(await answer("avg"), [
+        [0, (2.5 + 2 ** 64 + 1) / 3, 3, "rpm"],
+        [60_000, 7, 1, "Hz"],
+      ]);
+      assert.deepEqual(await answer("last"), [
+        [0, null, 3, "rpm"],
+        [60_000, 7, 1, "Hz"],
+      ]);
+      // Readings after the migration merge into the migrated minutes.
+      await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, m);
+      await store.ingestChunks([
+        recordChunk("gw", 9, [
+          { device: "d", tag: "t", ts: m + 59_000, value: 0.5, quality: "good" },
+        ]),
+      ]);
+      assert.deepEqual((await answer("min"))[0], [0, 0.5, 4, undefined]);
     } finally {
       await store.close();
     }

@@ -1,11 +1,11 @@
-import type { MasterStore, StoredChunk } from "../../../master/index.js";
+import type { MasterStore, StoredChunk, StoreOptions } from "../../../master/index.js";
 import { generateKeyPair } from "../../../protocol/index.js";
 
 /** What every conformance case gets: the store under test (fresh per case) and helpers. */
 export interface StoreCase {
   store: MasterStore;
-  /** Closes the store and opens the same data again, as a master restart does. */
-  reopen(): Promise<MasterStore>;
+  /** Closes the store and opens the same data again, as a master restart does (with `options`). */
+  reopen(options?: StoreOptions): Promise<MasterStore>;
   /** Adds a node (and its hello facts unless `registered` is false); returns its key. */
   node(name: string, registered?: boolean): Promise<string>;
 }

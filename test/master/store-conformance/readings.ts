@@ -129,7 +129,7 @@ export function readingsCases(c: StoreCase): void {
       assert.deepEqual(await c.store.ingestChunks([chunk]), [{ duplicate: false }]);
       assert.deepEqual(await collect(c.store.readings({ ...ALL })), []);
       assert.deepEqual(await c.store.readingCounts(), [
-        { node: "gw-1", late: 0, clockSuspect: 0, awaitingSchema: 1, decodeFailed: 0 },
+        { node: "gw-1", late: 0, clockSuspect: 0, expired: 0, awaitingSchema: 1, decodeFailed: 0 },
       ]);
       assert.deepEqual(await c.store.ingestChunks([chunk]), [{ duplicate: true }]);
       assert.deepEqual(
@@ -192,7 +192,7 @@ export function readingsCases(c: StoreCase): void {
       assert.match(why[4] ?? "", /body holds 1 records, the chunk says 2/);
       assert.equal(failures[0]?.schema, RECORD_SCHEMA_FINGERPRINT.toString("hex"));
       assert.deepEqual(await c.store.readingCounts(), [
-        { node: "gw-2", late: 0, clockSuspect: 0, awaitingSchema: 0, decodeFailed: 3 },
+        { node: "gw-2", late: 0, clockSuspect: 0, expired: 0, awaitingSchema: 0, decodeFailed: 3 },
       ]);
       const raw = await c.store.queryChunks({ node: "gw-2", withBody: true });
       assert.deepEqual(Buffer.from(raw[0]?.body ?? []), body, "kept raw, byte for byte");
@@ -226,7 +226,7 @@ export function readingsCases(c: StoreCase): void {
         ],
       );
       assert.deepEqual(await c.store.readingCounts(), [
-        { node: "gw-1", late: 1, clockSuspect: 4, awaitingSchema: 0, decodeFailed: 0 },
+        { node: "gw-1", late: 1, clockSuspect: 4, expired: 0, awaitingSchema: 0, decodeFailed: 0 },
       ]);
     });
 
