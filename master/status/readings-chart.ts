@@ -115,7 +115,10 @@ window.readingsChart = (function () {
     st.busy = true;
     try {
       const to = Date.now(), from = to - st.range;
-      st.step = st.range > RAW_UP_TO_MS ? Math.ceil(st.range / POINTS) : 0;
+      // A step of a minute or more is rounded to whole minutes: the master answers those
+      // from its 1-minute rollups, which it keeps longer than raw readings.
+      const step = Math.ceil(st.range / POINTS);
+      st.step = st.range <= RAW_UP_TO_MS ? 0 : step < 60000 ? step : Math.ceil(step / 60000) * 60000;
       st.series.clear(); st.gaps.clear(); st.losses.clear();
       await read(from, to);
       st.loadedAt = to;
