@@ -3,11 +3,8 @@ import {
   type SpawnSyncReturns,
   spawnSync,
 } from "node:child_process";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { repoRoot } from "./run-outpost.js";
-
-let compiled = false;
+import { ensureDist, repoRoot } from "./run-outpost.js";
 
 /**
  * `npm run bench -- ARGS` without its compile on every call: dist/ is brought up to the
@@ -18,16 +15,7 @@ export function runBench(
   args: string[],
   options: Partial<SpawnSyncOptionsWithStringEncoding> = {},
 ): SpawnSyncReturns<string> {
-  if (!compiled) {
-    const tsc = createRequire(join(repoRoot, "package.json")).resolve("typescript/bin/tsc");
-    const build = spawnSync(
-      process.execPath,
-      [tsc, "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", "dist/.tsbuildinfo"],
-      { cwd: repoRoot, encoding: "utf8" },
-    );
-    if (build.status !== 0) throw new Error(`tsc failed:\n${build.stdout}${build.stderr}`);
-    compiled = true;
-  }
+  ensureDist();
   return spawnSync(process.execPath, [join(repoRoot, "dist", "bench", "run.js"), ...args], {
     cwd: repoRoot,
     encoding: "utf8",
