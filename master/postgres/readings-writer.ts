@@ -2,7 +2,6 @@ import { finished } from "node:stream/promises";
 import type postgres from "postgres";
 import { decodeChunk } from "../readings/chunk-decoder.js";
 import { type KeptReadings, keptReadings } from "../readings/kept-readings.js";
-import type { DecodedRecord } from "../readings/record-reader.js";
 import { RecordReaders } from "../readings/record-readers.js";
 import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
 import { mergeRollups } from "../readings/rollup.js";
