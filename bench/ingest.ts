@@ -41,13 +41,13 @@ import { report } from "./report.js";
  * master runs with `--store postgres://…`; the baseline COPYs the same decoded rows,
  * formatted by the store's own line writer, into a fresh database of the store's schema
  * in the same server (partitions and series made beforehand), one COPY and transaction
- * per round of N chunks. At 100 nodes the PostgreSQL ratio was about 0.23 (SQLite's
- * 0.52 in the same run), not yet profiled: the COPY itself is the baseline, so what
- * limits ours is the master's work around it per commit (the dedupe SELECT, the
- * chunk-row INSERT, the schema lock and a savepoint around the COPY, each a round trip
- * on the socket; the ack waits for the commit, and with one chunk in flight per node a
- * batch holds only the chunks that arrived meanwhile: `chunks_per_commit`), and the
- * Avro decode, which the baseline skips.
+ * per round of N chunks. At 100 nodes the PostgreSQL ratio spans 0.19–0.55 (the baseline
+ * swings most on the shared box; SQLite's was 0.52). What limits it, timed per statement
+ * in the master: the group commits run back to back (about 49 chunks each), and of their
+ * time the decode takes 24 %, the COPY 31 % (slower than the baseline's: the master's
+ * event loop serves the nodes meanwhile), its lines 9 %, the rollup upsert 10 %, the
+ * chunk rows 5 %, BEGIN/savepoint/COMMIT 8 %. The locks, dedupe SELECT and schema texts
+ * (four round trips, 7 %) now go in one pipelined round trip. See master/README.md.
  * The last line's `ours`/`baseline` are the SQLite row (as before); every store's
  * figures are in `extra` as `STORE_nN_…`.
  *

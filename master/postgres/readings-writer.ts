@@ -58,10 +58,21 @@ export class PgReadingsWriter {
     tx: postgres.TransactionSql,
     chunks: readonly StoredChunk[],
   ): Promise<IngestResult[]> {
-    await lockShared(tx, LOCK.schemas);
-    const existing = await tx`SELECT node, chunk_id FROM telemetry_chunks
-      WHERE (node, chunk_id) IN (SELECT * FROM unnest(${chunks.map((c) => c.node)}::text[],
-        ${chunks.map((c) => c.chunkId)}::int8[]))`;
+    // One round trip: postgres.js pipelines these on the transaction's connection and the
+    // server runs them in this order, so the schemas are read under the lock. The series
+    // lock is taken here too (storeReadings would take it a statement later anyway);
+    // schemas are read for every chunk, duplicates included (a superset is harmless).
+    const [, , existing] = await Promise.all([
+      lockShared(tx, LOCK.schemas),
+      lockShared(tx, LOCK.series),
+      tx`SELECT node, chunk_id FROM telemetry_chunks
+        WHERE (node, chunk_id) IN (SELECT * FROM unnest(${chunks.map((c) => c.node)}::text[],
+          ${chunks.map((c) => c.chunkId)}::int8[]))`,
+      this.loadSchemas(
+        tx,
+        chunks.map((c) => c.schema),
+      ),
+    ]);
     const seen = new Set(existing.map((r) => keyOf(String(r.node), Number(r.chunk_id))));
     const fresh: StoredChunk[] = [];
     const isFresh = chunks.map((c) => {
@@ -71,10 +82,6 @@ export class PgReadingsWriter {
       fresh.push(c);
       return true;
     });
-    await this.loadSchemas(
-      tx,
-      fresh.map((c) => c.schema),
-    );
     const outcomes = fresh.map((c) => this.decode(c, c.receivedAt));
     const inserted = await this.insertChunks(tx, outcomes);
     await this.storeReadings(
@@ -216,7 +223,8 @@ export class PgReadingsWriter {
     stored: boolean,
   ): Promise<void> {
     if (outcomes.length === 0) return;
-    await lockShared(tx, LOCK.series);
+    // ingest took it with its first statements; decodeAwaiting has not.
+    if (stored) await lockShared(tx, LOCK.series);
     await this.partitions.ensure(tx, timesOf(outcomes), this.now());
     const refused = new Map<Outcome, string>();
     if (!(await this.attempt(tx, outcomes))) {
