@@ -13,9 +13,14 @@ export const AS_DOUBLE = `CASE WHEN kind = ${VALUE_KIND.float64} THEN NULLIF(v_d
   WHEN kind = ${VALUE_KIND.uint64} AND v_int < 0 THEN v_int::float8 + 18446744073709551616::float8
   ELSE v_int::float8 END`;
 
-/** One page: a prepared statement, its rows read at once. */
-export async function page(sql: postgres.Sql, text: string, params: unknown[]): Promise<Row[]> {
+/** One page, its rows read at once: a prepared statement unless `prepare` is false. */
+export async function page(
+  sql: postgres.Sql,
+  text: string,
+  params: unknown[],
+  prepare = true,
+): Promise<Row[]> {
   return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-    prepare: true,
+    prepare,
   })) as unknown as Row[];
 }

@@ -2,13 +2,11 @@ import { finished } from "node:stream/promises";
 import type postgres from "postgres";
 import { decodeChunk } from "../readings/chunk-decoder.js";
 import { type KeptReadings, keptReadings } from "../readings/kept-readings.js";
-import type { DecodedRecord } from "../readings/record-reader.js";
 import { RecordReaders } from "../readings/record-readers.js";
 import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
 import { mergeRollups } from "../readings/rollup.js";
-import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
-import { copyBytes, copyNumber, copyText } from "./copy-text.js";
+import { copyText, READING_COLUMNS, readingCopyLine } from "./copy-text.js";
 import { LOCK, lockShared } from "./locks.js";
 import { Partitions } from "./partitions.js";
 import { type RollupRow, upsertRollups } from "./rollup-rows.js";
@@ -26,9 +24,6 @@ interface Outcome {
 
 /** Awaiting chunks decoded per statement when their schema arrives (bodies held at once). */
 const AWAITING_PAGE = 256;
-
-const READING_COLUMNS =
-  "series, ts, seq, chunk_id, stream, kind, v_double, v_int, v_text, v_bytes, quality, status, unit, extra";
 
 /**
  * Chunks into the PostgreSQL store, decoded into readings in the caller's transaction,
@@ -63,10 +58,21 @@ export class PgReadingsWriter {
     tx: postgres.TransactionSql,
     chunks: readonly StoredChunk[],
   ): Promise<IngestResult[]> {
-    await lockShared(tx, LOCK.schemas);
-    const existing = await tx`SELECT node, chunk_id FROM telemetry_chunks
-      WHERE (node, chunk_id) IN (SELECT * FROM unnest(${chunks.map((c) => c.node)}::text[],
-        ${chunks.map((c) => c.chunkId)}::int8[]))`;
+    // One round trip: postgres.js pipelines these on the transaction's connection and the
+    // server runs them in this order, so the schemas are read under the lock. The series
+    // lock is taken here too (storeReadings would take it a statement later anyway);
+    // schemas are read for every chunk, duplicates included (a superset is harmless).
+    const [, , existing] = await Promise.all([
+      lockShared(tx, LOCK.schemas),
+      lockShared(tx, LOCK.series),
+      tx`SELECT node, chunk_id FROM telemetry_chunks
+        WHERE (node, chunk_id) IN (SELECT * FROM unnest(${chunks.map((c) => c.node)}::text[],
+          ${chunks.map((c) => c.chunkId)}::int8[]))`,
+      this.loadSchemas(
+        tx,
+        chunks.map((c) => c.schema),
+      ),
+    ]);
     const seen = new Set(existing.map((r) => keyOf(String(r.node), Number(r.chunk_id))));
     const fresh: StoredChunk[] = [];
     const isFresh = chunks.map((c) => {
@@ -76,10 +82,6 @@ export class PgReadingsWriter {
       fresh.push(c);
       return true;
     });
-    await this.loadSchemas(
-      tx,
-      fresh.map((c) => c.schema),
-    );
     const outcomes = fresh.map((c) => this.decode(c, c.receivedAt));
     const inserted = await this.insertChunks(tx, outcomes);
     await this.storeReadings(
@@ -221,7 +223,8 @@ export class PgReadingsWriter {
     stored: boolean,
   ): Promise<void> {
     if (outcomes.length === 0) return;
-    await lockShared(tx, LOCK.series);
+    // ingest took it with its first statements; decodeAwaiting has not.
+    if (stored) await lockShared(tx, LOCK.series);
     await this.partitions.ensure(tx, timesOf(outcomes), this.now());
     const refused = new Map<Outcome, string>();
     if (!(await this.attempt(tx, outcomes))) {
@@ -279,9 +282,7 @@ export class PgReadingsWriter {
       const stream = copyText(chunk.stream);
       for (const r of kept.raw) {
         const series = this.seriesIds.get(seriesKey(chunk.node, r.device, r.tag));
-        lines.push(
-          `${series}\t${r.ts}\t${r.seq}\t${chunk.chunkId}\t${stream}\t${r.kind}\t${valueColumns(r)}\t${copyText(r.quality)}\t${copyText(r.status)}\t${copyText(r.unit)}\t${copyText(r.extra)}\n`,
-        );
+        lines.push(readingCopyLine(series, chunk.chunkId, stream, r));
       }
       // One row per (series, minute, stream) however many chunks of the batch share it.
       for (const m of kept.minutes) {
@@ -372,28 +373,6 @@ function failed(chunk: StoredChunk, error: string): Outcome {
 
 function* timesOf(outcomes: readonly Outcome[]): Generator<number> {
   for (const o of outcomes) for (const r of o.kept?.raw ?? []) yield r.ts;
-}
-
-/** v_double, v_int, v_text, v_bytes of a reading: the one its kind uses, the others NULL. */
-function valueColumns(r: DecodedRecord): string {
-  const v = r.value;
-  switch (r.kind) {
-    case VALUE_KIND.float64:
-      return `${copyNumber(v as number)}\t\\N\t\\N\t\\N`;
-    case VALUE_KIND.int64:
-      return `\\N\t${copyNumber(v as bigint)}\t\\N\t\\N`;
-    case VALUE_KIND.uint64:
-      // Two's complement, as SQLite keeps it: bigint holds 64 bits, not 2^64-1.
-      return `\\N\t${copyNumber(BigInt.asIntN(64, v as bigint))}\t\\N\t\\N`;
-    case VALUE_KIND.bool:
-      return `\\N\t${v ? 1 : 0}\t\\N\t\\N`;
-    case VALUE_KIND.string:
-      return `\\N\t\\N\t${copyText(v as string)}\t\\N`;
-    case VALUE_KIND.null:
-      return "\\N\t\\N\t\\N\t\\N";
-    default:
-      return `\\N\t\\N\t\\N\t${copyBytes(v as Uint8Array)}`;
-  }
 }
 
 /**
