@@ -4,9 +4,8 @@ import { decodeChunk } from "../readings/chunk-decoder.js";
 import { timeTrust } from "../readings/clock.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
 import { RecordReaders } from "../readings/record-readers.js";
-import { VALUE_KIND } from "../readings/value-kind.js";
 import type { IngestResult, StoredChunk } from "../store.js";
-import { copyBytes, copyNumber, copyText } from "./copy-text.js";
+import { copyText, READING_COLUMNS, readingCopyLine } from "./copy-text.js";
 import { LOCK, lockShared } from "./locks.js";
 import { Partitions } from "./partitions.js";
 import { type Row, toChunk } from "./rows.js";
@@ -23,9 +22,6 @@ interface Outcome {
 
 /** Awaiting chunks decoded per statement when their schema arrives (bodies held at once). */
 const AWAITING_PAGE = 256;
-
-const READING_COLUMNS =
-  "series, ts, seq, chunk_id, stream, kind, v_double, v_int, v_text, v_bytes, quality, status, unit, extra";
 
 /**
  * Chunks into the PostgreSQL store, decoded into readings in the caller's transaction,
@@ -244,9 +240,7 @@ export class PgReadingsWriter {
         if (trust === "late") late++;
         else if (trust === "suspect") suspect++;
         const series = this.seriesIds.get(seriesKey(chunk.node, r.device, r.tag));
-        lines.push(
-          `${series}\t${r.ts}\t${r.seq}\t${chunk.chunkId}\t${stream}\t${r.kind}\t${valueColumns(r)}\t${copyText(r.quality)}\t${copyText(r.status)}\t${copyText(r.unit)}\t${copyText(r.extra)}\n`,
-        );
+        lines.push(readingCopyLine(series, chunk.chunkId, stream, r));
       }
       if (late > 0 || suspect > 0) {
         const c = counts.get(chunk.node) ?? { late: 0, suspect: 0 };
@@ -317,28 +311,6 @@ function failed(chunk: StoredChunk, error: string): Outcome {
 
 function* timesOf(outcomes: readonly Outcome[]): Generator<number> {
   for (const o of outcomes) for (const r of o.rows ?? []) yield r.ts;
-}
-
-/** v_double, v_int, v_text, v_bytes of a reading: the one its kind uses, the others NULL. */
-function valueColumns(r: DecodedRecord): string {
-  const v = r.value;
-  switch (r.kind) {
-    case VALUE_KIND.float64:
-      return `${copyNumber(v as number)}\t\\N\t\\N\t\\N`;
-    case VALUE_KIND.int64:
-      return `\\N\t${copyNumber(v as bigint)}\t\\N\t\\N`;
-    case VALUE_KIND.uint64:
-      // Two's complement, as SQLite keeps it: bigint holds 64 bits, not 2^64-1.
-      return `\\N\t${copyNumber(BigInt.asIntN(64, v as bigint))}\t\\N\t\\N`;
-    case VALUE_KIND.bool:
-      return `\\N\t${v ? 1 : 0}\t\\N\t\\N`;
-    case VALUE_KIND.string:
-      return `\\N\t\\N\t${copyText(v as string)}\t\\N`;
-    case VALUE_KIND.null:
-      return "\\N\t\\N\t\\N\t\\N";
-    default:
-      return `\\N\t\\N\t\\N\t${copyBytes(v as Uint8Array)}`;
-  }
 }
 
 /**
