@@ -380,8 +380,8 @@ export class PgStore implements MasterStore {
     return selectReadingCounts(this.sql);
   }
 
-  readings(query: ReadingsQuery): AsyncIterable<Reading> {
-    return this.queries.readings(query);
+  readingPages(query: ReadingsQuery): AsyncIterable<readonly Reading[]> {
+    return this.queries.readingPages(query);
   }
 
   aggregateReadings(query: AggregateQuery): AsyncIterable<AggregatePoint> {

@@ -10,7 +10,7 @@ import { PgStore } from "../../master/postgres/pg-store.js";
 import { generateKeyPair } from "../../protocol/index.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres-server.js";
 import {
-  collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -144,7 +144,7 @@ describe("PgStore", () => {
     } finally {
       await admin.end();
     }
-    const got = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+    const got = await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }));
     assert.deepEqual(
       got.map((r) => [r.ts, r.value]),
       [
@@ -176,7 +176,7 @@ describe("PgStore", () => {
     await store.ingestChunks([recordChunk("gw-1", 2, [rec(ahead + 1, 2)], { receivedAt: ahead })]);
     assert.ok((await partitions()).includes(partitionName(dayOf(ahead))));
     assert.deepEqual(
-      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
       [1, 2],
     );
   });
@@ -212,7 +212,7 @@ describe("PgStore", () => {
       [false, false, false, false],
     );
     assert.deepEqual(
-      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => [
+      (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => [
         r.node,
         r.tag,
         r.value,
@@ -226,7 +226,9 @@ describe("PgStore", () => {
     assert.deepEqual(await store.readingSeries({ node: "gw-2" }), []);
     await store.ingestChunks([recordChunk("gw-2", 2, [rec("new-tag", 5)])]);
     assert.deepEqual(
-      (await collect(store.readings({ node: "gw-2", from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      (await collectPages(store.readingPages({ node: "gw-2", from: 0, to: 2 ** 52 }))).map(
+        (r) => r.value,
+      ),
       [5],
     );
     const failures = await store.decodeFailures();
