@@ -394,8 +394,8 @@ export class PgStore implements MasterStore {
     return this.retention.apply(this.policy, now, signal);
   }
 
-  readings(query: ReadingsQuery): AsyncIterable<Reading> {
-    return this.queries.readings(query);
+  readingPages(query: ReadingsQuery): AsyncIterable<readonly Reading[]> {
+    return this.queries.readingPages(query);
   }
 
   aggregateReadings(query: AggregateQuery): AsyncIterable<AggregatePoint> {

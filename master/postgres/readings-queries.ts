@@ -76,20 +76,22 @@ export class PgReadingsQueries {
     this.rollups = new PgRollupAggregates(sql, (query) => this.series(query));
   }
 
-  async *readings(query: ReadingsQuery): AsyncGenerator<Reading> {
+  async *readingPages(query: ReadingsQuery): AsyncGenerator<Reading[]> {
     const to = Math.ceil(query.to);
     for await (const s of this.series(query)) {
       let cursor: unknown[] = [Math.floor(query.from), -1, -1];
       for (;;) {
-        const rows = await this.page(
-          READINGS_PAGE,
-          [s.id, ...cursor, to, !!query.anyQuality],
-          CUSTOM_PLAN,
-        );
-        for (const r of rows) yield toReading(s, r);
+        const rows = (await this.sql
+          .unsafe(
+            READINGS_PAGE,
+            [s.id, ...cursor, to, !!query.anyQuality] as postgres.ParameterOrJSON<never>[],
+            { prepare: CUSTOM_PLAN },
+          )
+          .values()) as unknown as ReadingRow[];
+        if (rows.length > 0) yield readingsOf(s, rows);
         const last = rows.at(-1);
         if (!last || rows.length < READINGS_PER_PAGE) break;
-        cursor = [last.ts, last.seq, last.chunk_id];
+        cursor = [last[0], last[1], last[2]];
       }
     }
   }
@@ -168,28 +170,50 @@ export class PgReadingsQueries {
   }
 }
 
-function toReading(s: SeriesKey, r: Row): Reading {
-  const kind = Number(r.kind);
-  const stored =
-    kind === VALUE_KIND.float64
-      ? r.v_double
-      : kind === VALUE_KIND.string
-        ? r.v_text
-        : (r.v_int ?? r.v_bytes);
-  const reading: Reading = {
-    node: s.node,
-    stream: String(r.stream),
-    device: s.device,
-    tag: s.tag,
-    ts: Number(r.ts),
-    value: readingValue(kind, stored),
-    quality: String(r.quality),
-    seq: Number(r.seq),
-  };
-  if (typeof r.status === "string") reading.status = r.status;
-  if (typeof r.unit === "string") reading.unit = r.unit;
-  if (r.extra !== null && r.extra !== undefined) reading.extra = r.extra as Record<string, unknown>;
-  return reading;
+/**
+ * A readings row as READINGS_PAGE selects it, by position (no object per row); bigint
+ * columns come as decimal text, as postgres.js gives them.
+ */
+type ReadingRow = [
+  ts: string,
+  seq: string,
+  chunkId: string,
+  stream: string,
+  kind: number,
+  vDouble: number | null,
+  vInt: string | null,
+  vText: string | null,
+  vBytes: Uint8Array | null,
+  quality: string,
+  status: string | null,
+  unit: string | null,
+  extra: Record<string, unknown> | null,
+];
+
+function readingsOf(s: SeriesKey, rows: readonly ReadingRow[]): Reading[] {
+  const { node, device, tag } = s;
+  const out = new Array<Reading>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as ReadingRow;
+    const kind = r[4];
+    const stored =
+      kind === VALUE_KIND.float64 ? r[5] : kind === VALUE_KIND.string ? r[7] : (r[6] ?? r[8]);
+    const reading: Reading = {
+      node,
+      stream: r[3],
+      device,
+      tag,
+      ts: Number(r[0]),
+      value: readingValue(kind, stored),
+      quality: r[9],
+      seq: Number(r[1]),
+    };
+    if (r[10] !== null) reading.status = r[10];
+    if (r[11] !== null) reading.unit = r[11];
+    if (r[12] !== null) reading.extra = r[12];
+    out[i] = reading;
+  }
+  return out;
 }
 
 /** The remainder of a floor division: buckets of times before 1970 are aligned too. */

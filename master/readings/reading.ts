@@ -79,7 +79,11 @@ export interface AggregatePoint {
  * order and stream from the database: a range is never held in memory whole.
  */
 export interface ReadingsSource {
-  readings(query: ReadingsQuery): AsyncIterable<Reading>;
+  /**
+   * The readings a page at a time (up to thousands each, never empty): a day of a tag
+   * costs a few statements and awaits, not one per reading.
+   */
+  readingPages(query: ReadingsQuery): AsyncIterable<readonly Reading[]>;
   aggregateReadings(query: AggregateQuery): AsyncIterable<AggregatePoint>;
   /** The series that have readings, in (node, device, tag) order (a picker's list). */
   readingSeries(query?: SeriesQuery): Promise<SeriesKey[]>;

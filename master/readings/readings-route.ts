@@ -9,7 +9,7 @@ import { ndjsonAggregates, ndjsonReadings } from "./ndjson-format.js";
 import { parseReadingsParams, type ReadingsParams, type ReadingsRequest } from "./query-params.js";
 import type { ReadingsSource, SeriesQuery } from "./reading.js";
 import { GapLocator, gapsByChunkTime } from "./reading-gaps.js";
-import { renderRows } from "./text-stream.js";
+import { inPages, renderPages } from "./text-stream.js";
 
 export type ReadingsRouteSource = ReadingsSource & GapSource;
 
@@ -98,24 +98,24 @@ async function readingsText(
   format: ReadingsFormat,
 ): Promise<AsyncIterable<string>> {
   if (aggregate) {
-    const points = source.aggregateReadings({ ...query, ...aggregate });
-    if (format === "csv") return renderRows(points, csvAggregates());
-    if (format === "ndjson") return renderRows(points, ndjsonAggregates());
+    const points = inPages(source.aggregateReadings({ ...query, ...aggregate }));
+    if (format === "csv") return renderPages(points, csvAggregates());
+    if (format === "ndjson") return renderPages(points, ndjsonAggregates());
     const context = await sequenceContext(source, query);
     const gaps = gapsByChunkTime(context.gaps, context.chunks, query.from, query.to);
     const losses = lossesInAnswer(context.losses, gaps, query);
-    return renderRows(
+    return renderPages(
       points,
       jsonAggregates(async () => ({ gaps, losses })),
     );
   }
-  const readings = source.readings(query);
-  if (format === "csv") return renderRows(readings, csvReadings());
-  if (format === "ndjson") return renderRows(readings, ndjsonReadings());
+  const readings = source.readingPages(query);
+  if (format === "csv") return renderPages(readings, csvReadings());
+  if (format === "ndjson") return renderPages(readings, ndjsonReadings());
   const context = await sequenceContext(source, query);
   const locator = new GapLocator(context.gaps);
   const losses = context.losses;
-  return renderRows(
+  return renderPages(
     readings,
     jsonReadings(
       async () => {

@@ -9,12 +9,16 @@ import type {
   SeriesQuery,
 } from "../readings/reading.js";
 import { answersFromRollups } from "../readings/rollup-buckets.js";
-import { readingValue } from "../readings/value-kind.js";
+import { type LastNames, READING_COLUMNS, type ReadingRow, readingsOf } from "./reading-rows.js";
 import { AS_DOUBLE, mod, NUMERIC, nextTurn, type SeriesRow } from "./reading-sql.js";
 import { RollupAggregates } from "./rollup-queries.js";
 import type { Row } from "./rows.js";
 
-/** Rows or buckets read per statement; the event loop runs between pages. */
+/**
+ * Series, buckets or readings read per statement; the event loop runs between pages.
+ * Larger pages of readings were slower: what a page allocates outlives the young
+ * generation and is copied and promoted by the garbage collector.
+ */
 const PAGE = 1000;
 
 const QUALITY = "(@anyQuality OR quality = 'good')";
@@ -40,11 +44,11 @@ export class ReadingsQueries {
         AND (@tags IS NULL OR tag IN (SELECT value FROM json_each(@tags)))
       ORDER BY node, device, tag LIMIT ${PAGE}`);
     this.readingsPage = db
-      .prepare(`SELECT ts, seq, chunk_id, stream, kind, value, quality, status, unit, extra
+      .prepare(`SELECT ${READING_COLUMNS}
         FROM readings WHERE series = @series AND (ts, seq, chunk_id) > (@ts, @seq, @chunk)
           AND ts < @to AND ${QUALITY}
         ORDER BY ts, seq, chunk_id LIMIT ${PAGE}`)
-      .safeIntegers(true);
+      .raw(true);
     this.bucket = db.prepare(`SELECT count(v) AS n, min(v) AS lo, max(v) AS hi, avg(v) AS mean,
         max(ts) AS last FROM (SELECT ts, ${AS_DOUBLE} AS v FROM readings
           WHERE series = @series AND ts >= @from AND ts < @to AND ${NUMERIC} AND ${QUALITY})`);
@@ -57,25 +61,24 @@ export class ReadingsQueries {
     this.rollups = new RollupAggregates(db, (query) => this.series(query));
   }
 
-  async *readings(query: ReadingsQuery): AsyncGenerator<Reading> {
+  async *readingPages(query: ReadingsQuery): AsyncGenerator<Reading[]> {
     const anyQuality = query.anyQuality ? 1 : 0;
+    const names: LastNames = { stream: null, quality: null, unit: null };
     for await (const s of this.series(query)) {
-      let cursor = { ts: BigInt(Math.floor(query.from)), seq: -1n, chunk: -1n };
+      // Each key was a JS number when written, so read back as one it is exact.
+      let cursor = { ts: Math.floor(query.from), seq: -1, chunk: -1 };
       for (;;) {
         const rows = this.readingsPage.all({
           series: s.id,
           ...cursor,
           to: query.to,
           anyQuality,
-        }) as Row[];
-        for (const r of rows) yield toReading(s, r);
+          ...names,
+        }) as ReadingRow[];
+        if (rows.length > 0) yield readingsOf(s, rows, names);
         const last = rows.at(-1);
         if (!last || rows.length < PAGE) break;
-        cursor = {
-          ts: last.ts as bigint,
-          seq: last.seq as bigint,
-          chunk: last.chunk_id as bigint,
-        };
+        cursor = { ts: last[0], seq: last[1], chunk: last[2] };
         await nextTurn();
       }
     }
@@ -155,21 +158,4 @@ export class ReadingsQueries {
       await nextTurn();
     }
   }
-}
-
-function toReading(s: SeriesKey, r: Row): Reading {
-  const reading: Reading = {
-    node: s.node,
-    stream: String(r.stream),
-    device: s.device,
-    tag: s.tag,
-    ts: Number(r.ts),
-    value: readingValue(Number(r.kind), r.value),
-    quality: String(r.quality),
-    seq: Number(r.seq),
-  };
-  if (typeof r.status === "string") reading.status = r.status;
-  if (typeof r.unit === "string") reading.unit = r.unit;
-  if (typeof r.extra === "string") reading.extra = JSON.parse(r.extra) as Record<string, unknown>;
-  return reading;
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { collectorPipeline } from "../helpers/collector-pipeline.js";
-import { collect } from "../helpers/record-chunks.js";
+import { collectPages } from "../helpers/record-chunks.js";
 import { eventually } from "../helpers/until.js";
 
 /**
@@ -50,8 +50,8 @@ for (const store of ["sqlite", "postgres"] as const) {
       const store = await pipeline.openStore();
       try {
         const stored = async () =>
-          (await collect(store.readings({ tags: ["sample"], from: 0, to: 2 ** 52 }))).map((r) =>
-            Number(r.value),
+          (await collectPages(store.readingPages({ tags: ["sample"], from: 0, to: 2 ** 52 }))).map(
+            (r) => Number(r.value),
           );
         // The backlog drains after the last fault; then the checks below say what is wrong.
         let samples = await stored();

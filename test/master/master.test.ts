@@ -11,7 +11,7 @@ import {
 } from "../../master/index.js";
 import { generateKeyPair } from "../../protocol/index.js";
 import {
-  collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -202,7 +202,7 @@ describe("master", () => {
       headers: { authorization: `Bearer ${openDataDir(h.dir).adminToken}` },
     });
     assert.equal(((await status.json()) as StatusSnapshot).retention?.readings, 3);
-    assert.deepEqual(await collect(store.readings({ from: 0, to: 2 ** 52 })), []);
+    assert.deepEqual(await collectPages(store.readingPages({ from: 0, to: 2 ** 52 })), []);
     const answer = await h.client.readings({ from: old, to: old + 60_000, step: "1m", agg: "avg" });
     assert.deepEqual(answer.series[0]?.points, [[old, 2, 3]]);
   });

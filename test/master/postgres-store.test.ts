@@ -18,6 +18,7 @@ import { generateKeyPair } from "../../protocol/index.js";
 import { type PostgresServer, startPostgres, TEST_ROLE } from "../helpers/postgres-server.js";
 import {
   collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -185,7 +186,7 @@ describe("PgStore", () => {
     } finally {
       await admin.end();
     }
-    const got = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+    const got = await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }));
     assert.deepEqual(
       got.map((r) => [r.ts, r.value]),
       [
@@ -217,7 +218,7 @@ describe("PgStore", () => {
     await store.ingestChunks([recordChunk("gw-1", 2, [rec(ahead + 1, 2)], { receivedAt: ahead })]);
     assert.ok((await partitions()).includes(partitionName(dayOf(ahead))));
     assert.deepEqual(
-      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
       [1, 2],
     );
   });
@@ -294,7 +295,7 @@ describe("PgStore", () => {
         [[3_600_000, 5.5, 10]],
       );
       assert.deepEqual(
-        (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
         [99],
       );
       // A reading of that day arriving now is past raw retention: rolled up, no partition made.
@@ -359,7 +360,10 @@ describe("PgStore", () => {
       });
       assert.ok((await partitions()).includes(partitionName(day)), "still attached");
       assert.deepEqual(
-        (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => [r.stream, r.value]),
+        (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => [
+          r.stream,
+          r.value,
+        ]),
         [["audit", 7]],
       );
     });
@@ -396,7 +400,7 @@ describe("PgStore", () => {
       [false, false, false, false],
     );
     assert.deepEqual(
-      (await collect(store.readings({ from: 0, to: 2 ** 52 }))).map((r) => [
+      (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => [
         r.node,
         r.tag,
         r.value,
@@ -410,7 +414,9 @@ describe("PgStore", () => {
     assert.deepEqual(await store.readingSeries({ node: "gw-2" }), []);
     await store.ingestChunks([recordChunk("gw-2", 2, [rec("new-tag", 5)])]);
     assert.deepEqual(
-      (await collect(store.readings({ node: "gw-2", from: 0, to: 2 ** 52 }))).map((r) => r.value),
+      (await collectPages(store.readingPages({ node: "gw-2", from: 0, to: 2 ** 52 }))).map(
+        (r) => r.value,
+      ),
       [5],
     );
     const failures = await store.decodeFailures();

@@ -7,6 +7,7 @@ import { SqliteStore, type StoreOptions } from "../../master/index.js";
 import { MIGRATIONS } from "../../master/sqlite/migrations.js";
 import {
   collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -95,7 +96,7 @@ describe("SqliteStore", () => {
         await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now()),
         { duplicate: false, decodedChunks: 1 },
       );
-      const readings = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+      const readings = await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }));
       assert.deepEqual(
         readings.map((r) => [r.node, r.seq, r.value]),
         [["gw", 4001, 2n ** 63n]],
@@ -181,7 +182,7 @@ describe("SqliteStore", () => {
         results.map((r) => r.duplicate),
         [false, false, false],
       );
-      const readings = await collect(store.readings({ from: 0, to: 2 ** 52 }));
+      const readings = await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }));
       assert.deepEqual(
         readings.map((r) => [r.node, r.tag, r.value]),
         [
@@ -196,7 +197,9 @@ describe("SqliteStore", () => {
         ]),
       ]);
       assert.deepEqual(
-        (await collect(store.readings({ node: "gw-2", from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        (await collectPages(store.readingPages({ node: "gw-2", from: 0, to: 2 ** 52 }))).map(
+          (r) => r.value,
+        ),
         [5],
       );
       const [failure] = await store.decodeFailures();

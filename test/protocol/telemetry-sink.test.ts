@@ -13,7 +13,7 @@ import { encodeRecord, RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../../co
 import { type FaultProxy, startFaultProxy } from "../../common/index.js";
 import { type KeyPair, NodeLink, TelemetrySink } from "../../protocol/index.js";
 import { recordsOf } from "../helpers/local-sink/store.js";
-import { collect } from "../helpers/record-chunks.js";
+import { collectPages } from "../helpers/record-chunks.js";
 import { until } from "../helpers/until.js";
 import { MasterHarness } from "../master/master-harness.js";
 
@@ -233,7 +233,7 @@ describe("TelemetrySink: buffer → master over CURVE", function () {
     await b.append("bulk", records.map(encodeRecord), { schema: RECORD_SCHEMA_FINGERPRINT });
     await b.sealAll();
     await until(() => b.metrics().backlogRecords === 0, 30_000, "the backlog never drained");
-    const readings = await collect(h.master.store.readings({ from: ts, to: ts + 40 }));
+    const readings = await collectPages(h.master.store.readingPages({ from: ts, to: ts + 40 }));
     assert.deepEqual(
       readings.map((r) => [r.tag, r.ts, r.value]),
       [...records]

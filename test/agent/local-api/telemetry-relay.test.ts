@@ -42,7 +42,7 @@ import {
   startMaster,
 } from "../../../master/index.js";
 import { Cgroup } from "../../../native/index.js";
-import { collect } from "../../helpers/record-chunks.js";
+import { collectPages } from "../../helpers/record-chunks.js";
 import { repoRoot } from "../../helpers/run-outpost.js";
 import { eventually } from "../../helpers/until.js";
 
@@ -296,8 +296,8 @@ describe("agent local API: telemetry relayed to the master", function () {
       schema: RECORD_SCHEMA_FINGERPRINT,
     });
     const got = await eventually("readings at the master", 10_000, async () => {
-      const r = await collect(
-        master.store.readings({ device: "relay-dev", from: ts, to: ts + 30 }),
+      const r = await collectPages(
+        master.store.readingPages({ device: "relay-dev", from: ts, to: ts + 30 }),
       );
       return r.length === 30 ? r : undefined;
     });
@@ -518,8 +518,8 @@ describe("agent local API: telemetry relayed to the master", function () {
       15_000,
       async () => {
         // Decoded at the master: the collector's forwarder gave it the schema first.
-        const found = await collect(
-          master.store.readings({ device: "dead", from: 0, to: 2 ** 52, anyQuality: true }),
+        const found = await collectPages(
+          master.store.readingPages({ device: "dead", from: 0, to: 2 ** 52, anyQuality: true }),
         );
         const chunks = await master.store.queryChunks({ stream: "relay-collector" });
         return found.length > 0 ? { found, chunks } : undefined;

@@ -9,7 +9,7 @@ import {
 import { jsonAggregates, jsonReadings } from "../../../master/readings/json-series-writer.js";
 import { ndjsonReadings, readingFromNdjson } from "../../../master/readings/ndjson-format.js";
 import type { Reading } from "../../../master/readings/reading.js";
-import { renderRows } from "../../../master/readings/text-stream.js";
+import { renderPages } from "../../../master/readings/text-stream.js";
 
 const base = { node: "n1", stream: "telemetry", device: "turbine-1", quality: "good", unit: "rpm" };
 
@@ -42,16 +42,17 @@ const READINGS: Reading[] = [
   },
 ];
 
-async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
+/** The rows in pages of two, as a store hands them on. */
+async function* pages<T>(items: readonly T[]): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += 2) yield items.slice(i, i + 2);
 }
 
 async function text<T>(
   rows: readonly T[],
-  format: Parameters<typeof renderRows<T>>[1],
+  format: Parameters<typeof renderPages<T>>[1],
 ): Promise<string> {
   let out = "";
-  for await (const piece of renderRows(each(rows), format)) out += piece;
+  for await (const piece of renderPages(pages(rows), format)) out += piece;
   return out;
 }
 
@@ -167,6 +168,31 @@ describe("master/readings writers", () => {
     assert.equal(csvField('q"q'), '"q""q"');
     assert.equal(csvField("line\nbreak"), '"line\nbreak"');
     assert.equal(csvTime(9e15), "9000000000000000");
+  });
+
+  it("CSV times are what Date.toISOString writes, across days, before 1970 and past year 9999", () => {
+    const day = 86_400_000;
+    const times = [
+      0,
+      -0,
+      1,
+      -1,
+      day - 1,
+      day,
+      -day,
+      -day - 1,
+      1_700_000_000_123,
+      1_700_000_000_124,
+      1_700_086_399_999,
+      253_402_300_799_999,
+      253_402_300_800_000,
+      -62_198_755_200_001,
+      8.64e15,
+      -8.64e15,
+      1.5,
+      -1.5,
+    ];
+    for (const ms of times) assert.equal(csvTime(ms), new Date(ms).toISOString(), String(ms));
   });
 
   it("NDJSON: every field and the value's type, read back exactly", async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { TelemetryRecord } from "../../../collector/record.js";
 import {
-  collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -42,7 +42,9 @@ export function hostileTextCases(c: StoreCase): void {
       ]);
       assert.deepEqual(result, { duplicate: false });
       assert.deepEqual(await c.store.decodeFailures(), []);
-      const got = await collect(c.store.readings({ from: 0, to: 2 ** 52, anyQuality: true }));
+      const got = await collectPages(
+        c.store.readingPages({ from: 0, to: 2 ** 52, anyQuality: true }),
+      );
       assert.deepEqual(
         got.map((r) => [r.node, r.stream, r.device, r.tag, r.value, r.unit]),
         nasty.map((s, i) => ["gw\t1", "s\\N\t", `dev\t${i}\n`, `tag\\${i}\r`, s, s]),

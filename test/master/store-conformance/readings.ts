@@ -4,6 +4,7 @@ import type { Reading } from "../../../master/readings/reading.js";
 import {
   recordChunk as chunkOf,
   collect,
+  collectPages,
   EXTENDED_SCHEMA,
   fingerprintOf,
   RECORD_SCHEMA_FINGERPRINT,
@@ -52,7 +53,7 @@ export function readingsCases(c: StoreCase): void {
         recordChunk("gw-1", 1, records, { firstSeq: 11, receivedAt: NOW }),
       ]);
       assert.deepEqual(result, { duplicate: false });
-      const got = await collect(c.store.readings({ ...ALL }));
+      const got = await collectPages(c.store.readingPages({ ...ALL }));
       assert.deepEqual(
         got.map((r) => [r.tag, r.value, r.quality, r.seq, r.unit, r.stream]),
         [
@@ -105,7 +106,7 @@ export function readingsCases(c: StoreCase): void {
         },
       ].map((r) => type.toBuffer(r));
       await c.store.ingestChunks([recordChunk("gw-1", 1, payloads, { schema: fp, firstSeq: 1 })]);
-      const got = await collect(c.store.readings({ ...ALL }));
+      const got = await collectPages(c.store.readingPages({ ...ALL }));
       assert.deepEqual(
         got.map((r) => [r.tag, r.value, r.quality, r.status, r.extra]),
         [
@@ -127,7 +128,7 @@ export function readingsCases(c: StoreCase): void {
     it("keeps a chunk of an unknown schema raw, decodes it exactly once when the schema arrives", async () => {
       const chunk = recordChunk("gw-1", 7, [rec("rpm", NOW, 1), rec("rpm", NOW + 1, 2)]);
       assert.deepEqual(await c.store.ingestChunks([chunk]), [{ duplicate: false }]);
-      assert.deepEqual(await collect(c.store.readings({ ...ALL })), []);
+      assert.deepEqual(await collectPages(c.store.readingPages({ ...ALL })), []);
       assert.deepEqual(await c.store.readingCounts(), [
         { node: "gw-1", late: 0, clockSuspect: 0, expired: 0, awaitingSchema: 1, decodeFailed: 0 },
       ]);
@@ -141,7 +142,7 @@ export function readingsCases(c: StoreCase): void {
         { duplicate: true, decodedChunks: 0 },
       );
       assert.deepEqual(await c.store.ingestChunks([chunk]), [{ duplicate: true }]);
-      const got = await collect(c.store.readings({ ...ALL }));
+      const got = await collectPages(c.store.readingPages({ ...ALL }));
       assert.deepEqual(got.map(brief), [
         ["gw-1", "turbine-1", "rpm", NOW, 1, "good", 7001],
         ["gw-1", "turbine-1", "rpm", NOW + 1, 2, "good", 7002],
@@ -159,7 +160,7 @@ export function readingsCases(c: StoreCase): void {
       assert.deepEqual(await c.store.ingestChunks([{ ...chunk, receivedAt: NOW + 86_400_000 }]), [
         { duplicate: true },
       ]);
-      assert.equal((await collect(c.store.readings({ ...ALL }))).length, 1);
+      assert.equal((await collectPages(c.store.readingPages({ ...ALL }))).length, 1);
     });
 
     it("keeps a chunk that does not decode raw, counted per node, with node, chunk and why", async () => {
@@ -179,7 +180,11 @@ export function readingsCases(c: StoreCase): void {
         results.map((r) => r.duplicate),
         [false, false, false, false],
       );
-      assert.equal((await collect(c.store.readings({ ...ALL }))).length, 1, "only the good chunk");
+      assert.equal(
+        (await collectPages(c.store.readingPages({ ...ALL }))).length,
+        1,
+        "only the good chunk",
+      );
       const failures = await c.store.decodeFailures();
       assert.deepEqual(failures.map((f) => [f.node, f.chunkId]).sort(), [
         ["gw-2", 2],
@@ -213,7 +218,7 @@ export function readingsCases(c: StoreCase): void {
         await c.store.ingestChunks([recordChunk("gw-1", 1, records, { receivedAt: NOW })]),
         [{ duplicate: false }],
       );
-      const got = await collect(c.store.readings({ from: -(2 ** 52), to: 2 ** 52 }));
+      const got = await collectPages(c.store.readingPages({ from: -(2 ** 52), to: 2 ** 52 }));
       assert.deepEqual(
         got.map((r) => [r.ts, r.value]),
         [
@@ -274,7 +279,7 @@ export function readingsCases(c: StoreCase): void {
         recordChunk("gw-1", 2, [rec("rpm", NOW + 1, 5)], { firstSeq: 1 }),
       ]);
       const tags = async (q: object) =>
-        (await collect(c.store.readings({ from: NOW, to: NOW + 10, ...q }))).map(
+        (await collectPages(c.store.readingPages({ from: NOW, to: NOW + 10, ...q }))).map(
           (r) => `${r.node}/${r.device}/${r.tag}@${r.ts - NOW}#${r.seq}=${r.value}`,
         );
       assert.deepEqual(await tags({ anyQuality: true }), [
@@ -312,10 +317,13 @@ export function readingsCases(c: StoreCase): void {
       await c.store.ingestChunks([...chunks].reverse());
       let previous = -1;
       let n = 0;
-      for await (const r of c.store.readings({ from: NOW, to: NOW + 3500 })) {
-        assert.ok(r.ts > previous);
-        previous = r.ts;
-        n++;
+      for await (const page of c.store.readingPages({ from: NOW, to: NOW + 3500 })) {
+        assert.ok(page.length > 0);
+        for (const r of page) {
+          assert.ok(r.ts > previous);
+          previous = r.ts;
+          n++;
+        }
       }
       assert.equal(n, 3500);
     });
@@ -333,7 +341,7 @@ export function readingsCases(c: StoreCase): void {
       }
       values.push(rec("rpm", start + 5_000, "text"), rec("rpm", start + 6_000, 2n ** 64n - 1n));
       await c.store.ingestChunks([recordChunk("gw-1", 1, values)]);
-      const raw = await collect(c.store.readings({ from: start, to: start + 300_000 }));
+      const raw = await collectPages(c.store.readingPages({ from: start, to: start + 300_000 }));
       for (const agg of ["avg", "min", "max", "last", "count"] as const) {
         const points = await collect(
           c.store.aggregateReadings({ from: start, to: start + 300_000, stepMs: 60_000, agg }),
@@ -395,7 +403,7 @@ export function readingsCases(c: StoreCase): void {
       ]);
       await c.reopen();
       assert.deepEqual(
-        (await collect(c.store.readings({ ...ALL }))).map((r) => r.value),
+        (await collectPages(c.store.readingPages({ ...ALL }))).map((r) => r.value),
         [1, 2],
       );
     });

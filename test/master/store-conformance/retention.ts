@@ -4,6 +4,7 @@ import { parseRetention } from "../../../master/index.js";
 import type { AggregatePoint, AggregateQuery, Reading } from "../../../master/readings/reading.js";
 import {
   collect,
+  collectPages,
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
   recordChunk,
@@ -115,7 +116,7 @@ export function retentionCases(c: StoreCase): void {
         complete: true,
       });
       assert.deepEqual(
-        (await collect(c.store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        (await collectPages(c.store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
         [7],
       );
       assert.deepEqual(await aggregates(c, window), before, "the same answer from the rollups");
@@ -174,11 +175,9 @@ export function retentionCases(c: StoreCase): void {
         }),
       ]);
       assert.deepEqual(
-        (await collect(c.store.readings({ from: 0, to: 2 ** 52, anyQuality: true }))).map((r) => [
-          r.ts - minute,
-          r.value,
-          r.stream,
-        ]),
+        (await collectPages(c.store.readingPages({ from: 0, to: 2 ** 52, anyQuality: true }))).map(
+          (r) => [r.ts - minute, r.value, r.stream],
+        ),
         [[5_000, 5, "other"]],
         "only the stream that keeps raw readings forever has one",
       );
@@ -244,7 +243,7 @@ export function retentionCases(c: StoreCase): void {
       assert.equal(result.readings, total);
       assert.equal(result.complete, true);
       assert.deepEqual(
-        (await collect(c.store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.node),
+        (await collectPages(c.store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.node),
         ["gw-2"],
       );
     });
@@ -287,7 +286,7 @@ export function retentionCases(c: StoreCase): void {
         { duplicate: true },
       ]);
       assert.deepEqual(
-        (await collect(c.store.readings({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+        (await collectPages(c.store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
         [1, 2],
       );
     });
@@ -338,7 +337,7 @@ export function retentionCases(c: StoreCase): void {
       // Chunks arrive in no order: every minute is merged from many, late ones last.
       for (let i = 0; i < chunks.length; i += 5)
         await c.store.ingestChunks(chunks.slice(i, i + 5).reverse());
-      const raw = await collect(c.store.readings({ from: 0, to: 2 ** 52 }));
+      const raw = await collectPages(c.store.readingPages({ from: 0, to: 2 ** 52 }));
       const windows = [
         { from: start, to: start + 40 * MINUTE, stepMs: MINUTE },
         { from: start + 17_000, to: start + 29 * MINUTE + 5_000, stepMs: MINUTE },
