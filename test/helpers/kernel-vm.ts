@@ -17,7 +17,7 @@ import type { Board } from "../../boards/index.js";
 import { boardFile, boardSchema } from "../../boards/index.js";
 import { parseConfigText } from "../../cli/config/index.js";
 import { debianPackages, debootstrapRootfs } from "../../images/index.js";
-import { repoRoot } from "./run-outpost.js";
+import { ensureDist, repoRoot } from "./run-outpost.js";
 
 /**
  * A Linux kernel other than the host's, for what the host's cannot do (this CI's kernel
@@ -233,7 +233,8 @@ export async function mochaWithProjectQuota(
   files: readonly string[],
   timeoutMs: number,
 ): Promise<MochaRun> {
-  const env = `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=${process.env.CI ?? ""}`;
+  ensureDist();
+  const env = `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=${process.env.CI ?? ""} OUTPOST_TEST_DIST=ready`;
   let where: MochaRun["where"];
   let status: number;
   let output: string;
