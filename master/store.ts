@@ -191,6 +191,11 @@ export interface RetentionResult {
   complete: boolean;
 }
 
+/** A run that has deleted nothing yet. */
+export function startedRetention(): RetentionResult {
+  return { readings: 0, rollups: 0, chunkBodies: 0, series: 0, complete: false };
+}
+
 /**
  * Everything the master keeps. One interface, one conformance suite
  * (test/master/store-conformance.ts) that every backend passes. All methods are async so

@@ -6,7 +6,7 @@ import {
   type StreamRetention,
 } from "../readings/retention-policy.js";
 import { MINUTE_MS } from "../readings/rollup.js";
-import type { RetentionResult } from "../store.js";
+import { type RetentionResult, startedRetention } from "../store.js";
 import { LOCK, lockExclusive } from "./locks.js";
 import { partitionDay, partitionName } from "./partitions.js";
 import type { PgReadingsWriter } from "./readings-writer.js";
@@ -55,13 +55,7 @@ export class PgRetention {
     now: number,
     signal?: AbortSignal,
   ): Promise<RetentionResult> {
-    const result: RetentionResult = {
-      readings: 0,
-      rollups: 0,
-      chunkBodies: 0,
-      series: 0,
-      complete: false,
-    };
+    const result = startedRetention();
     const raw = cutoffs(policy, (r) => (r.rawMs === FOREVER ? null : now - r.rawMs));
     // A minute goes once all of it is past the cut-off.
     const rollup = cutoffs(policy, (r) =>

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { FOREVER, type RetentionPolicy } from "../readings/retention-policy.js";
 import { MINUTE_MS } from "../readings/rollup.js";
-import type { RetentionResult } from "../store.js";
+import { type RetentionResult, startedRetention } from "../store.js";
 import type { ReadingsWriter } from "./readings-writer.js";
 import type { Row } from "./rows.js";
 
@@ -60,13 +60,7 @@ export class SqliteRetention {
     now: number,
     signal?: AbortSignal,
   ): Promise<RetentionResult> {
-    const result: RetentionResult = {
-      readings: 0,
-      rollups: 0,
-      chunkBodies: 0,
-      series: 0,
-      complete: false,
-    };
+    const result = startedRetention();
     const work = this.work(policy, now, result);
     let done = false;
     const batch = this.db.transaction(() => {
