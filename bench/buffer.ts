@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { DiskBuffer, Forwarder, resolveConfig } from "../buffer/index.js";
 import { startLocalSink } from "../test/helpers/local-sink/start.js";
 import { TcpSink } from "../test/helpers/local-sink/tcp-sink.js";
-import { report } from "./report.js";
+import { report } from "./lib/report.js";
 
 /**
  * The buffer's sustained append throughput with `fsync: batch` (group commit every

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, report } from "./report.js";
+import { median, report } from "./lib/report.js";
 
 /**
  * How long `outpost --version` takes to start, against a bare `node -e 0` in the same

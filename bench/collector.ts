@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { report } from "./report.js";
+import { report } from "./lib/report.js";
 
 /**
  * The collector against the turbine simulator (`outpost sim turbine`, its own process):

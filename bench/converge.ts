@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { loadOrCreateIdentity, removeCgroupTree, uninstallAgent } from "../agent/index.js";
 import { MasterClient, openDataDir, startMaster } from "../master/index.js";
 import { Cgroup, spawn, type WatchedProcess } from "../native/index.js";
-import { report } from "./report.js";
+import { report } from "./lib/report.js";
 
 /**
  * Time from requesting N instances of a small release to all of them ready (process up,

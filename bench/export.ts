@@ -14,8 +14,8 @@ import {
   SqliteStore,
   type StoredChunk,
 } from "../master/index.js";
-import { startMasterProcess } from "./master-process.js";
-import { report } from "./report.js";
+import { startMasterProcess } from "./lib/master-process.js";
+import { report } from "./lib/report.js";
 
 /**
  * Exports of a large window through a real master (`outpost master start` in a child

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Board } from "../boards/index.js";
 import { buildImage } from "../images/index.js";
-import { median, report } from "./report.js";
+import { median, report } from "./lib/report.js";
 
 /**
  * `outpost image flash` against `bmaptool copy` (Debian bmap-tools), both copying the

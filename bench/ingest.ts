@@ -1,14 +1,10 @@
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { Context } from "zeromq";
-import { encodeRecord, RECORD_SCHEMA, RECORD_SCHEMA_FINGERPRINT } from "../collector/record.js";
-import { encodeRecords } from "../common/record-frame.js";
-import { MasterClient } from "../master/index.js";
+import { RECORD_SCHEMA_FINGERPRINT } from "../collector/record.js";
 import { connect } from "../master/postgres/connection.js";
 import { READING_COLUMNS, readingCopyLine } from "../master/postgres/copy-text.js";
 import { migrate as migratePostgres } from "../master/postgres/migrations.js";
@@ -18,11 +14,19 @@ import type { DecodedRecord } from "../master/readings/record-reader.js";
 import { compiledReader } from "../master/readings/record-readers.js";
 import { VALUE_KIND } from "../master/readings/value-kind.js";
 import { migrate } from "../master/sqlite/migrations.js";
-import { getRlimit, setRlimit } from "../native/index.js";
-import { generateKeyPair, type KeyPair, NodeLink } from "../protocol/index.js";
 import { type PostgresServer, startPostgres } from "../test/helpers/postgres-server.js";
-import { startMasterProcess } from "./master-process.js";
-import { report } from "./report.js";
+import { startMasterProcess, stopMasterProcess } from "./lib/master-process.js";
+import { report } from "./lib/report.js";
+import {
+  commitCount,
+  countPostgresReadings,
+  countSqliteReadings,
+  peakRssMiB,
+  percentile,
+  raiseFileLimit,
+  SCHEMA_TEXT,
+  TelemetryLoad,
+} from "./lib/telemetry-load.js";
 
 /**
  * Telemetry ingest over the real link, decoded into readings: N simulated nodes (each a
@@ -86,66 +90,7 @@ const nodeCounts = args.nodes.split(",").map((n) => wholeNumber("nodes", n));
 const chunksPerNode = wholeNumber("chunks", args.chunks);
 const recordsPerChunk = wholeNumber("records", args.records);
 const tagsPerNode = wholeNumber("tags", args.tags);
-const START = Date.now() - 60_000;
-
-/**
- * Chunk `c` of every node: what a collector polling `tagsPerNode` tags of one turbine
- * writes (doubles, a 64-bit energy counter every tenth tag), framed as its buffer frames
- * them. Bodies are the same for every node (the node is not in the records).
- */
-const bodies = Array.from({ length: chunksPerNode }, (_, c) => {
-  const records = Array.from({ length: recordsPerChunk }, (_, i) => {
-    const n = c * recordsPerChunk + i;
-    const tag = n % tagsPerNode;
-    return encodeRecord({
-      device: "turbine",
-      tag: `tag-${tag}`,
-      ts: START + Math.floor(n / tagsPerNode) * 100,
-      value: tag % 10 === 9 ? 2n ** 40n + BigInt(n) : Math.sin(n) * 100,
-      quality: "good",
-      unit: tag % 10 === 9 ? "Wh" : "rpm",
-    });
-  });
-  return encodeRecords(records, c * recordsPerChunk + 1);
-});
-const schemaText = JSON.stringify(RECORD_SCHEMA);
-
-function raiseFileLimit(nodes: number): number {
-  const needed = nodes * 4 + 256;
-  const { hard } = getRlimit(process.pid, "nofile");
-  if (hard < needed) {
-    process.stderr.write(
-      `bench ingest: ${nodes} nodes need about ${needed} open files, the hard RLIMIT_NOFILE is ${hard}\n`,
-    );
-    process.exit(1);
-  }
-  setRlimit(process.pid, "nofile", { soft: hard, hard });
-  return hard;
-}
-
-function chunkOf(chunkId: number) {
-  return {
-    chunkId,
-    stream: "turbine",
-    schema: RECORD_SCHEMA_FINGERPRINT,
-    createdAt: Date.now(),
-    firstSeq: chunkId * recordsPerChunk + 1,
-    lastSeq: (chunkId + 1) * recordsPerChunk,
-    records: recordsPerChunk,
-    compression: "none" as const,
-    body: bodies[chunkId] as Buffer,
-  };
-}
-
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
+const load = new TelemetryLoad({ chunksPerNode, recordsPerChunk, tagsPerNode });
 
 /** Where the master keeps its state: its SQLite file, or a fresh database of `pg`. */
 type MasterStore = { kind: "sqlite" } | { kind: "postgres"; pg: PostgresServer };
@@ -160,108 +105,35 @@ async function overTheLink(
     data,
     database ? ["--store", database.url] : [],
   );
-  const context = new Context({ maxSockets: nodes * 2 + 16 });
-  const links: NodeLink[] = [];
   try {
     const token = readFileSync(join(data, "admin.token"), "utf8").trim();
-    const client = new MasterClient(started.url, token);
-    const keys: KeyPair[] = [];
-    for (let i = 0; i < nodes; i++) {
-      const pair = generateKeyPair();
-      await client.addNode(`node-${i}`, pair.publicKey);
-      keys.push(pair);
-    }
-    for (const pair of keys) {
-      links.push(
-        new NodeLink({
-          endpoint: started.endpoint,
-          masterPublicKey: started.publicKey,
-          keyPair: pair,
-          context,
-          observe: false,
-          timeoutMs: 120_000,
-        }),
-      );
-    }
-    // Handshakes and the schema first (each node gives it once, as its forwarder would
-    // per connection): the figure is about forwarding, not about connecting.
-    await Promise.all(links.map((l) => l.sync()));
-    await Promise.all(
-      links.map((l) =>
-        l.sendSchema({ fingerprint: RECORD_SCHEMA_FINGERPRINT, schema: schemaText }),
-      ),
-    );
-    const latencies: number[] = [];
-    const start = process.hrtime.bigint();
-    await Promise.all(
-      links.map(async (link) => {
-        for (let c = 0; c < chunksPerNode; c++) {
-          const t = process.hrtime.bigint();
-          const ack = await link.send(chunkOf(c));
-          if (ack.duplicate) throw new Error("fresh chunk acked as duplicate");
-          latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-        }
-      }),
-    );
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    latencies.sort((a, b) => a - b);
+    const { seconds, latencies } = await load.drive(nodes, [{ started, token }]);
     const rss = peakRssMiB(child.pid ?? 0);
     const commits = await commitCount(started.url, token);
-    await stopMaster(child);
+    await stopMasterProcess(child);
     const rows =
       store.kind === "postgres" && database
         ? await countPostgresReadings(store.pg, database.name)
-        : countReadings(join(data, "master.db"));
-    if (rows !== nodes * chunksPerNode * recordsPerChunk)
-      throw new Error(
-        `the master holds ${rows} readings, not ${nodes * chunksPerNode * recordsPerChunk}`,
-      );
+        : countSqliteReadings(join(data, "master.db"));
+    if (rows !== load.records(nodes))
+      throw new Error(`the master holds ${rows} readings, not ${load.records(nodes)}`);
     return {
-      recordsPerSec: (nodes * chunksPerNode * recordsPerChunk) / seconds,
+      recordsPerSec: load.records(nodes) / seconds,
       p99: percentile(latencies, 99),
       rss,
       chunksPerCommit: (nodes * chunksPerNode) / commits,
     };
   } finally {
-    await Promise.all(links.map((l) => l.close()));
-    await stopMaster(child);
+    await stopMasterProcess(child);
     rmSync(data, { recursive: true, force: true });
-  }
-}
-
-/** Ingest transactions the master committed so far (its `/metrics`). */
-async function commitCount(url: string, token: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-  const text = await res.text();
-  return Number(/^outpost_master_ingest_commit_seconds_count (\d+)/m.exec(text)?.[1] ?? Number.NaN);
-}
-
-async function stopMaster(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-async function countPostgresReadings(pg: PostgresServer, database: string): Promise<number> {
-  const [row] = await pg.admin(database)`SELECT count(*)::int AS n FROM readings`;
-  return Number(row?.n);
-}
-
-function countReadings(path: string): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
-  } finally {
-    db.close();
   }
 }
 
 /** The rows of chunk `c`, decoded by the master's own decoder (outside the timing). */
 function decodedRows(): DecodedRecord[][] {
-  const reader = compiledReader(RECORD_SCHEMA_FINGERPRINT, schemaText);
+  const reader = compiledReader(RECORD_SCHEMA_FINGERPRINT, SCHEMA_TEXT);
   if (!("read" in reader)) throw new Error(reader.error);
-  return bodies.map((_, c) => decodeChunk(chunkOf(c), reader.read));
+  return load.bodies.map((_, c) => decodeChunk(load.chunkOf(c), reader.read));
 }
 
 /**
@@ -312,7 +184,7 @@ async function straightIntoSqlite(nodes: number, rows: DecodedRecord[][]): Promi
     const start = process.hrtime.bigint();
     for (let c = 0; c < chunksPerNode; c++) round.immediate(c);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return (nodes * chunksPerNode * recordsPerChunk) / seconds;
+    return load.records(nodes) / seconds;
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -365,7 +237,7 @@ async function straightIntoPostgres(
       });
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return (nodes * chunksPerNode * recordsPerChunk) / seconds;
+    return load.records(nodes) / seconds;
   } finally {
     await sql.end({ timeout: 5 });
     await pg.dropDatabase(name);
@@ -377,7 +249,7 @@ const extra: Record<string, number | string> = {
   records_per_chunk: recordsPerChunk,
   tags_per_node: tagsPerNode,
 };
-extra.nofile = raiseFileLimit(Math.max(...nodeCounts));
+extra.nofile = raiseFileLimit("ingest", Math.max(...nodeCounts));
 const rows = decodedRows();
 /** Per store, the figures of the largest N (the last of --nodes). */
 const headline = new Map<StoreKind, { ours: number; baseline: number }>();

@@ -14,7 +14,7 @@ import {
   latencyHistogramSvg,
   parseCyclictestJson,
 } from "../realtime/index.js";
-import { median, report } from "./report.js";
+import { median, report } from "./lib/report.js";
 
 /**
  * Wake-up latency of `outpost rt latency` against cyclictest (Debian rt-tests) with the

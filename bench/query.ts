@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openDataDir } from "../master/index.js";
 import { startPostgres } from "../test/helpers/postgres-server.js";
-import { startMasterProcess } from "./master-process.js";
+import { startMasterProcess, stopMasterProcess } from "./lib/master-process.js";
 import {
   fillPostgres,
   fillSqlite,
@@ -13,8 +14,8 @@ import {
   PER_DAY,
   queried,
   readingsOf,
-} from "./query-fill.js";
-import { median, report } from "./report.js";
+} from "./lib/query-fill.js";
+import { median, report } from "./lib/report.js";
 
 /**
  * One tag, one day at 1 Hz (86,400 readings) out of a store holding many more (default
@@ -107,14 +108,28 @@ function overApi(url: string, token: string, s: typeof target): () => Promise<nu
     from: new Date(s.from).toISOString(),
     to: new Date(s.to).toISOString(),
   });
-  return async () => {
-    const res = await fetch(`${url}/v1/readings?${q}`, {
-      headers: { authorization: `Bearer ${token}`, accept: "text/csv" },
+  // node:http rather than fetch: undici's web streams cost this process most of a core on
+  // a 2-core box, time the master under test would otherwise get.
+  return () =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpGet(
+        `${url}/v1/readings?${q}`,
+        { headers: { authorization: `Bearer ${token}`, accept: "text/csv" } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => {
+              text += c;
+            });
+            res.on("end", () => reject(new Error(`GET /v1/readings: ${res.statusCode} ${text}`)));
+            return;
+          }
+          countLines(res).then(resolve, reject);
+        },
+      );
+      req.on("error", reject);
     });
-    if (!res.ok || !res.body)
-      throw new Error(`GET /v1/readings: ${res.status} ${await res.text()}`);
-    return countLines(res.body);
-  };
 }
 
 /**
@@ -173,13 +188,6 @@ async function measure(api: () => Promise<number>, cli: () => Promise<number>) {
   return { rows, oursSeconds: median(ours), baselineSeconds: median(base) };
 }
 
-async function stopMaster(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
 async function onStore(kind: StoreKind, dir: string): Promise<StoreFigures> {
   const data = openDataDir(join(dir, kind));
   const server = kind === "postgres" ? await startPostgres() : undefined;
@@ -224,7 +232,7 @@ async function onStore(kind: StoreKind, dir: string): Promise<StoreFigures> {
       baselineMs: m.baselineSeconds * 1000,
     };
   } finally {
-    if (master) await stopMaster(master);
+    if (master) await stopMasterProcess(master);
     await server?.stop();
   }
 }

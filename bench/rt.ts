@@ -15,7 +15,7 @@ import {
   sharedCpus,
   steerIrqsOff,
 } from "../realtime/index.js";
-import { report } from "./report.js";
+import { report } from "./lib/report.js";
 
 /**
  * Wake-up latency on an isolated core (v1 exclusive cpuset, load balancing off, movable

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const benches = readdirSync(here)
-  .filter((f) => f.endsWith(".js") && !["run.js", "report.js"].includes(f))
+  .filter((f) => f.endsWith(".js") && f !== "run.js")
   .map((f) => f.slice(0, -3));
 
 const [name, ...args] = process.argv.slice(2);

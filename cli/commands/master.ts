@@ -36,6 +36,11 @@ export const registerMaster: RegisterCommand = (program, context) => {
       "--keep-chunks <days>",
       "keep decoded chunk bodies this many days for replay (default: dropped once decoded)",
     )
+    .option(
+      "--heartbeat <seconds>",
+      "link heartbeat toward nodes; a node silent three of them is dropped (a fleet of thousands: 60)",
+      "5",
+    )
     .action(
       async (options: {
         data: string;
@@ -44,12 +49,18 @@ export const registerMaster: RegisterCommand = (program, context) => {
         store: string;
         retention: string[];
         keepChunks?: string;
+        heartbeat: string;
       }) => {
         if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
           throw new UsageError(
             `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
           );
         }
+        const heartbeatSeconds = Number(options.heartbeat);
+        if (!/^\d{1,4}$/.test(options.heartbeat) || heartbeatSeconds < 1 || heartbeatSeconds > 3600)
+          throw new UsageError(
+            `--heartbeat: expected whole seconds from 1 to 3600, got '${options.heartbeat}'`,
+          );
         const { startMaster, parseHttpAddress, parseRetention } = await import(
           "../../master/index.js"
         );
@@ -66,6 +77,7 @@ export const registerMaster: RegisterCommand = (program, context) => {
           http: options.http,
           store: options.store,
           retention,
+          heartbeatSeconds,
           logger: context.logger(),
         });
         await new Promise<void>((resolve) => {

@@ -47,7 +47,7 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     assert.ok(help.includes(`(default: "${DEFAULT_HTTP}")`), r.stdout);
   });
 
-  it("master start refuses a bad --retention or --keep-chunks in one line naming the flag and the part", () => {
+  it("master start refuses a bad --retention, --keep-chunks or --heartbeat in one line naming the flag and the part", () => {
     const dir = join(data, "unused");
     let r = runOutpost(["master", "start", "--data", dir, "--retention", "turbine:1d:12h"]);
     assert.equal(r.status, 2);
@@ -64,6 +64,9 @@ describe("outpost master / node / supply / request / show / destroy / telemetry"
     r = runOutpost(["master", "start", "--data", dir, "--keep-chunks", "a week"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^outpost: --keep-chunks 'a week': expected a number of days/);
+    r = runOutpost(["master", "start", "--data", dir, "--heartbeat", "0"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^outpost: --heartbeat: expected whole seconds from 1 to 3600, got '0'/);
   });
 
   it("master key prints the public key the running master uses", () => {

@@ -23,7 +23,7 @@ export async function startMasterProcess(
   const child = spawn(
     process.execPath,
     [
-      ...[join(here, "..", "cli", "main.js"), "master", "start", "--data", data],
+      ...[join(here, "..", "..", "cli", "main.js"), "master", "start", "--data", data],
       ...["--listen", "tcp://127.0.0.1:*", "--http", "127.0.0.1:0", ...extra],
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
@@ -43,4 +43,12 @@ export async function startMasterProcess(
     child.once("exit", (code) => reject(new Error(`master exited ${code}: ${seen}`)));
   });
   return { child, started };
+}
+
+/** SIGTERM, then waits for the exit (at once when it already exited). */
+export async function stopMasterProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }

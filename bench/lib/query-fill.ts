@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
-import { connect } from "../master/postgres/connection.js";
-import { migrate } from "../master/postgres/migrations.js";
-import { Partitions } from "../master/postgres/partitions.js";
-import { VALUE_KIND } from "../master/readings/value-kind.js";
-import { SqliteStore } from "../master/sqlite/sqlite-store.js";
+import { connect } from "../../master/postgres/connection.js";
+import { migrate } from "../../master/postgres/migrations.js";
+import { Partitions } from "../../master/postgres/partitions.js";
+import { VALUE_KIND } from "../../master/readings/value-kind.js";
+import { SqliteStore } from "../../master/sqlite/sqlite-store.js";
 
 export const DAY_MS = 86_400_000;
 /** Readings of one tag in one day at 1 Hz. */
