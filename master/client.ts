@@ -102,6 +102,8 @@ export class MasterClient {
     parameters: Record<string, string>;
     /** Parameter keys the master must never show, whatever the release says. */
     secrets?: string[];
+    /** Isolated cores it needs for real time (default 0). */
+    cores?: number;
     /** Keep it `waiting` when no node can take it now (the master's default). */
     wait?: boolean;
   }): Promise<InstanceView> {

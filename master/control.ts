@@ -13,6 +13,12 @@ import { Orchestrator } from "./orchestration.js";
 import { type InstanceRecord, isPlaced, type MasterStore } from "./store.js";
 
 /**
+ * How often the nodes heard from are written to the store (`touchNodes`): how stale a
+ * node's `lastSeen` may be on a master other than the one holding its link.
+ */
+export const LAST_SEEN_FLUSH_MS = 5_000;
+
+/**
  * Answers node requests: hello (registration facts), sync (desired state), report
  * (status, promises, connection parameters, usage, requested instances), telemetry chunks,
  * loss events and record schemas (a refused schema is answered E_MASTER_SCHEMA).
@@ -36,7 +42,7 @@ export class ControlHandler {
   ) {
     this.orchestrator = new Orchestrator(store, logger);
     // Last-seen times go to the store in batches, not once per chunk.
-    this.flushTimer = setInterval(() => void this.flushSeen(), 5_000);
+    this.flushTimer = setInterval(() => void this.flushSeen(), LAST_SEEN_FLUSH_MS);
     this.flushTimer.unref();
   }
 

@@ -38,7 +38,10 @@ export interface HttpApiOptions {
   adminToken: string;
   metrics: MasterMetrics;
   logger: Logger;
-  /** When the control link last heard from a node (`online` in `GET /v1/nodes`). */
+  /**
+   * When this master's control link last heard from a node, fresher than the store's
+   * (`online` in `GET /v1/nodes`); nothing when masters share the store.
+   */
   lastSeen: (node: string) => number | undefined;
   /** What the status page shows (`GET /v1/status`, `GET /v1/events`). */
   status: () => Promise<StatusSnapshot>;

@@ -8,7 +8,14 @@ export {
   readingsSearch,
   type TelemetryAnswer,
 } from "./client.js";
-export { type MasterDataDir, masterPublicKey, openDataDir, TOKEN_FILE } from "./data-dir.js";
+export { LAST_SEEN_FLUSH_MS } from "./control.js";
+export {
+  KEY_FILE,
+  type MasterDataDir,
+  masterPublicKey,
+  openDataDir,
+  TOKEN_FILE,
+} from "./data-dir.js";
 export * from "./errors.js";
 export { HttpApi, type HttpApiOptions, MASTER_HTTP_STATUS } from "./http-api.js";
 export { TelemetryIngest } from "./ingest.js";
@@ -54,11 +61,15 @@ export {
   ONLINE_WITHIN_MS,
   type StatusSnapshot,
   statusSnapshot,
+  type TelemetrySource,
 } from "./status/status-snapshot.js";
 export {
+  type NodeBacklog,
+  type NodeTelemetry,
   type TelemetryStatus,
-  TelemetryView,
-} from "./status/telemetry-view.js";
+  THROUGHPUT_WINDOW_MS,
+} from "./status/telemetry-status.js";
+export { TelemetryView } from "./status/telemetry-view.js";
 export type * from "./store.js";
 export { isPlaced } from "./store.js";
 export { findGaps, type SequenceGap } from "./telemetry-gaps.js";

@@ -13,7 +13,7 @@ import {
   type RetentionPolicy,
 } from "./readings/retention-policy.js";
 import { RetentionJob } from "./retention-job.js";
-import { statusSnapshot } from "./status/status-snapshot.js";
+import { statusSnapshot, type TelemetrySource } from "./status/status-snapshot.js";
 import { TelemetryView } from "./status/telemetry-view.js";
 import type { MasterStore } from "./store.js";
 
@@ -69,7 +69,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const store = await openStore(storeChoice, dataDir.databasePath, { retention: policy });
   const metrics = new MasterMetrics();
   metrics.nodes.set((await store.listNodes()).length);
-  const telemetry = new TelemetryView();
+  // The one master of a SQLite store keeps presence and the status telemetry in memory;
+  // masters sharing a store read both from it, so every one of them answers the same.
+  const shared = store.shared;
+  const telemetry: TelemetrySource = shared
+    ? { status: (now) => shared.telemetryStatus(now) }
+    : new TelemetryView();
+  const view = telemetry instanceof TelemetryView ? telemetry : undefined;
   const ingest = new TelemetryIngest(store, (batch, results, seconds) => {
     metrics.commitSeconds.observe(seconds);
     const now = Date.now();
@@ -78,12 +84,17 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       const chunk = batch[i];
       if (r.duplicate || !chunk) return;
       metrics.records.inc(chunk.records);
-      telemetry.observe(chunk, now);
+      view?.observe(chunk, now);
     });
   });
-  const control = new ControlHandler(store, ingest, metrics, logger, (node, reports) =>
-    telemetry.observeReports(node, reports),
+  const control = new ControlHandler(
+    store,
+    ingest,
+    metrics,
+    logger,
+    view && ((node, reports) => view.observeReports(node, reports)),
   );
+  const lastSeen = shared ? () => undefined : (node: string) => control.lastSeen(node);
   const retention = new RetentionJob(store, metrics, logger);
   if (deletesAnything(policy)) retention.start();
   const closers: (() => Promise<void>)[] = [
@@ -123,9 +134,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       adminToken: dataDir.adminToken,
       metrics,
       logger,
-      lastSeen: (n) => control.lastSeen(n),
-      status: () =>
-        statusSnapshot(store, telemetry, (n) => control.lastSeen(n), Date.now(), retention.last),
+      lastSeen,
+      status: () => statusSnapshot(store, telemetry, lastSeen, Date.now(), retention.last),
     });
     const address = await api.listen(host, port);
     closers.push(() => api.close());

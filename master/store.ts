@@ -17,6 +17,7 @@ import type {
 } from "./readings/health.js";
 import type { ReadingsSource } from "./readings/reading.js";
 import type { RetentionPolicy } from "./readings/retention-policy.js";
+import type { TelemetryStatus } from "./status/telemetry-status.js";
 
 /** Times are ms since the epoch throughout. */
 export interface NodeRecord {
@@ -197,12 +198,32 @@ export function startedRetention(): RetentionResult {
 }
 
 /**
+ * What a store several masters share (PostgreSQL) answers for all of them, so `node
+ * list`, `/v1/status` and the status page say the same on every master. A store only one
+ * master uses (SQLite) has none: that master keeps these in memory (status/telemetry-view.ts,
+ * and the control link's unbatched last-seen times).
+ */
+export interface SharedStatus {
+  /**
+   * Records/s (chunks received within the window), per-node totals and every instance's
+   * last buffer backlog, all as committed to the store.
+   */
+  telemetryStatus(now: number): Promise<TelemetryStatus>;
+}
+
+/**
  * Everything the master keeps. One interface, one conformance suite
  * (test/master/store-conformance.ts) that every backend passes. All methods are async so
  * a networked backend (PostgreSQL) fits; each call is atomic. Names that do not exist
  * raise NotFoundError, taken names or keys ConflictError.
  */
 export interface MasterStore extends ReadingsSource {
+  /**
+   * Present when several masters may share this store: the status telemetry is read from
+   * it, and nodes' presence only from `lastSeen` as stored (`touchNodes`), never from one
+   * master's memory.
+   */
+  readonly shared?: SharedStatus;
   addNode(name: string, publicKey: string, at: number): Promise<NodeRecord>;
   getNode(name: string): Promise<NodeRecord | undefined>;
   findNodeByKey(publicKey: string): Promise<NodeRecord | undefined>;
@@ -248,7 +269,8 @@ export interface MasterStore extends ReadingsSource {
   setRequestedState(name: string, state: RequestedState, at: number): Promise<InstanceRecord>;
   /**
    * Applies a node's report on its instances (its `secrets`, when present, replace the
-   * reported ones; its `limits`, when present, replace the last ones). Instances not placed on that node are ignored and returned by name. An instance the node reports `destroyed` after it was
+   * reported ones; its `limits`, when present, replace the last ones; a shared store also
+   * keeps its `buffer` backlog, forgotten once it is reported destroyed). Instances not placed on that node are ignored and returned by name. An instance the node reports `destroyed` after it was
    * requested destroyed is deleted, freeing its partition and cores.
    */
   applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]>;

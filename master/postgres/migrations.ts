@@ -220,6 +220,42 @@ export const MIGRATIONS: readonly string[] = [
       ro.last_v AS last, ro.last_unit AS unit
     FROM reading_rollups ro JOIN series s ON s.id = ro.series;
   `,
+  // Several masters on one database. placed_cores backs the placement lock for isolated
+  // cores as UNIQUE (node, partition) does for partitions: one row per (node, core) of
+  // every placed instance, kept by a trigger on instances (so no code path can skip it)
+  // and dropped with the instance, its primary key refusing a core given twice.
+  // instances.buffer and node_telemetry hold what each master's status page used to keep
+  // in memory: each instance's last buffer backlog, as its node reported it, and per node
+  // the chunks and records ingest stored and when the newest came.
+  `
+  CREATE TABLE placed_cores (
+    node text COLLATE "C" NOT NULL,
+    core integer NOT NULL,
+    instance text COLLATE "C" NOT NULL REFERENCES instances (name) ON DELETE CASCADE,
+    PRIMARY KEY (node, core)
+  );
+  CREATE INDEX placed_cores_by_instance ON placed_cores (instance);
+  CREATE FUNCTION outpost_place_cores() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM placed_cores WHERE instance = NEW.name;
+    INSERT INTO placed_cores (node, core, instance)
+      SELECT NEW.node, core, NEW.name FROM unnest(NEW.cores) AS core;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER instances_place_cores AFTER INSERT OR UPDATE OF node, cores
+    ON instances FOR EACH ROW EXECUTE FUNCTION outpost_place_cores();
+  INSERT INTO placed_cores (node, core, instance)
+    SELECT node, unnest(cores), name FROM instances;
+  ALTER TABLE instances ADD COLUMN buffer jsonb;
+  CREATE TABLE node_telemetry (
+    node text COLLATE "C" PRIMARY KEY,
+    chunks bigint NOT NULL,
+    records bigint NOT NULL,
+    last_chunk_at bigint NOT NULL
+  );
+  INSERT INTO node_telemetry (node, chunks, records, last_chunk_at)
+    SELECT node, count(*), sum(records), max(received_at) FROM telemetry_chunks GROUP BY node;
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

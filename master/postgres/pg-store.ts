@@ -28,6 +28,7 @@ import {
   type NodeRecord,
   type Placer,
   type RetentionResult,
+  type SharedStatus,
   type StoredChunk,
   type StoredLoss,
   type StoredUsage,
@@ -42,6 +43,7 @@ import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
 import { PgRetention } from "./retention.js";
 import { type Row, toInstance, toNode, toUsage, toWaiting } from "./rows.js";
+import { selectTelemetryStatus } from "./status-queries.js";
 import {
   selectChunks,
   selectDecodeFailures,
@@ -54,12 +56,12 @@ type Tx = postgres.TransactionSql;
 /**
  * The store in PostgreSQL: the same tables as SQLite's (postgres/migrations.ts), readings
  * partitioned by day. Each call is one transaction (READ COMMITTED), committed before it
- * returns: the master acks chunks only after that. Placement is serialized by an
- * advisory lock (LOCK.placement) taken before the capacity is read, so concurrent
- * requests (from this master or another on the same database) never share a partition
- * or core; UNIQUE (node, partition) holds as well.
+ * returns: the master acks chunks only after that. Several masters may share the
+ * database: placement is serialized across all of them (see `requestInstance`), and
+ * presence and the status telemetry are answered from the database (`shared`).
  */
 export class PgStore implements MasterStore {
+  readonly shared: SharedStatus;
   private readonly writer: PgReadingsWriter;
   private readonly queries: PgReadingsQueries;
   private readonly retention: PgRetention;
@@ -74,6 +76,7 @@ export class PgStore implements MasterStore {
     this.writer = new PgReadingsWriter(now, policy);
     this.queries = new PgReadingsQueries(sql);
     this.retention = new PgRetention(sql, this.writer);
+    this.shared = { telemetryStatus: (at) => selectTelemetryStatus(sql, at) };
   }
 
   /**
@@ -159,6 +162,21 @@ export class PgStore implements MasterStore {
     return rows.map((r) => String(r.url));
   }
 
+  /**
+   * Placement, from any number of masters at once, is serialized by one transaction-scoped
+   * advisory lock (LOCK.placement) taken before the capacity is read: READ COMMITTED then
+   * reads every placement committed before the lock was granted (PostgreSQL makes a
+   * commit visible before it releases its locks), so no partition or core is given twice.
+   * Neither alternative does better here. Row locks on the candidate nodes (`SELECT … FOR
+   * UPDATE` by name) would have to cover every node that has the software, since the
+   * allocator compares them all: the same queue with more locks, and those rows are
+   * updated by `touchNodes` and `registerNode` in their own order (waits, deadlocks).
+   * SERIALIZABLE would abort all but one of any placers running together (each reads the
+   * whole instances table), and 200 racing requests would be retried over and over. One
+   * lock is one queue: no retries, no deadlock (a placer takes it before any row lock).
+   * UNIQUE (node, partition) and placed_cores (node, core) refuse a double placement even
+   * so (migrations.ts). Placement is short (a few statements), and rare beside ingest.
+   */
   async requestInstance(
     request: InstanceRequest,
     place: Placer,
@@ -333,6 +351,8 @@ export class PgStore implements MasterStore {
           reported_secrets = CASE WHEN ${r.secrets?.software ?? null}::text = software
             THEN ${r.secrets ? tx.json(r.secrets) : null}::jsonb ELSE reported_secrets END,
           limits = coalesce(${r.limits ? tx.json(r.limits) : null}::jsonb, limits),
+          buffer = CASE WHEN ${r.status}::text = 'destroyed' THEN NULL
+            ELSE coalesce(${r.buffer ? tx.json(r.buffer) : null}::jsonb, buffer) END,
           reported_at = ${at}, updated_at = ${at}
           WHERE name = ${r.name} AND node = ${node}`;
         if (changed.count === 0) ignored.push(r.name);

@@ -185,15 +185,21 @@ export class PgReadingsWriter {
     }
   }
 
-  /** Inserts the chunk rows in arrival order; returns the keys actually inserted. */
+  /**
+   * Inserts the chunk rows in arrival order and, in the same statement, adds the ones
+   * inserted to their nodes' totals (`node_telemetry`, the status page's on every master;
+   * rows upserted in name order, so two masters' commits never deadlock on them);
+   * returns the keys actually inserted.
+   */
   private async insertChunks(
     tx: postgres.ISql,
     outcomes: readonly Outcome[],
   ): Promise<Set<string>> {
     if (outcomes.length === 0) return new Set();
     const col = <T>(f: (o: Outcome) => T) => outcomes.map(f);
-    const rows = await tx`INSERT INTO telemetry_chunks (node, chunk_id, stream, schema, created_at,
-        first_seq, last_seq, records, compression, body, state, error, received_at)
+    const rows = await tx`WITH stored AS (INSERT INTO telemetry_chunks (node, chunk_id, stream,
+        schema, created_at, first_seq, last_seq, records, compression, body, state, error,
+        received_at)
       SELECT node, chunk_id, stream, schema, created_at, first_seq, last_seq, records,
         compression, body, state, error, received_at
       FROM unnest(${col((o) => o.chunk.node)}::text[], ${col((o) => o.chunk.chunkId)}::int8[],
@@ -208,7 +214,14 @@ export class PgReadingsWriter {
           records, compression, body, state, error, received_at, ord)
       ORDER BY ord
       ON CONFLICT (node, chunk_id) DO NOTHING
-      RETURNING node, chunk_id`;
+      RETURNING node, chunk_id, records, received_at),
+    counted AS (INSERT INTO node_telemetry (node, chunks, records, last_chunk_at)
+      SELECT node, count(*), sum(records), max(received_at) FROM stored
+      GROUP BY node ORDER BY node
+      ON CONFLICT (node) DO UPDATE SET chunks = node_telemetry.chunks + excluded.chunks,
+        records = node_telemetry.records + excluded.records,
+        last_chunk_at = greatest(node_telemetry.last_chunk_at, excluded.last_chunk_at))
+    SELECT node, chunk_id FROM stored`;
     return new Set(rows.map((r) => keyOf(String(r.node), Number(r.chunk_id))));
   }
 

@@ -1,32 +1,22 @@
 import type { BufferBacklog, InstanceReport } from "../../protocol/index.js";
 import type { StoredChunk } from "../store.js";
-
-export interface TelemetryStatus {
-  /** Records committed per second over the last `windowMs`. */
-  recordsPerSecond: number;
-  /** Per node: records and chunks committed since the master started, last chunk time. */
-  nodes: Record<string, { records: number; chunks: number; lastChunkAt: number }>;
-  /**
-   * Per node: what its instances' buffers had not delivered at their last report (summed;
-   * `at` is the oldest of those reports). While a node's link is down this is the figure
-   * from before the outage: the node cannot tell the master it is growing.
-   */
-  backlog: Record<string, BufferBacklog & { instances: Record<string, BufferBacklog> }>;
-}
-
-const WINDOW_MS = 10_000;
+import {
+  type NodeTelemetry,
+  nodeBacklogs,
+  recordsPerSecond,
+  type TelemetryStatus,
+  THROUGHPUT_WINDOW_MS,
+} from "./telemetry-status.js";
 
 /**
  * What the status page shows of telemetry besides the readings (which it reads from the
- * store, /v1/readings): throughput and per-node totals of the chunks the master commits,
- * and each node's buffer backlogs.
+ * store, /v1/readings), kept in memory by the one master of a SQLite store: throughput
+ * and per-node totals of the chunks it commits, and each node's buffer backlogs. A store
+ * several masters share answers the same from itself (MasterStore.shared).
  */
 export class TelemetryView {
   private readonly committed: { at: number; records: number }[] = [];
-  private readonly nodes = new Map<
-    string,
-    { records: number; chunks: number; lastChunkAt: number }
-  >();
+  private readonly nodes = new Map<string, NodeTelemetry>();
   private readonly backlogs = new Map<string, Map<string, BufferBacklog>>();
 
   /** A chunk was committed for the first time (duplicates are not shown twice). */
@@ -51,27 +41,11 @@ export class TelemetryView {
   }
 
   status(now: number): TelemetryStatus {
-    while ((this.committed[0]?.at ?? now) < now - WINDOW_MS) this.committed.shift();
-    const records = this.committed.reduce((n, c) => n + c.records, 0);
+    while ((this.committed[0]?.at ?? now) < now - THROUGHPUT_WINDOW_MS) this.committed.shift();
     return {
-      recordsPerSecond: Math.round((records * 1000) / WINDOW_MS),
+      recordsPerSecond: recordsPerSecond(this.committed.reduce((n, c) => n + c.records, 0)),
       nodes: Object.fromEntries(this.nodes),
-      backlog: Object.fromEntries(
-        [...this.backlogs].map(([node, instances]) => {
-          const all = [...instances.values()];
-          return [
-            node,
-            {
-              records: all.reduce((n, b) => n + b.records, 0),
-              bytes: all.reduce((n, b) => n + b.bytes, 0),
-              oldestAgeMs: Math.max(...all.map((b) => b.oldestAgeMs)),
-              peakRecords: all.reduce((n, b) => n + b.peakRecords, 0),
-              at: Math.min(...all.map((b) => b.at)),
-              instances: Object.fromEntries(instances),
-            },
-          ];
-        }),
-      ),
+      backlog: nodeBacklogs(this.backlogs),
     };
   }
 }

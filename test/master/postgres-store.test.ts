@@ -143,6 +143,45 @@ describe("PgStore", () => {
     assert.deepEqual(await point("last"), [[null, 2, "Hz"]], "the last reading was NaN");
   });
 
+  it("migrates a database from before several masters: the cores placed and the chunks stored are counted in", async () => {
+    await store.close();
+    await server.dropDatabase(name);
+    ({ name, url } = await server.createDatabase());
+    const admin = server.admin(name);
+    try {
+      await admin.unsafe(`SET ROLE ${TEST_ROLE}; ${MIGRATIONS[0]}; ${MIGRATIONS[1]};
+        CREATE TABLE schema_version (version integer NOT NULL);
+        INSERT INTO schema_version VALUES (2);
+        INSERT INTO nodes (name, public_key, added_at, partitions, isolated_cores)
+          VALUES ('gw-1', 'k', 1, 2, '{2,3}');
+        INSERT INTO instances (name, software, parameters, node, partition, cores,
+            requested_state, status, created_at, updated_at)
+          VALUES ('rt', 's', '{}', 'gw-1', 0, '{2,3}', 'started', 'running', 1, 1);
+        INSERT INTO telemetry_chunks (node, chunk_id, stream, schema, created_at, first_seq,
+            last_seq, records, compression, state, received_at)
+          VALUES ('gw-1', 1, 's', '\\x00', 1, 0, 9, 10, 'none', 'decoded', 500),
+            ('gw-1', 2, 's', '\\x00', 1, 10, 14, 5, 'none', 'decoded', 700)`);
+    } finally {
+      await admin.end();
+    }
+    store = await PgStore.open(url);
+    const status = await store.shared.telemetryStatus(Date.now());
+    assert.deepEqual(status.nodes, { "gw-1": { records: 15, chunks: 2, lastChunkAt: 700 } });
+    await assert.rejects(
+      store.requestInstance(
+        { name: "x", software: "s", parameters: {}, cores: 1 },
+        () => ({
+          node: "gw-1",
+          partition: 1,
+          cores: [3],
+        }),
+        2,
+      ),
+      { code: "23505", constraint_name: "placed_cores_pkey" },
+      "the cores placed before are known",
+    );
+  });
+
   it("makes a partition per day around now; absurd times go to the default partition and are still read", async () => {
     await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
     const now = Date.now();
@@ -499,6 +538,51 @@ describe("PgStore", () => {
       process.env.PGPASSFILE = saved;
       delete process.env.PGPASSWORD;
     }
+  });
+
+  it("refuses in the database a partition or core given twice, whatever the placer says", async () => {
+    await store.addNode("gw-1", "key-1", 1);
+    await store.registerNode(
+      "gw-1",
+      { agentVersion: "0", arch: "x64", board: "b", cpus: 8, partitions: 4, isolatedCores: [2, 3] },
+      1,
+    );
+    await store.supply("gw-1", echo, 1);
+    // A placer that ignores the capacity it is shown: only the database stands in the way.
+    const rogue = (partition: number, cores: number[]) => () => ({
+      node: "gw-1",
+      partition,
+      cores,
+    });
+    const ask = (name: string, cores: number, placer: ReturnType<typeof rogue>, at: number) =>
+      store.requestInstance({ name, software: echo, parameters: {}, cores }, placer, at);
+    await ask("a", 1, rogue(0, [2]), 2);
+    await assert.rejects(ask("b", 0, rogue(0, []), 3), {
+      code: "23505",
+      constraint_name: "instances_node_partition_key",
+    });
+    await assert.rejects(ask("c", 1, rogue(1, [2]), 3), {
+      code: "23505",
+      constraint_name: "placed_cores_pkey",
+    });
+    await assert.rejects(ask("d", 2, rogue(2, [3, 3]), 3), {
+      code: "23505",
+      constraint_name: "placed_cores_pkey",
+    });
+    assert.deepEqual(
+      (await store.listInstances()).map((i) => i.name),
+      ["a"],
+      "nothing of a refused placement is kept",
+    );
+    // Freed with the instance, once its node reports it destroyed.
+    await store.setRequestedState("a", "destroyed", 4);
+    await store.applyReport(
+      "gw-1",
+      [{ name: "a", status: "destroyed", promises: [], connection: {} }],
+      5,
+    );
+    const again = await ask("c", 1, rogue(0, [2]), 6);
+    assert.deepEqual([again.partition, again.cores], [0, [2]]);
   });
 
   it("never gives one partition or core to two instances requested at once through two connections", async () => {
