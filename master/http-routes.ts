@@ -54,7 +54,6 @@ export function registerApiRoutes(
         throw new InvalidRequestError("publicKey: must be a 40-character Z85 CURVE public key");
       }
       const node = await store.addNode(input.name, input.publicKey, now());
-      metrics.nodes.set((await store.listNodes()).length);
       return reply.code(201).send({ node });
     },
   );

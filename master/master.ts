@@ -67,8 +67,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const logger = options.logger.child({ component: "master" });
   const policy = options.retention ?? KEEP_EVERYTHING;
   const store = await openStore(storeChoice, dataDir.databasePath, { retention: policy });
-  const metrics = new MasterMetrics();
-  metrics.nodes.set((await store.listNodes()).length);
+  const metrics = new MasterMetrics(async () => (await store.listNodes()).length);
   // The one master of a SQLite store keeps presence and the status telemetry in memory;
   // masters sharing a store read both from it, so every one of them answers the same.
   const shared = store.shared;

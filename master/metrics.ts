@@ -72,14 +72,24 @@ export class MasterMetrics {
     help: "Retention runs that failed (logged retention.failed)",
     registers: [this.registry],
   });
-  readonly nodes = new Gauge({
-    name: "outpost_master_nodes",
-    help: "Nodes known to the master",
-    registers: [this.registry],
-  });
-
-  constructor() {
+  constructor(
+    /**
+     * Nodes in the store, counted when scraped: several masters share the store, and a
+     * count kept by each add would be this master's adds only (and a recount after each
+     * add made adding a fleet of 10,000 quadratic).
+     */
+    countNodes?: () => Promise<number>,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: "outpost_master_" });
+    if (countNodes)
+      new Gauge({
+        name: "outpost_master_nodes",
+        help: "Nodes known to the store",
+        registers: [this.registry],
+        async collect() {
+          this.set(await countNodes());
+        },
+      });
   }
 
   rejectedBy(reason: RejectReason): void {

@@ -128,6 +128,10 @@ describe("master", () => {
     assert.match(metrics, /outpost_master_telemetry_chunks_total\{result="stored"\} 2/);
     assert.match(metrics, /outpost_master_telemetry_chunks_total\{result="duplicate"\} 2/);
     assert.match(metrics, /outpost_master_telemetry_records_total 20/);
+    // Counted in the store when scraped: what every master sharing it says alike.
+    const nodes = (await h.client.listNodes()).length;
+    assert.ok(nodes >= 1);
+    assert.match(metrics, new RegExp(`^outpost_master_nodes ${nodes}$`, "m"));
   });
 
   it("shows sequence gaps, marked reported when the node's loss events cover them", async () => {
