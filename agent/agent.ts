@@ -264,6 +264,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     masterPublicKey: settings.masterKey,
     keyPair,
     timeoutMs: 3000,
+    // The master's push: this node's desired state changed. A pass now (one more after
+    // the pass in progress, however many wakes come meanwhile), not at the next interval.
+    onWake: () => loop?.wake(),
+    logger: logger.child({ component: "link" }),
   });
   // prom-client costs ~10 MB of RSS: loaded only when metrics are served.
   let metrics: AgentMetrics | undefined;

@@ -26,6 +26,8 @@ export const LAST_SEEN_FLUSH_MS = 5_000;
  */
 export class ControlHandler {
   private readonly names = new Map<string, string>();
+  /** Node name → key, of the nodes that spoke to this master (the links it may hold). */
+  private readonly keys = new Map<string, string>();
   private readonly seen = new Map<string, number>();
   /** When each node was last heard from, unbatched (the status page's "online"). */
   private readonly latest = new Map<string, number>();
@@ -166,6 +168,11 @@ export class ControlHandler {
     return this.latest.get(node);
   }
 
+  /** The key of a node that spoke to this master since it started. */
+  keyOf(node: string): string | undefined {
+    return this.keys.get(node);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushSeen();
@@ -175,7 +182,10 @@ export class ControlHandler {
     const cached = this.names.get(publicKey);
     if (cached !== undefined) return cached;
     const node = await this.store.findNodeByKey(publicKey);
-    if (node) this.names.set(publicKey, node.name);
+    if (node) {
+      this.names.set(publicKey, node.name);
+      this.keys.set(node.name, publicKey);
+    }
     return node?.name;
   }
 

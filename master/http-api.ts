@@ -6,6 +6,7 @@ import type { Logger } from "../common/index.js";
 import { UnauthorizedError } from "./errors.js";
 import { registerApiRoutes } from "./http-routes.js";
 import type { MasterMetrics } from "./metrics.js";
+import { ReadinessCheck, registerHealthRoutes } from "./readiness.js";
 import { registerReadingsRoute } from "./readings/readings-route.js";
 import { assetBody, CHART_ASSETS } from "./status/chart-assets.js";
 import { STATUS_PAGE_HTML } from "./status/status-page.js";
@@ -29,9 +30,17 @@ export const MASTER_HTTP_STATUS: Readonly<Record<string, number>> = {
   E_MASTER_NO_CAPACITY: 409,
 };
 
-/** The status page itself holds no data, nor do its scripts: the routes without the token. */
+/**
+ * The routes without the token: the status page itself holds no data, nor do its
+ * scripts; the health probes say only up or not (see readiness.ts).
+ */
 const STATUS_PAGE = "GET /";
-const OPEN_ROUTES = [STATUS_PAGE, ...CHART_ASSETS.map((a) => `GET ${a.path}`)];
+const OPEN_ROUTES = [
+  STATUS_PAGE,
+  ...CHART_ASSETS.map((a) => `GET ${a.path}`),
+  "GET /healthz",
+  "GET /readyz",
+];
 
 export interface HttpApiOptions {
   store: MasterStore;
@@ -45,14 +54,16 @@ export interface HttpApiOptions {
   lastSeen: (node: string) => number | undefined;
   /** What the status page shows (`GET /v1/status`, `GET /v1/events`). */
   status: () => Promise<StatusSnapshot>;
+  /** Whether the node link is bound and reading (`/readyz`). */
+  linkBound: () => boolean;
 }
 
 /**
  * The master's HTTP API (JSON), for the CLI and the status page. Every request must carry
  * `Authorization: Bearer <admin token>`, `/metrics` and `/v1/openapi.json` included
- * (Prometheus: `authorization.credentials_file`); without it the answer is 401. The one
- * exception is `GET /`, the status page itself, which holds no data: it asks the API
- * with the token it was given in its URL fragment. Errors are `{ "error": { "code",
+ * (Prometheus: `authorization.credentials_file`); without it the answer is 401. The
+ * exceptions hold no data: `GET /`, the status page itself (it asks the API with the
+ * token it was given in its URL fragment), and the probes `/healthz` and `/readyz`. Errors are `{ "error": { "code",
  * "message" } }` with the status of MASTER_HTTP_STATUS.
  */
 export class HttpApi {
@@ -150,6 +161,7 @@ export class HttpApi {
       },
       async (_request, reply) => this.streamStatus(reply),
     );
+    registerHealthRoutes(app, new ReadinessCheck(options.store, options.linkBound, options.logger));
     registerApiRoutes(app, options.store, options.metrics, options.lastSeen);
     registerReadingsRoute(app, options.store, options.logger);
   }

@@ -6,6 +6,7 @@ import { InvalidRequestError } from "./errors.js";
 import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
+import { HOLD_WINDOW_MS, NodeWaker } from "./node-wake.js";
 import { openStore, parseStoreOption } from "./open-store.js";
 import {
   deletesAnything,
@@ -128,12 +129,22 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       await link.close();
       await ingest.drain();
     });
+    // A change to a node's desired state, made through this master or (on PostgreSQL)
+    // any other, wakes the node if this master holds its link.
+    const waker = new NodeWaker(link, (node) => control.keyOf(node), metrics, logger);
+    const stopWaking = store.onNodeChanged((change) => waker.changed(change));
+    metrics.countLinksWith(() => link.heldKeys(HOLD_WINDOW_MS).length);
+    closers.push(async () => {
+      stopWaking();
+      waker.close();
+    });
     const api = new HttpApi({
       store,
       adminToken: dataDir.adminToken,
       metrics,
       logger,
       lastSeen,
+      linkBound: () => link.bound,
       status: () => statusSnapshot(store, telemetry, lastSeen, Date.now(), retention.last),
     });
     const address = await api.listen(host, port);

@@ -72,6 +72,29 @@ export class MasterMetrics {
     help: "Retention runs that failed (logged retention.failed)",
     registers: [this.registry],
   });
+  readonly linksHeld: Gauge = new Gauge({
+    name: "outpost_master_links_held",
+    help: "Nodes whose control link this master heard from within the online window (20 s)",
+    registers: [this.registry],
+    collect: (): void => {
+      this.linksHeld.set(this.countHeld());
+    },
+  });
+  readonly wakes = new Counter({
+    name: "outpost_master_wakes_total",
+    help: "Wakes sent to nodes, by cause (change: their desired state changed; missed: the store listened again after losing its connection, so every node held is woken)",
+    labelNames: ["cause"],
+    registers: [this.registry],
+  });
+  readonly notifyLag = new Histogram({
+    name: "outpost_master_notify_lag_seconds",
+    help: "From a change's commit (on the clock of the master that made it) to the wake this master sent the node",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  /** How many links are held now; set once the link is up. */
+  private countHeld: () => number = () => 0;
+
   constructor(
     /**
      * Nodes in the store, counted when scraped: several masters share the store, and a
@@ -94,5 +117,10 @@ export class MasterMetrics {
 
   rejectedBy(reason: RejectReason): void {
     this.rejected.inc({ reason });
+  }
+
+  /** Where `outpost_master_links_held` is read from when scraped. */
+  countLinksWith(count: () => number): void {
+    this.countHeld = count;
   }
 }

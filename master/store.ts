@@ -212,6 +212,20 @@ export interface SharedStatus {
 }
 
 /**
+ * A committed change to what a node must run: software supplied to it, an instance placed
+ * on it or requested again, stopped, started or destroyed there, the node added.
+ */
+export interface NodeChange {
+  /** The node whose desired state changed; null: any node's may have (notices were missed). */
+  node: string | null;
+  /** When it was committed, ms since the epoch, on the clock of the master that made it. */
+  at: number;
+}
+
+/** Told of each NodeChange; it must not throw (the store has nowhere to report it). */
+export type NodeChangeListener = (change: NodeChange) => void;
+
+/**
  * Everything the master keeps. One interface, one conformance suite
  * (test/master/store-conformance.ts) that every backend passes. All methods are async so
  * a networked backend (PostgreSQL) fits; each call is atomic. Names that do not exist
@@ -317,6 +331,19 @@ export interface MasterStore extends ReadingsSource {
   recordLosses(losses: StoredLoss[]): Promise<IngestResult[]>;
   queryChunks(query: TelemetryQuery): Promise<StoredChunk[]>;
   queryLosses(query: TelemetryQuery): Promise<StoredLoss[]>;
+
+  /**
+   * Calls `listener` after each change to a node's desired state commits (what a `sync`
+   * answers: `supply`, `requestInstance`, `placeWaiting`, `setRequestedState`, `addNode`;
+   * a node's own report is not one), once per node per transaction. On SQLite these are
+   * this process's changes; on PostgreSQL every master's on the database, each master
+   * told of its own too (NOTIFY in the changing transaction, so only on commit), and
+   * `node: null` after the store listened again following a lost connection. Returns
+   * the function that stops the calls.
+   */
+  onNodeChanged(listener: NodeChangeListener): () => void;
+  /** Resolves once the store answered a trivial query (`/readyz`); rejects if it cannot. */
+  ping(): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -1,13 +1,13 @@
 import { Decoder, Encoder } from "cbor-x";
 import { MessageDecodeError, MessageTooLargeError } from "./errors.js";
-import type { MasterReply, NodeRequest } from "./messages.js";
+import type { MasterPush, MasterReply, NodeRequest } from "./messages.js";
 
 // Plain CBOR only: no cbor-x record extensions (a peer on another implementation must
 // be able to read us), byte strings untagged, maps as plain objects.
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-export function encodeMessage(message: NodeRequest | MasterReply): Buffer {
+export function encodeMessage(message: NodeRequest | MasterReply | MasterPush): Buffer {
   return encoder.encode(message);
 }
 

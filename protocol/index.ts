@@ -26,7 +26,12 @@ export {
   type HeartbeatOptions,
   type LinkLimits,
 } from "./limits.js";
-export { AUTHENTICATOR_BYTES, authenticate, deriveLinkKey } from "./message-auth.js";
+export {
+  AUTHENTICATOR_BYTES,
+  authenticate,
+  authenticatePush,
+  deriveLinkKey,
+} from "./message-auth.js";
 export type {
   Ack,
   Backlog,
@@ -42,9 +47,11 @@ export type {
   InstanceSecrets,
   InstanceStatus,
   Loss,
+  MasterPush,
   MasterReply,
   NodeRequest,
   PromiseResult,
+  ProtocolVersion,
   RejectedInstance,
   Report,
   RequestBody,
@@ -56,9 +63,10 @@ export type {
   TelemetryLoss,
   TelemetrySchema,
   UsageReport,
+  Wake,
   Welcome,
 } from "./messages.js";
-export { PROTOCOL_VERSION } from "./messages.js";
+export { PROTOCOL_VERSION, PUSH_SINCE_VERSION, SUPPORTED_VERSIONS } from "./messages.js";
 export { NodeLink, type NodeLinkOptions } from "./node-link.js";
 export {
   CHUNK_REQUIRED,
@@ -66,6 +74,7 @@ export {
   instanceReportSchema,
   LOSS_REQUIRED,
   lossFields,
+  masterPushSchemas,
   masterReplySchemas,
   nodeRequestSchemas,
   REPORT_TEXT_MAX,
@@ -83,6 +92,7 @@ export {
 export { SCHEMA_REFUSED, TelemetrySink, type TelemetrySinkStats } from "./telemetry-sink.js";
 export {
   validateInstanceReports,
+  validateMasterPush,
   validateMasterReply,
   validateNodeRequest,
 } from "./validate.js";

@@ -8,9 +8,15 @@ import { x25519PublicKey, x25519SecretKey } from "./keys.js";
  * another's identity. Each message carries an HMAC-SHA256 under a key only the node
  * (its secret key) and the master (its secret key) can derive: X25519 between them,
  * stretched with HKDF. The master never needs, nor sees, the node's secret key.
+ *
+ * The master's pushes (`wake`) carry one too, under the same key but over a label first:
+ * a node request never starts with the label's bytes (a request is a CBOR map; the label
+ * would read as a text string), so a node's own message sent back to it, or to the
+ * master as its own, never authenticates in the other direction.
  */
 export const AUTHENTICATOR_BYTES = 32;
 const SALT = Buffer.from("outpost-protocol-v1");
+const PUSH_LABEL = Buffer.from("outpost master push\0");
 
 export function deriveLinkKey(
   ownSecretKey: string,
@@ -30,4 +36,19 @@ export function authenticate(linkKey: Buffer, body: Uint8Array): Buffer {
 
 export function verifyAuthenticator(linkKey: Buffer, body: Uint8Array, mac: Uint8Array): boolean {
   return mac.length === AUTHENTICATOR_BYTES && timingSafeEqual(authenticate(linkKey, body), mac);
+}
+
+/** The authenticator of a master push: over the push label, then the message. */
+export function authenticatePush(linkKey: Buffer, body: Uint8Array): Buffer {
+  return createHmac("sha256", linkKey).update(PUSH_LABEL).update(body).digest();
+}
+
+export function verifyPushAuthenticator(
+  linkKey: Buffer,
+  body: Uint8Array,
+  mac: Uint8Array,
+): boolean {
+  return (
+    mac.length === AUTHENTICATOR_BYTES && timingSafeEqual(authenticatePush(linkKey, body), mac)
+  );
 }

@@ -1,13 +1,24 @@
 /**
- * The node↔master messages, protocol version 1. Nodes send requests; the master answers
+ * The node↔master messages, protocol version 2. Nodes send requests; the master answers
  * each with exactly one reply carrying the request's `id`. Every message names the
  * sender's node key in `node` (requests) so the master can check its authenticator.
+ * Since version 2 the master may also push a `wake` to a node, unasked.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * Versions this side reads. Version 1 has no push: a version 1 node is never sent one
+ * and finds changes by its periodic sync; its requests are answered in version 1.
+ */
+export const SUPPORTED_VERSIONS = [1, 2] as const;
+export type ProtocolVersion = (typeof SUPPORTED_VERSIONS)[number];
+
+/** The first version whose nodes take pushes (`wake`). */
+export const PUSH_SINCE_VERSION = 2;
 
 /** Fields every node request carries. */
 export interface RequestBase {
-  v: typeof PROTOCOL_VERSION;
+  v: ProtocolVersion;
   /** Chosen by the node, echoed in the reply; unique among the node's pending requests. */
   id: number;
   /** The sending node's public key (Z85). */
@@ -240,7 +251,8 @@ export type NodeRequestType = NodeRequest["type"];
 
 /** Fields every master reply carries. */
 export interface ReplyBase {
-  v: typeof PROTOCOL_VERSION;
+  /** The version of the request it answers. */
+  v: ProtocolVersion;
   /** The id of the request this answers. */
   id: number;
 }
@@ -310,6 +322,21 @@ export interface ErrorReply extends ReplyBase {
 
 export type MasterReply = Welcome | DesiredState | Ack | ErrorReply;
 export type MasterReplyType = MasterReply["type"];
+
+/**
+ * Master → node, unasked: the node's desired state changed, sync now. It carries the key
+ * of the node it is for and, like a request, an authenticator under the link key (in
+ * the master's direction, see message-auth.ts): a node takes only a wake meant for it.
+ * It has no `id` and is never answered.
+ */
+export interface Wake {
+  v: typeof PUSH_SINCE_VERSION;
+  type: "wake";
+  /** The public key (Z85) of the node it is for. */
+  node: string;
+}
+
+export type MasterPush = Wake;
 
 /** A request's payload as the node's client takes it; the link fills in `v`, `id`, `node`, `type`. */
 export type RequestBody<T extends NodeRequest> = Omit<T, keyof RequestBase | "type">;

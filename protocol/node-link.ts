@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from "../common/index.js";
 import { decodeFrame, encodeMessage } from "./codec.js";
 import {
   LinkClosedError,
+  MessageAuthError,
   MessageInvalidError,
   RemoteError,
   RequestTimeoutError,
@@ -16,7 +17,7 @@ import {
   type LinkLimits,
   linkSocketOptions,
 } from "./limits.js";
-import { authenticate, deriveLinkKey } from "./message-auth.js";
+import { authenticate, deriveLinkKey, verifyPushAuthenticator } from "./message-auth.js";
 import {
   type Ack,
   type Chunk,
@@ -33,7 +34,8 @@ import {
   type Welcome,
 } from "./messages.js";
 import { SendQueue } from "./send-queue.js";
-import { validateMasterReply } from "./validate.js";
+import { ThrottledWarnings } from "./throttled-warnings.js";
+import { validateMasterPush, validateMasterReply } from "./validate.js";
 
 export interface NodeLinkOptions {
   /** The master's ROUTER endpoint, e.g. `tcp://10.0.0.1:5660`. */
@@ -55,6 +57,12 @@ export interface NodeLinkOptions {
   redialMs?: number;
   /** Share a ZeroMQ context among many links (benches simulating many nodes). */
   context?: Context;
+  /**
+   * Called when the master pushes a `wake` (this node's desired state changed: sync
+   * now), once it is checked to be the master's and meant for this node. Without it,
+   * wakes are dropped quietly.
+   */
+  onWake?: () => void;
   logger?: Logger;
 }
 
@@ -89,6 +97,7 @@ export class NodeLink {
   private readonly timeoutMs: number;
   private readonly limits: LinkLimits;
   private readonly logger: Logger;
+  private readonly warnings: ThrottledWarnings;
   private readonly loop: Promise<void>;
   private nextId = 1;
   private closed = false;
@@ -100,6 +109,7 @@ export class NodeLink {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.logger = options.logger ?? silentLogger;
+    this.warnings = new ThrottledWarnings(this.logger);
     this.linkKey = deriveLinkKey(options.keyPair.secretKey, options.masterPublicKey, {
       node: options.keyPair.publicKey,
       master: options.masterPublicKey,
@@ -238,14 +248,21 @@ export class NodeLink {
   private async receive(): Promise<void> {
     try {
       for await (const frames of this.socket) {
+        if (frames.length === 2) {
+          this.takePush(frames);
+          continue;
+        }
         let reply: MasterReply;
         try {
           if (frames.length !== 1 || !frames[0]) {
-            throw new MessageInvalidError(`expected 1 frame, got ${frames.length}`, undefined);
+            throw new MessageInvalidError(
+              `expected 1 frame (a reply) or 2 (a push), got ${frames.length}`,
+              undefined,
+            );
           }
           reply = validateMasterReply(decodeFrame(frames[0], this.limits.maxMessageBytes));
         } catch (err) {
-          this.logger.warn({ err }, "link.reply_rejected");
+          this.warnings.warn("link.reply_rejected", { error: (err as Error).message });
           continue;
         }
         const pending = this.pending.get(reply.id);
@@ -262,6 +279,30 @@ export class NodeLink {
       }
     } catch (err) {
       if (!this.closed) this.logger.error({ err }, "link.receive_failed");
+    }
+  }
+
+  /**
+   * A push: `[authenticator, message]`. Only the master's and only for this node: the
+   * authenticator holds under the link key in the master's direction (checked before a
+   * byte is parsed) and `node` is this node's key. Anything else is dropped with a
+   * throttled warning; it never reaches `onWake`, and never stops the link.
+   */
+  private takePush([mac, body]: Buffer[]): void {
+    try {
+      if (!mac || !body || !verifyPushAuthenticator(this.linkKey, body, mac))
+        throw new MessageAuthError("push authenticator does not match", undefined);
+      const push = validateMasterPush(decodeFrame(body, this.limits.maxMessageBytes));
+      if (push.node !== this.options.keyPair.publicKey)
+        throw new MessageInvalidError(`push for node ${push.node}, not this one`, undefined);
+    } catch (err) {
+      this.warnings.warn("link.push_rejected", { error: (err as Error).message });
+      return;
+    }
+    try {
+      this.options.onWake?.();
+    } catch (err) {
+      this.logger.error({ err }, "link.wake_failed");
     }
   }
 }

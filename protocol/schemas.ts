@@ -1,8 +1,11 @@
 /**
- * JSON Schemas for every message of protocol version 1 (draft 2020-12 subset ajv
- * understands). Byte strings use the `bytes` keyword defined in validate.ts: CBOR
+ * JSON Schemas for every message of protocol versions 1 and 2 (draft 2020-12 subset ajv
+ * understands). Requests and replies are the same in both; version 2 adds the master's
+ * push (`wake`). Byte strings use the `bytes` keyword defined in validate.ts: CBOR
  * carries them natively and JSON Schema has no type for them.
  */
+import { PUSH_SINCE_VERSION, SUPPORTED_VERSIONS } from "./messages.js";
+
 /** Longest text a report may carry in one field (promise messages, connection values). */
 export const REPORT_TEXT_MAX = 4096;
 
@@ -16,6 +19,8 @@ const key = {
   maxLength: 40,
   pattern: "^[0-9a-zA-Z.:+=^!/*?&<>()\\[\\]{}@%$#-]{40}$",
 } as const;
+/** Requests and replies: either version (a reply carries its request's). */
+const version = { enum: [...SUPPORTED_VERSIONS] } as const;
 const cpuId = { type: "integer", minimum: 0, maximum: 4095 } as const;
 const stringMap = {
   type: "object",
@@ -29,7 +34,7 @@ function request(type: string, properties: Record<string, object>, required: str
     type: "object",
     additionalProperties: false,
     required: ["v", "id", "node", "type", ...required],
-    properties: { v: { const: 1 }, id: u32, node: key, type: { const: type }, ...properties },
+    properties: { v: version, id: u32, node: key, type: { const: type }, ...properties },
   };
 }
 
@@ -38,7 +43,7 @@ function reply(type: string, properties: Record<string, object>, required: strin
     type: "object",
     additionalProperties: false,
     required: ["v", "id", "type", ...required],
-    properties: { v: { const: 1 }, id: u32, type: { const: type }, ...properties },
+    properties: { v: version, id: u32, type: { const: type }, ...properties },
   };
 }
 
@@ -294,6 +299,14 @@ export const errorSchema = reply(
   ["code", "message"],
 );
 
+/** A push has no id; `node` is the key of the node it is for. */
+export const wakeSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["v", "type", "node"],
+  properties: { v: { const: PUSH_SINCE_VERSION }, type: { const: "wake" }, node: key },
+} as const;
+
 export const nodeRequestSchemas = {
   hello: helloSchema,
   sync: syncSchema,
@@ -308,4 +321,8 @@ export const masterReplySchemas = {
   desired: desiredSchema,
   ack: ackSchema,
   error: errorSchema,
+} as const;
+
+export const masterPushSchemas = {
+  wake: wakeSchema,
 } as const;

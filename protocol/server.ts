@@ -16,11 +16,23 @@ import {
   type LinkLimits,
   linkSocketOptions,
 } from "./limits.js";
-import { AUTHENTICATOR_BYTES, deriveLinkKey, verifyAuthenticator } from "./message-auth.js";
-import { type MasterReply, type NodeRequest, PROTOCOL_VERSION } from "./messages.js";
+import {
+  AUTHENTICATOR_BYTES,
+  authenticatePush,
+  deriveLinkKey,
+  verifyAuthenticator,
+} from "./message-auth.js";
+import {
+  type MasterReply,
+  type NodeRequest,
+  PROTOCOL_VERSION,
+  type ProtocolVersion,
+  PUSH_SINCE_VERSION,
+  type Wake,
+} from "./messages.js";
 import { SendQueue } from "./send-queue.js";
 import { ThrottledWarnings } from "./throttled-warnings.js";
-import { validateNodeRequest } from "./validate.js";
+import { supportedVersionOf, validateNodeRequest } from "./validate.js";
 import { type KeyAuthorizer, ZapHandler } from "./zap-handler.js";
 
 export const ZAP_DOMAIN = "outpost";
@@ -31,6 +43,20 @@ const MAX_IN_FLIGHT = 10_000;
 /** A reply as a handler returns it; the server adds `v` and `id`. */
 export type ReplyBody = DistributiveOmit<MasterReply, "v" | "id">;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Requests of a node's control link, the one that syncs: a wake goes where the last of
+ * these came from. A node's telemetry may travel on another link (the agent's relay),
+ * whose requests must not draw the wake away from the link that acts on it.
+ */
+const CONTROL_TYPES: ReadonlySet<NodeRequest["type"]> = new Set(["hello", "sync", "report"]);
+
+/** Where a node's control link was last heard from. */
+interface Route {
+  routingId: Buffer;
+  version: ProtocolVersion;
+  heardAt: number;
+}
 
 /** Why an inbound message was not handed to the handler. */
 export type RejectReason = "too_large" | "decode" | "invalid" | "auth";
@@ -75,10 +101,12 @@ export interface ProtocolServerOptions {
  */
 export class ProtocolServer {
   private readonly linkKeys = new Map<string, Buffer>();
+  private readonly routes = new Map<string, Route>();
   private readonly warnings: ThrottledWarnings;
   private readonly queue: SendQueue;
   private inFlight = 0;
-  private wake: (() => void) | undefined;
+  private reading = true;
+  private resumeReading: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -133,9 +161,41 @@ export class ProtocolServer {
     return server;
   }
 
+  /** Bound and reading: false once closed, or once its receive loop failed. */
+  get bound(): boolean {
+    return this.reading && !this.router.closed;
+  }
+
   /** The bound endpoint, with the real port when bound to `:*`. */
   get endpoint(): string {
     return this.router.lastEndpoint ?? this.options.endpoint;
+  }
+
+  /**
+   * Tells a node to sync now, on the link its last hello, sync or report came in on
+   * (authenticated: a message naming a key never moves that key's route unless it
+   * carries the key's authenticator). False when this server never heard that node's
+   * control link, or heard it speak version 1 (no push: it finds the change by its own
+   * periodic sync). The wake is queued, not confirmed: a node whose link went away
+   * since never gets it, and syncs anyway once it is back.
+   */
+  wake(nodeKey: string): boolean {
+    const route = this.routes.get(nodeKey);
+    if (!route || route.version < PUSH_SINCE_VERSION || this.router.closed) return false;
+    const push: Wake = { v: PUSH_SINCE_VERSION, type: "wake", node: nodeKey };
+    const body = encodeMessage(push);
+    const mac = authenticatePush(this.linkKeyOf(nodeKey), body);
+    this.queue.send([route.routingId, mac, body]).catch((err: unknown) => {
+      if (!this.router.closed) this.warnings.warn("link.push_failed", { err, node: nodeKey });
+    });
+    return true;
+  }
+
+  /** Node keys whose control link was heard from within `withinMs` (every one known without it). */
+  heldKeys(withinMs = Number.POSITIVE_INFINITY, now = Date.now()): string[] {
+    const keys: string[] = [];
+    for (const [key, route] of this.routes) if (now - route.heardAt < withinMs) keys.push(key);
+    return keys;
   }
 
   async close(): Promise<void> {
@@ -149,19 +209,21 @@ export class ProtocolServer {
       for await (const frames of this.router) {
         while (this.inFlight >= MAX_IN_FLIGHT) {
           await new Promise<void>((resolve) => {
-            this.wake = resolve;
+            this.resumeReading = resolve;
           });
         }
         this.inFlight++;
         void this.process(frames).finally(() => {
           this.inFlight--;
-          const wake = this.wake;
-          this.wake = undefined;
-          wake?.();
+          const resume = this.resumeReading;
+          this.resumeReading = undefined;
+          resume?.();
         });
       }
     } catch (err) {
       if (!this.router.closed) this.logger.error({ err }, "link.receive_failed");
+    } finally {
+      this.reading = false;
     }
   }
 
@@ -169,23 +231,27 @@ export class ProtocolServer {
     const [routingId, mac, body] = frames;
     if (!routingId) return;
     let request: NodeRequest;
+    let decoded: unknown;
     try {
       if (frames.length !== 3 || !mac || !body || mac.length !== AUTHENTICATOR_BYTES) {
         throw new MessageDecodeError(
           `expected 2 frames (authenticator, message), got ${frames.length - 1}`,
         );
       }
-      request = validateNodeRequest(decodeFrame(body, this.limits.maxMessageBytes));
-      if (!verifyAuthenticator(this.linkKeyOf(request), body, mac)) {
+      decoded = decodeFrame(body, this.limits.maxMessageBytes);
+      request = validateNodeRequest(decoded);
+      if (!verifyAuthenticator(this.requestLinkKey(request), body, mac)) {
         throw new MessageAuthError(
           `authenticator does not match node key ${request.node}`,
           request.id,
         );
       }
     } catch (err) {
-      await this.refuse(routingId, err);
+      await this.refuse(routingId, err, supportedVersionOf(decoded) ?? PROTOCOL_VERSION);
       return;
     }
+    if (CONTROL_TYPES.has(request.type))
+      this.routes.set(request.node, { routingId, version: request.v, heardAt: Date.now() });
     this.options.observer?.accepted?.(request.type);
     let reply: ReplyBody;
     try {
@@ -199,10 +265,11 @@ export class ProtocolServer {
         reply = { type: "error", code: "E_INTERNAL", message: "internal error" };
       }
     }
-    await this.reply(routingId, { ...reply, v: PROTOCOL_VERSION, id: request.id } as MasterReply);
+    // In the request's version: a version 1 node refuses any other.
+    await this.reply(routingId, { ...reply, v: request.v, id: request.id } as MasterReply);
   }
 
-  private async refuse(routingId: Buffer, err: unknown): Promise<void> {
+  private async refuse(routingId: Buffer, err: unknown, version: ProtocolVersion): Promise<void> {
     const code = (err as { code?: unknown }).code;
     const reason = REJECT_REASONS[String(code)] ?? "decode";
     this.options.observer?.rejected?.(reason);
@@ -217,7 +284,7 @@ export class ProtocolServer {
       : undefined;
     if (id === undefined) return;
     await this.reply(routingId, {
-      v: PROTOCOL_VERSION,
+      v: version,
       id,
       type: "error",
       code: String(code),
@@ -233,18 +300,21 @@ export class ProtocolServer {
     }
   }
 
-  private linkKeyOf(request: NodeRequest): Buffer {
-    const nodeKey = request.node;
+  private requestLinkKey(request: NodeRequest): Buffer {
+    try {
+      return this.linkKeyOf(request.node);
+    } catch (err) {
+      throw new MessageInvalidError(`node: ${(err as Error).message}`, request.id);
+    }
+  }
+
+  private linkKeyOf(nodeKey: string): Buffer {
     let key = this.linkKeys.get(nodeKey);
     if (!key) {
-      try {
-        key = deriveLinkKey(this.options.keyPair.secretKey, nodeKey, {
-          node: nodeKey,
-          master: this.options.keyPair.publicKey,
-        });
-      } catch (err) {
-        throw new MessageInvalidError(`node: ${(err as Error).message}`, request.id);
-      }
+      key = deriveLinkKey(this.options.keyPair.secretKey, nodeKey, {
+        node: nodeKey,
+        master: this.options.keyPair.publicKey,
+      });
       // Bounded: keys named by messages that then fail authentication must not pile up.
       if (this.linkKeys.size >= 100_000) this.linkKeys.clear();
       this.linkKeys.set(nodeKey, key);

@@ -2,12 +2,19 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { MessageInvalidError } from "./errors.js";
 import {
   type InstanceReport,
+  type MasterPush,
   type MasterReply,
   type NodeRequest,
-  PROTOCOL_VERSION,
+  type ProtocolVersion,
   type RejectedInstance,
+  SUPPORTED_VERSIONS,
 } from "./messages.js";
-import { instanceReportSchema, masterReplySchemas, nodeRequestSchemas } from "./schemas.js";
+import {
+  instanceReportSchema,
+  masterPushSchemas,
+  masterReplySchemas,
+  nodeRequestSchemas,
+} from "./schemas.js";
 
 /**
  * An ajv instance that knows the `bytes` keyword: a CBOR byte string (Uint8Array) of at
@@ -45,6 +52,7 @@ function compileAll<K extends string>(schemas: Record<K, object>): Map<string, V
 const requestValidators = compileAll(nodeRequestSchemas);
 const instanceReportValidator = ajv.compile(instanceReportSchema);
 const replyValidators = compileAll(masterReplySchemas);
+const pushValidators = compileAll(masterPushSchemas);
 
 /** A node request, checked against its schema; anything else throws MessageInvalidError. */
 export function validateNodeRequest(value: unknown): NodeRequest {
@@ -54,6 +62,17 @@ export function validateNodeRequest(value: unknown): NodeRequest {
 /** A master reply, checked against its schema; anything else throws MessageInvalidError. */
 export function validateMasterReply(value: unknown): MasterReply {
   return check<MasterReply>(value, replyValidators, "reply");
+}
+
+/** A master push (`wake`), checked against its schema; anything else throws MessageInvalidError. */
+export function validateMasterPush(value: unknown): MasterPush {
+  return check<MasterPush>(value, pushValidators, "push");
+}
+
+/** The version a decoded message says it speaks, when this side speaks it too. */
+export function supportedVersionOf(value: unknown): ProtocolVersion | undefined {
+  const v = (value as { v?: unknown } | null)?.v;
+  return SUPPORTED_VERSIONS.find((known) => known === v);
 }
 
 /**
@@ -88,9 +107,9 @@ function check<T>(value: unknown, validators: Map<string, ValidateFunction>, wha
     Number.isInteger(fields.id) && (fields.id as number) >= 0 && (fields.id as number) <= 0xffffffff
       ? (fields.id as number)
       : undefined;
-  if (fields.v !== PROTOCOL_VERSION) {
+  if (supportedVersionOf(fields) === undefined) {
     throw new MessageInvalidError(
-      `unsupported protocol version ${describe(fields.v)}; this side speaks ${PROTOCOL_VERSION}`,
+      `unsupported protocol version ${describe(fields.v)}; this side speaks ${SUPPORTED_VERSIONS.join(" and ")}`,
       id,
     );
   }

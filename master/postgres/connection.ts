@@ -27,6 +27,10 @@ export function connect(url: string): Connection {
       onnotice: () => {},
       // Readings are read by page; a connection idle this long is given back.
       idle_timeout: 60,
+      // After the server is lost, seconds before connecting again (the pool, and LISTEN):
+      // doubling from 0.1 s to at most 2 s, jittered, so a master is back within about 2 s
+      // of its database (postgres.js's own default grows to 20 s).
+      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
     });
   } catch (err) {
     throw new InvalidRequestError(`--store: ${(err as Error).message}`);

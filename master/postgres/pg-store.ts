@@ -2,6 +2,7 @@ import type postgres from "postgres";
 import { hasCode } from "../../common/errors.js";
 import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
 import { ConflictError, NotFoundError } from "../errors.js";
+import { NodeChangeFeed } from "../node-changes.js";
 import type {
   DecodeFailure,
   DecodeFailureQuery,
@@ -24,8 +25,10 @@ import {
   type InstanceRecord,
   type InstanceRequest,
   type MasterStore,
+  type NodeChangeListener,
   type NodeFacts,
   type NodeRecord,
+  type PlacedInstance,
   type Placer,
   type RetentionResult,
   type SharedStatus,
@@ -39,6 +42,7 @@ import { readCapacity } from "./capacity.js";
 import { connect, unavailable } from "./connection.js";
 import { LOCK, lockExclusive } from "./locks.js";
 import { migrate } from "./migrations.js";
+import { listenNodeChanges, notifyNodesChanged } from "./node-notices.js";
 import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
 import { PgRetention } from "./retention.js";
@@ -58,7 +62,9 @@ type Tx = postgres.TransactionSql;
  * partitioned by day. Each call is one transaction (READ COMMITTED), committed before it
  * returns: the master acks chunks only after that. Several masters may share the
  * database: placement is serialized across all of them (see `requestInstance`), and
- * presence and the status telemetry are answered from the database (`shared`).
+ * presence and the status telemetry are answered from the database (`shared`). A
+ * transaction that changes a node's desired state NOTIFYs every master on the database
+ * (postgres/node-notices.ts).
  */
 export class PgStore implements MasterStore {
   readonly shared: SharedStatus;
@@ -72,6 +78,7 @@ export class PgStore implements MasterStore {
     readonly where: string,
     now: () => number,
     private readonly policy: RetentionPolicy,
+    private readonly changes: NodeChangeFeed,
   ) {
     this.writer = new PgReadingsWriter(now, policy);
     this.queries = new PgReadingsQueries(sql);
@@ -90,17 +97,25 @@ export class PgStore implements MasterStore {
     options: StoreOptions & { now?: () => number } = {},
   ): Promise<PgStore> {
     const { sql, where } = connect(url);
+    const changes = new NodeChangeFeed();
     try {
       await migrate(sql);
+      await listenNodeChanges(sql, changes);
     } catch (err) {
       await sql.end({ timeout: 1 });
       throw unavailable(err, where);
     }
-    return new PgStore(sql, where, options.now ?? Date.now, options.retention ?? KEEP_EVERYTHING);
+    return new PgStore(
+      sql,
+      where,
+      options.now ?? Date.now,
+      options.retention ?? KEEP_EVERYTHING,
+      changes,
+    );
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
-    return this.sql.begin(async (tx) => {
+    return this.changing(async (tx, changed) => {
       const [clash] =
         await tx`SELECT name FROM nodes WHERE name = ${name} OR public_key = ${publicKey}
         ORDER BY name = ${name} DESC LIMIT 1`;
@@ -115,6 +130,7 @@ export class PgStore implements MasterStore {
           throw new ConflictError(`node '${name}' or key ${publicKey} already exists`);
         throw err;
       }
+      changed.add(name);
       return this.nodeRow(tx, name);
     });
   }
@@ -149,10 +165,11 @@ export class PgStore implements MasterStore {
   }
 
   async supply(node: string, software: string, at: number): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.changing(async (tx, changed) => {
       await this.nodeRow(tx, node);
-      await tx`INSERT INTO software (node, url, supplied_at) VALUES (${node}, ${software}, ${at})
-        ON CONFLICT DO NOTHING`;
+      const added = await tx`INSERT INTO software (node, url, supplied_at)
+        VALUES (${node}, ${software}, ${at}) ON CONFLICT DO NOTHING`;
+      if (added.count > 0) changed.add(node);
     });
   }
 
@@ -183,15 +200,20 @@ export class PgStore implements MasterStore {
     at: number,
     options: { wait?: boolean } = {},
   ): Promise<InstanceRecord> {
-    return this.sql.begin(async (tx) => {
+    return this.changing(async (tx, changed) => {
       await lockExclusive(tx, LOCK.placement);
       const existing = await this.instanceRow(tx, request.name);
-      if (existing) return this.requestAgain(tx, existing, request, at);
+      if (existing) {
+        if (existing.node !== null) changed.add(existing.node);
+        return this.requestAgain(tx, existing, request, at);
+      }
       if (request.node) await this.nodeRow(tx, request.node);
       const waiting = await this.waitingRow(tx, request.name);
       const secrets = addSecretMarks(waiting?.secrets.requested ?? [], request.secrets);
       try {
-        await this.place(tx, { ...request, secrets }, place, waiting?.createdAt ?? at, at);
+        changed.add(
+          await this.place(tx, { ...request, secrets }, place, waiting?.createdAt ?? at, at),
+        );
       } catch (err) {
         if (!hasCode(err, "E_MASTER_NO_CAPACITY") || !(options.wait || waiting)) throw err;
         await tx`INSERT INTO waiting_requests
@@ -244,7 +266,7 @@ export class PgStore implements MasterStore {
   }
 
   async placeWaiting(place: Placer, at: number): Promise<string[]> {
-    return this.sql.begin(async (tx) => {
+    return this.changing(async (tx, changed) => {
       await lockExclusive(tx, LOCK.placement);
       const placed: string[] = [];
       const rows = await tx`SELECT * FROM waiting_requests ORDER BY created_at, name`;
@@ -259,7 +281,7 @@ export class PgStore implements MasterStore {
           ...(w.node !== null ? { node: w.node } : {}),
         };
         try {
-          await this.place(tx, request, place, w.createdAt, at);
+          changed.add(await this.place(tx, request, place, w.createdAt, at));
           placed.push(w.name);
         } catch (err) {
           if (!hasCode(err, "E_MASTER_NO_CAPACITY")) throw err;
@@ -271,14 +293,17 @@ export class PgStore implements MasterStore {
     });
   }
 
-  /** Places `request` (throws NoCapacityError if no node can take it) and forgets its wait. */
+  /**
+   * Places `request` (throws NoCapacityError if no node can take it) and forgets its wait;
+   * resolves with the node it was placed on.
+   */
   private async place(
     tx: Tx,
     request: InstanceRequest,
     place: Placer,
     createdAt: number,
     at: number,
-  ): Promise<void> {
+  ): Promise<string> {
     const placement = place(request, await readCapacity(tx));
     await tx`INSERT INTO instances (name, software, parameters, secret_keys, node, partition,
         cores, requested_state, status, parent, created_at, updated_at)
@@ -286,6 +311,7 @@ export class PgStore implements MasterStore {
         ${tx.json(addSecretMarks([], request.secrets))}, ${placement.node}, ${placement.partition},
         ${placement.cores}::int4[], 'started', 'pending', ${request.parent ?? null}, ${createdAt}, ${at})`;
     await tx`DELETE FROM waiting_requests WHERE name = ${request.name}`;
+    return placement.node;
   }
 
   async getInstance(name: string): Promise<InstanceRecord | undefined> {
@@ -310,7 +336,7 @@ export class PgStore implements MasterStore {
     state: RequestedState,
     at: number,
   ): Promise<InstanceRecord> {
-    return this.sql.begin(async (tx) => {
+    return this.changing(async (tx, changed) => {
       // A waiting request may be being placed: taken with the placement lock.
       await lockExclusive(tx, LOCK.placement);
       const waiting = await this.waitingRow(tx, name);
@@ -325,13 +351,17 @@ export class PgStore implements MasterStore {
       const result = await tx`UPDATE instances SET requested_state = ${state}, updated_at = ${at}
         WHERE name = ${name}`;
       if (result.count === 0) throw new NotFoundError(`instance '${name}' does not exist`);
-      if (state === "destroyed")
-        await tx`WITH RECURSIVE descendants(name) AS (
+      if (state === "destroyed") {
+        const descendants = await tx`WITH RECURSIVE descendants(name) AS (
             SELECT name FROM instances WHERE parent = ${name}
             UNION SELECT i.name FROM instances i JOIN descendants d ON i.parent = d.name)
           UPDATE instances SET requested_state = 'destroyed', updated_at = ${at}
-          WHERE name IN (SELECT name FROM descendants)`;
-      return (await this.instanceRow(tx, name)) as InstanceRecord;
+          WHERE name IN (SELECT name FROM descendants) RETURNING node`;
+        for (const d of descendants) changed.add(String(d.node));
+      }
+      const instance = (await this.instanceRow(tx, name)) as PlacedInstance;
+      changed.add(instance.node);
+      return instance;
     });
   }
 
@@ -471,8 +501,30 @@ export class PgStore implements MasterStore {
     return selectLosses(this.sql, query);
   }
 
+  onNodeChanged(listener: NodeChangeListener): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.sql`SELECT 1`;
+  }
+
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
+  }
+
+  /**
+   * One transaction that adds the nodes whose desired state it changed: their notices
+   * are its last statement, so they go out with its commit (and the listeners, this
+   * master's included, hear of them through LISTEN).
+   */
+  private async changing<T>(work: (tx: Tx, changed: Set<string>) => Promise<T>): Promise<T> {
+    return (await this.sql.begin(async (tx) => {
+      const changed = new Set<string>();
+      const result = await work(tx, changed);
+      await notifyNodesChanged(tx, changed);
+      return result;
+    })) as T;
   }
 
   private async nodeRow(sql: postgres.ISql, name: string): Promise<NodeRecord> {

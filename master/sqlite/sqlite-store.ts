@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { hasCode } from "../../common/errors.js";
 import type { InstanceReport, RequestedState, UsageReport } from "../../protocol/index.js";
 import { ConflictError, NotFoundError } from "../errors.js";
+import { NodeChangeFeed } from "../node-changes.js";
 import type {
   DecodeFailure,
   DecodeFailureQuery,
@@ -24,8 +25,10 @@ import {
   type InstanceRecord,
   type InstanceRequest,
   type MasterStore,
+  type NodeChangeListener,
   type NodeFacts,
   type NodeRecord,
+  type PlacedInstance,
   type Placer,
   type RetentionResult,
   type StoredChunk,
@@ -58,6 +61,7 @@ export class SqliteStore implements MasterStore {
   private readonly queries: ReadingsQueries;
   private readonly retention: SqliteRetention;
   private readonly insertLoss: Database.Statement;
+  private readonly changes = new NodeChangeFeed();
 
   private constructor(
     db: Database.Database,
@@ -89,22 +93,25 @@ export class SqliteStore implements MasterStore {
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
-    return this.db
-      .transaction(() => {
-        const clash = this.db
-          .prepare("SELECT name, public_key FROM nodes WHERE name = ? OR public_key = ?")
-          .get(name, publicKey) as Row | undefined;
-        if (clash?.name === name) throw new ConflictError(`node '${name}' already exists`);
-        if (clash)
-          throw new ConflictError(
-            `key ${publicKey} already belongs to node '${String(clash.name)}'`,
-          );
-        this.db
-          .prepare("INSERT INTO nodes (name, public_key, added_at) VALUES (?, ?, ?)")
-          .run(name, publicKey, at);
-        return this.nodeRow(name);
-      })
-      .immediate();
+    return this.changing((changed) =>
+      this.db
+        .transaction(() => {
+          const clash = this.db
+            .prepare("SELECT name, public_key FROM nodes WHERE name = ? OR public_key = ?")
+            .get(name, publicKey) as Row | undefined;
+          if (clash?.name === name) throw new ConflictError(`node '${name}' already exists`);
+          if (clash)
+            throw new ConflictError(
+              `key ${publicKey} already belongs to node '${String(clash.name)}'`,
+            );
+          this.db
+            .prepare("INSERT INTO nodes (name, public_key, added_at) VALUES (?, ?, ?)")
+            .run(name, publicKey, at);
+          changed.add(name);
+          return this.nodeRow(name);
+        })
+        .immediate(),
+    );
   }
 
   async getNode(name: string): Promise<NodeRecord | undefined> {
@@ -149,12 +156,15 @@ export class SqliteStore implements MasterStore {
   }
 
   async supply(node: string, software: string, at: number): Promise<void> {
-    this.db.transaction(() => {
-      this.nodeRow(node);
-      this.db
-        .prepare("INSERT OR IGNORE INTO software (node, url, supplied_at) VALUES (?, ?, ?)")
-        .run(node, software, at);
-    })();
+    this.changing((changed) =>
+      this.db.transaction(() => {
+        this.nodeRow(node);
+        const added = this.db
+          .prepare("INSERT OR IGNORE INTO software (node, url, supplied_at) VALUES (?, ?, ?)")
+          .run(node, software, at);
+        if (added.changes > 0) changed.add(node);
+      })(),
+    );
   }
 
   async listSoftware(node: string): Promise<string[]> {
@@ -170,113 +180,121 @@ export class SqliteStore implements MasterStore {
     at: number,
     options: { wait?: boolean } = {},
   ): Promise<InstanceRecord> {
-    return this.db
-      .transaction(() => {
-        const existing = this.instanceRow(request.name);
-        if (existing) {
-          if (existing.software !== request.software) {
-            // A switch: the node installs the new release beside the old one and moves
-            // the instance to it in the same partition, its data kept.
-            const node = readCapacity(this.db).find((n) => n.name === existing.node);
-            if (!node?.software.includes(request.software))
+    return this.changing((changed) =>
+      this.db
+        .transaction(() => {
+          const existing = this.instanceRow(request.name);
+          if (existing) {
+            if (existing.software !== request.software) {
+              // A switch: the node installs the new release beside the old one and moves
+              // the instance to it in the same partition, its data kept.
+              const node = readCapacity(this.db).find((n) => n.name === existing.node);
+              if (!node?.software.includes(request.software))
+                throw new ConflictError(
+                  `instance '${request.name}' runs ${existing.software}; to switch it to ${request.software}, supply that to node '${existing.node}' first`,
+                );
+            }
+            if (request.node && request.node !== existing.node) {
               throw new ConflictError(
-                `instance '${request.name}' runs ${existing.software}; to switch it to ${request.software}, supply that to node '${existing.node}' first`,
+                `instance '${request.name}' already runs on node '${existing.node}'`,
               );
-          }
-          if (request.node && request.node !== existing.node) {
-            throw new ConflictError(
-              `instance '${request.name}' already runs on node '${existing.node}'`,
-            );
-          }
-          if (request.cores !== existing.cores.length) {
-            throw new ConflictError(
-              `instance '${request.name}' already holds ${existing.cores.length} cores; destroy it to change that`,
-            );
-          }
-          if (existing.requestedState === "destroyed") {
-            throw new ConflictError(`instance '${request.name}' is being destroyed`);
-          }
-          // Another release may mark other keys: masked again until the node says which.
-          const reported =
-            existing.software === request.software ? existing.secrets.reported : null;
-          this.db
-            .prepare(`UPDATE instances SET software = ?, parameters = ?, requested_state = 'started',
+            }
+            if (request.cores !== existing.cores.length) {
+              throw new ConflictError(
+                `instance '${request.name}' already holds ${existing.cores.length} cores; destroy it to change that`,
+              );
+            }
+            if (existing.requestedState === "destroyed") {
+              throw new ConflictError(`instance '${request.name}' is being destroyed`);
+            }
+            // Another release may mark other keys: masked again until the node says which.
+            const reported =
+              existing.software === request.software ? existing.secrets.reported : null;
+            this.db
+              .prepare(`UPDATE instances SET software = ?, parameters = ?, requested_state = 'started',
               secret_keys = ?, reported_secrets = ?, updated_at = ? WHERE name = ?`)
-            .run(
-              request.software,
-              JSON.stringify(request.parameters),
-              JSON.stringify(addSecretMarks(existing.secrets.requested, request.secrets)),
-              reported ? JSON.stringify(reported) : null,
-              at,
-              request.name,
-            );
-          return this.instanceRow(request.name) as InstanceRecord;
-        }
-        if (request.node) this.nodeRow(request.node);
-        const waiting = this.waitingRow(request.name);
-        const secrets = addSecretMarks(waiting?.secrets.requested ?? [], request.secrets);
-        try {
-          this.place({ ...request, secrets }, place, waiting?.createdAt ?? at, at);
-        } catch (err) {
-          if (!hasCode(err, "E_MASTER_NO_CAPACITY") || !(options.wait || waiting)) throw err;
-          this.db
-            .prepare(`INSERT INTO waiting_requests
+              .run(
+                request.software,
+                JSON.stringify(request.parameters),
+                JSON.stringify(addSecretMarks(existing.secrets.requested, request.secrets)),
+                reported ? JSON.stringify(reported) : null,
+                at,
+                request.name,
+              );
+            if (existing.node !== null) changed.add(existing.node);
+            return this.instanceRow(request.name) as InstanceRecord;
+          }
+          if (request.node) this.nodeRow(request.node);
+          const waiting = this.waitingRow(request.name);
+          const secrets = addSecretMarks(waiting?.secrets.requested ?? [], request.secrets);
+          try {
+            changed.add(this.place({ ...request, secrets }, place, waiting?.createdAt ?? at, at));
+          } catch (err) {
+            if (!hasCode(err, "E_MASTER_NO_CAPACITY") || !(options.wait || waiting)) throw err;
+            this.db
+              .prepare(`INSERT INTO waiting_requests
               (name, software, parameters, secret_keys, node, cores, reason, created_at, updated_at)
               VALUES (@name, @software, @parameters, @secrets, @node, @cores, @reason, @at, @at)
               ON CONFLICT (name) DO UPDATE SET software = @software, parameters = @parameters,
                 secret_keys = @secrets, node = @node, cores = @cores, reason = @reason,
                 updated_at = @at`)
-            .run({
-              name: request.name,
-              software: request.software,
-              parameters: JSON.stringify(request.parameters),
-              secrets: JSON.stringify(secrets),
-              node: request.node ?? null,
-              cores: request.cores,
-              reason: err.message,
-              at,
-            });
-          return this.waitingRow(request.name) as InstanceRecord;
-        }
-        return this.instanceRow(request.name) as InstanceRecord;
-      })
-      .immediate();
+              .run({
+                name: request.name,
+                software: request.software,
+                parameters: JSON.stringify(request.parameters),
+                secrets: JSON.stringify(secrets),
+                node: request.node ?? null,
+                cores: request.cores,
+                reason: err.message,
+                at,
+              });
+            return this.waitingRow(request.name) as InstanceRecord;
+          }
+          return this.instanceRow(request.name) as InstanceRecord;
+        })
+        .immediate(),
+    );
   }
 
   async placeWaiting(place: Placer, at: number): Promise<string[]> {
-    return this.db
-      .transaction(() => {
-        const placed: string[] = [];
-        const rows = this.db
-          .prepare("SELECT * FROM waiting_requests ORDER BY created_at, name")
-          .all() as Row[];
-        for (const row of rows) {
-          const w = toWaiting(row);
-          const request: InstanceRequest = {
-            name: w.name,
-            software: w.software,
-            parameters: w.parameters,
-            secrets: w.secrets.requested,
-            cores: Number(row.cores),
-            ...(w.node !== null ? { node: w.node } : {}),
-          };
-          try {
-            this.place(request, place, w.createdAt, at);
-            placed.push(w.name);
-          } catch (err) {
-            if (!hasCode(err, "E_MASTER_NO_CAPACITY")) throw err;
-            this.db
-              .prepare("UPDATE waiting_requests SET reason = ? WHERE name = ? AND reason <> ?")
-              .run(err.message, w.name, err.message);
+    return this.changing((changed) =>
+      this.db
+        .transaction(() => {
+          const placed: string[] = [];
+          const rows = this.db
+            .prepare("SELECT * FROM waiting_requests ORDER BY created_at, name")
+            .all() as Row[];
+          for (const row of rows) {
+            const w = toWaiting(row);
+            const request: InstanceRequest = {
+              name: w.name,
+              software: w.software,
+              parameters: w.parameters,
+              secrets: w.secrets.requested,
+              cores: Number(row.cores),
+              ...(w.node !== null ? { node: w.node } : {}),
+            };
+            try {
+              changed.add(this.place(request, place, w.createdAt, at));
+              placed.push(w.name);
+            } catch (err) {
+              if (!hasCode(err, "E_MASTER_NO_CAPACITY")) throw err;
+              this.db
+                .prepare("UPDATE waiting_requests SET reason = ? WHERE name = ? AND reason <> ?")
+                .run(err.message, w.name, err.message);
+            }
           }
-        }
-        return placed;
-      })
-      .immediate();
+          return placed;
+        })
+        .immediate(),
+    );
   }
 
-  /** Places `request` (throws NoCapacityError if no node can take it) and forgets its wait. */
-  private place(request: InstanceRequest, place: Placer, createdAt: number, at: number): void {
+  /**
+   * Places `request` (throws NoCapacityError if no node can take it) and forgets its wait;
+   * returns the node it was placed on.
+   */
+  private place(request: InstanceRequest, place: Placer, createdAt: number, at: number): string {
     const placement = place(request, readCapacity(this.db));
     this.db
       .prepare(`INSERT INTO instances (name, software, parameters, secret_keys, node, partition,
@@ -295,6 +313,7 @@ export class SqliteStore implements MasterStore {
         at,
       );
     this.db.prepare("DELETE FROM waiting_requests WHERE name = ?").run(request.name);
+    return placement.node;
   }
 
   async getInstance(name: string): Promise<InstanceRecord | undefined> {
@@ -320,33 +339,38 @@ export class SqliteStore implements MasterStore {
     state: RequestedState,
     at: number,
   ): Promise<InstanceRecord> {
-    return this.db
-      .transaction(() => {
-        const waiting = this.waitingRow(name);
-        if (waiting) {
-          if (state !== "destroyed")
-            throw new ConflictError(
-              `instance '${name}' is waiting for a place (${waiting.promises[0]?.message}); destroy it or let it be placed`,
-            );
-          this.db.prepare("DELETE FROM waiting_requests WHERE name = ?").run(name);
-          return { ...waiting, requestedState: "destroyed" as const, updatedAt: at };
-        }
-        const result = this.db
-          .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
-          .run(state, at, name);
-        if (result.changes === 0) throw new NotFoundError(`instance '${name}' does not exist`);
-        if (state === "destroyed") {
-          this.db
-            .prepare(`WITH RECURSIVE descendants(name) AS (
+    return this.changing((changed) =>
+      this.db
+        .transaction(() => {
+          const waiting = this.waitingRow(name);
+          if (waiting) {
+            if (state !== "destroyed")
+              throw new ConflictError(
+                `instance '${name}' is waiting for a place (${waiting.promises[0]?.message}); destroy it or let it be placed`,
+              );
+            this.db.prepare("DELETE FROM waiting_requests WHERE name = ?").run(name);
+            return { ...waiting, requestedState: "destroyed" as const, updatedAt: at };
+          }
+          const result = this.db
+            .prepare("UPDATE instances SET requested_state = ?, updated_at = ? WHERE name = ?")
+            .run(state, at, name);
+          if (result.changes === 0) throw new NotFoundError(`instance '${name}' does not exist`);
+          if (state === "destroyed") {
+            const descendants = this.db
+              .prepare(`WITH RECURSIVE descendants(name) AS (
                 SELECT name FROM instances WHERE parent = @name
                 UNION SELECT i.name FROM instances i JOIN descendants d ON i.parent = d.name)
               UPDATE instances SET requested_state = 'destroyed', updated_at = @at
-              WHERE name IN descendants`)
-            .run({ name, at });
-        }
-        return this.instanceRow(name) as InstanceRecord;
-      })
-      .immediate();
+              WHERE name IN descendants RETURNING node`)
+              .all({ name, at }) as Row[];
+            for (const d of descendants) changed.add(String(d.node));
+          }
+          const instance = this.instanceRow(name) as PlacedInstance;
+          changed.add(instance.node);
+          return instance;
+        })
+        .immediate(),
+    );
   }
 
   async applyReport(node: string, reports: InstanceReport[], at: number): Promise<string[]> {
@@ -475,8 +499,28 @@ export class SqliteStore implements MasterStore {
     return selectLosses(this.db, query);
   }
 
+  onNodeChanged(listener: NodeChangeListener): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Runs `work`, a transaction (committed when it returns) that adds the nodes whose
+   * desired state it changed, then tells the listeners of each. better-sqlite3 is
+   * synchronous: nothing else runs in between.
+   */
+  private changing<T>(work: (changed: Set<string>) => T): T {
+    const changed = new Set<string>();
+    const result = work(changed);
+    this.changes.emitNodes(changed, Date.now());
+    return result;
   }
 
   private nodeRow(name: string): NodeRecord {

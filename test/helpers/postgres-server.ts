@@ -44,6 +44,10 @@ export interface PostgresServer {
   dropDatabase(name: string): Promise<void>;
   /** A superuser connection to `database` (for tests that reach under the store). */
   admin(database: string): postgres.Sql;
+  /** Stops the server process (fast shutdown: clients are cut off), keeping its data. */
+  halt(): Promise<void>;
+  /** Starts it again after `halt`, on the same socket; resolves once it takes connections. */
+  resume(): Promise<void>;
   /** Stops the server and removes its directories. */
   stop(): Promise<void>;
 }
@@ -68,13 +72,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   const asPostgres = { uid, gid, env: { PATH: process.env.PATH, LANG: "C.UTF-8" } };
   let server: ChildProcess | undefined;
   const admins: postgres.Sql[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.all(admins.map((a) => a.end({ timeout: 1 })));
+  const halt = async (): Promise<void> => {
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server?.once("exit", resolve));
       server.kill("SIGINT"); // fast shutdown
       await exited;
     }
+  };
+  const stop = async (): Promise<void> => {
+    await Promise.all(admins.map((a) => a.end({ timeout: 1 })));
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -90,29 +97,33 @@ export async function startPostgres(): Promise<PostgresServer> {
     );
     const port = await freePort();
     let log = "";
-    server = spawn(
-      `${BIN}/postgres`,
-      [
-        "-D",
-        data,
-        "-k",
-        socketDir,
-        "-p",
-        String(port),
-        "-c",
-        "listen_addresses=",
-        "-c",
-        "fsync=off",
-        "-c",
-        "full_page_writes=off",
-        "-c",
-        "max_connections=200",
-      ],
-      { ...asPostgres, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    server.stderr?.on("data", (b: Buffer) => {
-      log = (log + b.toString()).slice(-4000);
-    });
+    const spawnServer = (): ChildProcess => {
+      const child = spawn(
+        `${BIN}/postgres`,
+        [
+          "-D",
+          data,
+          "-k",
+          socketDir,
+          "-p",
+          String(port),
+          "-c",
+          "listen_addresses=",
+          "-c",
+          "fsync=off",
+          "-c",
+          "full_page_writes=off",
+          "-c",
+          "max_connections=200",
+        ],
+        { ...asPostgres, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      child.stderr?.on("data", (b: Buffer) => {
+        log = (log + b.toString()).slice(-4000);
+      });
+      return child;
+    };
+    server = spawnServer();
     const su = (database: string): postgres.Sql => {
       const sql = postgres({
         path: join(socketDir, `.s.PGSQL.${port}`),
@@ -125,13 +136,15 @@ export async function startPostgres(): Promise<PostgresServer> {
       return sql;
     };
     const root = su("postgres");
-    await eventually("postgres accepting connections", 20_000, async () => {
-      if (server?.exitCode !== null) throw new Error(`postgres exited: ${log}`);
-      return root`SELECT 1`.then(
-        () => true,
-        () => undefined,
-      );
-    });
+    const accepting = () =>
+      eventually("postgres accepting connections", 20_000, async () => {
+        if (server?.exitCode !== null) throw new Error(`postgres exited: ${log}`);
+        return root`SELECT 1`.then(
+          () => true,
+          () => undefined,
+        );
+      });
+    await accepting();
     const password = randomBytes(12).toString("hex");
     await root.unsafe(`CREATE ROLE ${TEST_ROLE} LOGIN PASSWORD '${password}'`);
     const passfile = join(dir, "pgpass");
@@ -154,6 +167,11 @@ export async function startPostgres(): Promise<PostgresServer> {
         await root.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       },
       admin: su,
+      halt,
+      async resume() {
+        server = spawnServer();
+        await accepting();
+      },
       stop,
     };
   } catch (err) {

@@ -9,7 +9,12 @@ import {
   type RunningMaster,
   startMaster,
 } from "../../master/index.js";
-import { generateKeyPair, type KeyPair, NodeLink } from "../../protocol/index.js";
+import {
+  generateKeyPair,
+  type KeyPair,
+  NodeLink,
+  type NodeLinkOptions,
+} from "../../protocol/index.js";
 
 /** A real master on ephemeral loopback ports in a temporary data directory. */
 export class MasterHarness {
@@ -46,12 +51,13 @@ export class MasterHarness {
     return keys;
   }
 
-  link(keys: KeyPair, timeoutMs = 5_000): NodeLink {
+  link(keys: KeyPair, timeoutMs = 5_000, options: Partial<NodeLinkOptions> = {}): NodeLink {
     const link = new NodeLink({
       endpoint: this.master.endpoint,
       masterPublicKey: this.master.publicKey,
       keyPair: keys,
       timeoutMs,
+      ...options,
     });
     this.links.push(link);
     return link;

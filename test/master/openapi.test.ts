@@ -23,6 +23,7 @@ describe("master HTTP API: /v1/openapi.json", () => {
       metrics: new MasterMetrics(),
       logger: pino({ level: "silent" }),
       lastSeen: () => undefined,
+      linkBound: () => true,
       status: async () => ({
         at: 0,
         nodes: [],

@@ -2,6 +2,7 @@ import type { MasterStore, StoreOptions } from "../../master/index.js";
 import { addNode, type StoreCase } from "./store-conformance/case.js";
 import { hostileTextCases } from "./store-conformance/hostile-text.js";
 import { instanceCases } from "./store-conformance/instances.js";
+import { nodeChangeCases } from "./store-conformance/node-changes.js";
 import { nodeCases } from "./store-conformance/nodes.js";
 import { readingsCases } from "./store-conformance/readings.js";
 import { reopenCases } from "./store-conformance/reopen.js";
@@ -40,6 +41,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreFixtu
 
     nodeCases(c);
     instanceCases(c);
+    nodeChangeCases(c);
     telemetryCases(c);
     readingsCases(c);
     hostileTextCases(c);

@@ -16,12 +16,16 @@ describe("validateNodeRequest", () => {
     assert.ok(request.type === "telemetry" && request.body instanceof Uint8Array);
   });
 
+  it("accepts both versions: 2, and 1 from nodes that take no push", () => {
+    for (const v of [1, 2]) assert.equal(validateNodeRequest(telemetry({ v })).v, v);
+  });
+
   const cases: [string, unknown, RegExp, number | undefined][] = [
     ["a CBOR array", [1, 2], /request is not a CBOR map/, undefined],
     [
-      "another protocol version",
-      { ...telemetry(), v: 2 },
-      /unsupported protocol version 2; this side speaks 1/,
+      "a protocol version this side does not speak",
+      { ...telemetry(), v: 3 },
+      /unsupported protocol version 3; this side speaks 1 and 2/,
       3,
     ],
     [

@@ -55,3 +55,62 @@ describe("sync loop against a master that refuses every report", function () {
     assert.ok(reports <= 4, `${reports} report attempts in 40 passes`);
   });
 });
+
+describe("sync loop woken by the master", function () {
+  this.timeout(30_000);
+  let tmp: string;
+  let server: ProtocolServer;
+  let agent: RunningAgent | undefined;
+  let nodeKey: string;
+  let syncs = 0;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "outpost-sync-wake-"));
+    nodeKey = loadOrCreateIdentity(join(tmp, "agent")).publicKey;
+    const keyPair = generateKeyPair();
+    server = await ProtocolServer.listen({
+      endpoint: "tcp://127.0.0.1:*",
+      keyPair,
+      authorize: (key) => key === nodeKey,
+      handle: async (request) => {
+        if (request.type === "hello") return { type: "welcome", name: "n1" };
+        if (request.type === "sync") {
+          syncs++;
+          // A slow master: wakes arrive while a pass is in flight.
+          await new Promise((r) => setTimeout(r, 100));
+          return { type: "desired", software: [], instances: [] };
+        }
+        return { type: "ack" };
+      },
+    });
+    agent = await startAgent({
+      data: join(tmp, "agent"),
+      master: server.endpoint,
+      masterKey: keyPair.publicKey,
+      partitions: 1,
+      agentVersion: "0.0.0-test",
+      logger: pino({ level: "silent" }),
+      isolated: false,
+      // Only a wake can make it sync again within the test.
+      syncInterval: 60,
+    });
+    await until(() => agent?.loop.passes === 1, 10_000, "the first pass");
+  });
+
+  after(async () => {
+    await agent?.shutdown();
+    await server?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("syncs at once on a wake, and a burst of wakes makes at most one more sync", async () => {
+    const before = syncs;
+    assert.equal(server.wake(nodeKey), true);
+    await until(() => syncs === before + 1, 2_000, "a sync right after the wake");
+    // 50 wakes while that pass runs: one more pass, not 50.
+    for (let i = 0; i < 50; i++) server.wake(nodeKey);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.ok(syncs - before <= 3, `${syncs - before} syncs for 51 wakes`);
+    assert.ok(syncs - before >= 2, "the burst was not lost");
+  });
+});
