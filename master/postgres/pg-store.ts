@@ -26,6 +26,8 @@ import {
   type MasterStore,
   type NodeFacts,
   type NodeRecord,
+  type OutboxMessage,
+  type OutboxState,
   type Placer,
   type RetentionResult,
   type StoredChunk,
@@ -38,6 +40,7 @@ import { readCapacity } from "./capacity.js";
 import { connect, unavailable } from "./connection.js";
 import { LOCK, lockExclusive } from "./locks.js";
 import { migrate } from "./migrations.js";
+import { PgOutbox } from "./outbox.js";
 import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
 import { PgRetention } from "./retention.js";
@@ -63,6 +66,7 @@ export class PgStore implements MasterStore {
   private readonly writer: PgReadingsWriter;
   private readonly queries: PgReadingsQueries;
   private readonly retention: PgRetention;
+  private readonly outbox: PgOutbox;
 
   private constructor(
     private readonly sql: postgres.Sql,
@@ -70,8 +74,10 @@ export class PgStore implements MasterStore {
     readonly where: string,
     now: () => number,
     private readonly policy: RetentionPolicy,
+    outbox: boolean,
   ) {
-    this.writer = new PgReadingsWriter(now, policy);
+    this.writer = new PgReadingsWriter(now, policy, outbox);
+    this.outbox = new PgOutbox(sql);
     this.queries = new PgReadingsQueries(sql);
     this.retention = new PgRetention(sql, this.writer);
   }
@@ -93,7 +99,13 @@ export class PgStore implements MasterStore {
       await sql.end({ timeout: 1 });
       throw unavailable(err, where);
     }
-    return new PgStore(sql, where, options.now ?? Date.now, options.retention ?? KEEP_EVERYTHING);
+    return new PgStore(
+      sql,
+      where,
+      options.now ?? Date.now,
+      options.retention ?? KEEP_EVERYTHING,
+      options.outbox ?? false,
+    );
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
@@ -416,6 +428,18 @@ export class PgStore implements MasterStore {
       this.writer.rolledBack();
       throw err;
     }
+  }
+
+  claimOutbox(limit: number, leaseMs: number): Promise<OutboxMessage[]> {
+    return this.outbox.claim(limit, leaseMs);
+  }
+
+  settleOutbox(published: readonly number[], retry: readonly number[]): Promise<void> {
+    return this.outbox.settle(published, retry);
+  }
+
+  outboxState(): Promise<OutboxState> {
+    return this.outbox.state();
   }
 
   async recordLosses(losses: StoredLoss[]): Promise<IngestResult[]> {

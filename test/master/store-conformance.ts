@@ -3,6 +3,7 @@ import { addNode, type StoreCase } from "./store-conformance/case.js";
 import { hostileTextCases } from "./store-conformance/hostile-text.js";
 import { instanceCases } from "./store-conformance/instances.js";
 import { nodeCases } from "./store-conformance/nodes.js";
+import { outboxCases } from "./store-conformance/outbox.js";
 import { readingsCases } from "./store-conformance/readings.js";
 import { reopenCases } from "./store-conformance/reopen.js";
 import { retentionCases } from "./store-conformance/retention.js";
@@ -44,6 +45,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreFixtu
     readingsCases(c);
     hostileTextCases(c);
     retentionCases(c);
+    outboxCases(c);
     reopenCases(c);
   });
 }
