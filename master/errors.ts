@@ -79,6 +79,18 @@ export class StoreUnavailableError extends MasterError {
   }
 }
 
+/** The NATS servers of the fan-out cannot be used: unreachable, login refused, no JetStream. */
+export class NatsUnavailableError extends MasterError {
+  override readonly code = "E_MASTER_NATS_UNAVAILABLE";
+  constructor(
+    /** The servers' HOST:PORTs, never a token. */
+    readonly servers: string[],
+    reason: string,
+  ) {
+    super(`cannot use NATS at ${servers.join(",")} (${reason})`);
+  }
+}
+
 /**
  * A record schema a producer announced is refused (partitions are not trusted): over
  * the size or nesting bound, not JSON or not an Avro schema, or not the schema its

@@ -17,6 +17,29 @@ export {
   TOKEN_FILE,
 } from "./data-dir.js";
 export * from "./errors.js";
+export {
+  type FollowedMessage,
+  type FollowOptions,
+  followTelemetry,
+} from "./fanout/follow.js";
+export { type NatsOptions, parseNatsServers } from "./fanout/nats-options.js";
+export type { PublisherOptions } from "./fanout/outbox-publisher.js";
+export {
+  messageId,
+  nameOfToken,
+  nodeSubjects,
+  STREAM_SUBJECTS,
+  subjectToken,
+  TELEMETRY_STREAM,
+  telemetrySubject,
+} from "./fanout/subjects.js";
+export {
+  MAX_MESSAGE_BYTES,
+  MESSAGE_VERSION,
+  readTelemetryMessage,
+  type TelemetryMessage,
+  telemetryMessages,
+} from "./fanout/telemetry-message.js";
 export { HttpApi, type HttpApiOptions, MASTER_HTTP_STATUS } from "./http-api.js";
 export { TelemetryIngest } from "./ingest.js";
 export {
@@ -26,9 +49,12 @@ export {
   withState,
 } from "./instance-state.js";
 export {
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_HTTP,
   DEFAULT_LISTEN,
+  type MasterNatsOptions,
   type MasterOptions,
+  MIN_DEDUPE_WINDOW_MS,
   parseHttpAddress,
   type RunningMaster,
   startMaster,
@@ -44,8 +70,15 @@ export {
   exportReadings,
   readingsOf,
 } from "./readings/export.js";
+export { ndjsonReadings } from "./readings/ndjson-format.js";
+export type { Reading } from "./readings/reading.js";
 export type { ReadingGap } from "./readings/reading-gaps.js";
-export { type JsonValue, type ValueType, valueFromJson } from "./readings/reading-values.js";
+export {
+  type JsonValue,
+  jsonValue,
+  type ValueType,
+  valueFromJson,
+} from "./readings/reading-values.js";
 export {
   FOREVER,
   KEEP_EVERYTHING,

@@ -3,6 +3,9 @@ import { ProtocolServer } from "../protocol/index.js";
 import { ControlHandler } from "./control.js";
 import { openDataDir } from "./data-dir.js";
 import { InvalidRequestError } from "./errors.js";
+import { JetStreamLink } from "./fanout/jetstream-link.js";
+import { parseNatsServers } from "./fanout/nats-options.js";
+import { OutboxPublisher, type PublisherOptions } from "./fanout/outbox-publisher.js";
 import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
 import { MasterMetrics } from "./metrics.js";
@@ -20,6 +23,25 @@ import type { MasterStore } from "./store.js";
 
 export const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
 export const DEFAULT_HTTP = "127.0.0.1:5661";
+/**
+ * JetStream's duplicate window for the telemetry stream: how long after a message was
+ * stored a resend of it is still dropped (master/README.md, NATS fan-out).
+ */
+export const DEFAULT_DEDUPE_WINDOW_MS = 3_600_000;
+/** The shortest duplicate window taken: longer than a publish is retried after its last try. */
+export const MIN_DEDUPE_WINDOW_MS = 120_000;
+
+/** The NATS JetStream fan-out (`--nats`). */
+export interface MasterNatsOptions {
+  /** `nats://HOST:PORT`, comma-separated for a cluster; no credentials in it. */
+  url: string;
+  /** The login token, when the servers ask for one (read from a file by the CLI). */
+  token?: string;
+  /** The stream's duplicate window (default DEFAULT_DEDUPE_WINDOW_MS). */
+  dedupeWindowMs?: number;
+  /** The publisher's batch, lease and waits (tests shorten them). */
+  publisher?: PublisherOptions;
+}
 
 export interface MasterOptions {
   /** Data directory: keys, admin token, database (see data-dir.ts). */
@@ -40,6 +62,11 @@ export interface MasterOptions {
    * dropped. A large fleet sets it longer: every ping costs the master a CURVE message.
    */
   heartbeatSeconds?: number;
+  /**
+   * Publish every decoded chunk's readings to NATS JetStream through the store's outbox;
+   * without it no outbox row is written.
+   */
+  nats?: MasterNatsOptions;
   logger: Logger;
 }
 
@@ -64,10 +91,19 @@ export interface RunningMaster {
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const { host, port } = parseHttpAddress(options.http ?? DEFAULT_HTTP);
   const storeChoice = parseStoreOption(options.store);
+  const natsServers = options.nats ? parseNatsServers(options.nats.url) : undefined;
+  const dedupeWindowMs = options.nats?.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS;
+  if (dedupeWindowMs < MIN_DEDUPE_WINDOW_MS)
+    throw new InvalidRequestError(
+      `--nats-dedupe-window: must be at least 2m (a publish is retried up to 30 s after its last try), got ${dedupeWindowMs} ms`,
+    );
   const dataDir = openDataDir(options.data);
   const logger = options.logger.child({ component: "master" });
   const policy = options.retention ?? KEEP_EVERYTHING;
-  const store = await openStore(storeChoice, dataDir.databasePath, { retention: policy });
+  const store = await openStore(storeChoice, dataDir.databasePath, {
+    retention: policy,
+    outbox: natsServers !== undefined,
+  });
   const metrics = new MasterMetrics(async () => (await store.listNodes()).length);
   // The one master of a SQLite store keeps presence and the status telemetry in memory;
   // masters sharing a store read both from it, so every one of them answers the same.
@@ -76,6 +112,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     ? { status: (now) => shared.telemetryStatus(now) }
     : new TelemetryView();
   const view = telemetry instanceof TelemetryView ? telemetry : undefined;
+  const publisher = !natsServers
+    ? undefined
+    : new OutboxPublisher(
+        store,
+        new JetStreamLink(
+          { servers: natsServers, token: options.nats?.token, name: "outpost-master" },
+          dedupeWindowMs,
+          logger,
+        ),
+        metrics,
+        logger,
+        options.nats?.publisher,
+      );
+  if (publisher) metrics.outboxReader = () => store.outboxState();
   const ingest = new TelemetryIngest(store, (batch, results, seconds) => {
     metrics.commitSeconds.observe(seconds);
     const now = Date.now();
@@ -86,6 +136,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       metrics.records.inc(chunk.records);
       view?.observe(chunk, now);
     });
+    if (results.some((r) => !r.duplicate)) publisher?.wake();
   });
   const control = new ControlHandler(
     store,
@@ -102,6 +153,10 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     () => control.close(),
     () => retention.close(),
   ];
+  if (publisher) {
+    publisher.start();
+    closers.push(() => publisher.close());
+  }
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close();
   };

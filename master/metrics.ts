@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RejectReason } from "../protocol/index.js";
+import type { OutboxState } from "./store.js";
 
 /** The master's Prometheus metrics, in a registry of its own (several masters per process in tests). */
 export class MasterMetrics {
@@ -94,6 +95,50 @@ export class MasterMetrics {
   });
   /** How many links are held now; set once the link is up. */
   private countHeld: () => number = () => 0;
+
+  /** Reads the outbox at each scrape; set by a master running with `--nats`. */
+  outboxReader: (() => Promise<OutboxState>) | undefined;
+  readonly outboxDepth = new Gauge({
+    name: "outpost_master_outbox_depth",
+    help: "Messages waiting in the telemetry outbox for NATS JetStream (every master of the store)",
+    registers: [this.registry],
+    // Read once per scrape, for both outbox gauges (this one is collected first).
+    collect: async () => {
+      const state = await this.outboxReader?.();
+      if (!state) return;
+      this.outboxDepth.set(state.messages);
+      this.outboxOldestSeconds.set(
+        state.oldestAt === null ? 0 : Math.max(0, (Date.now() - state.oldestAt) / 1000),
+      );
+    },
+  });
+  readonly outboxOldestSeconds = new Gauge({
+    name: "outpost_master_outbox_oldest_seconds",
+    help: "Age of the oldest message waiting in the telemetry outbox (0 when it is empty)",
+    registers: [this.registry],
+  });
+  readonly natsPublished = new Counter({
+    name: "outpost_master_nats_published_total",
+    help: "Outbox messages JetStream acked, by result (stored, or duplicate: it had the message id already)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly natsPublishedReadings = new Counter({
+    name: "outpost_master_nats_published_readings_total",
+    help: "Readings in the messages JetStream stored (duplicates not counted)",
+    registers: [this.registry],
+  });
+  readonly natsPublishFailures = new Counter({
+    name: "outpost_master_nats_publish_failures_total",
+    help: "Message publishes that failed (NATS away, no PubAck in time); each is tried again",
+    registers: [this.registry],
+  });
+  readonly natsDropped = new Counter({
+    name: "outpost_master_nats_dropped_readings_total",
+    help: "Readings of messages that can never be published (too_large: over the server's max_payload), by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
 
   constructor(
     /**

@@ -176,6 +176,35 @@ export interface StoreOptions {
    * readings arrive; `applyRetention` deletes what it no longer keeps.
    */
   retention?: RetentionPolicy;
+  /**
+   * Write the telemetry outbox: each chunk decoded into readings gets its messages for
+   * NATS JetStream in the transaction that stores its readings (`--nats`; see fanout/).
+   */
+  outbox?: boolean;
+}
+
+/** A message for NATS JetStream of one decoded chunk (fanout/telemetry-message.ts). */
+export interface OutboxEntry {
+  node: string;
+  stream: string;
+  chunkId: number;
+  /** Which part of the chunk's readings, from 0; `parts` is 1 when one message holds them all. */
+  part: number;
+  parts: number;
+  /** Readings in the message. */
+  readings: number;
+  /** The message as published (JSON, UTF-8). */
+  payload: Uint8Array;
+}
+
+/** A message waiting in the outbox; `id` gives the order the messages were written in. */
+export type OutboxMessage = OutboxEntry & { id: number };
+
+/** How much the outbox holds. */
+export interface OutboxState {
+  messages: number;
+  /** When the oldest waiting message was written (ms since the epoch), null when none waits. */
+  oldestAt: number | null;
 }
 
 /** What one retention run deleted. */
@@ -327,6 +356,20 @@ export interface MasterStore extends ReadingsSource {
    * once `signal` aborts.
    */
   applyRetention(now: number, signal?: AbortSignal): Promise<RetentionResult>;
+  /**
+   * Up to `limit` outbox messages, oldest first, leased to the caller for `leaseMs`: no
+   * other claim (on any master of the store) gets them until the lease ends or
+   * `settleOutbox` releases them, so two publishers never publish the same message at
+   * once. A publisher that stops mid-batch leaves its messages to the next claim after
+   * the lease.
+   */
+  claimOutbox(limit: number, leaseMs: number): Promise<OutboxMessage[]>;
+  /**
+   * Deletes the messages JetStream acknowledged (`published`) and releases the lease of
+   * those to try again (`retry`), in one transaction.
+   */
+  settleOutbox(published: readonly number[], retry: readonly number[]): Promise<void>;
+  outboxState(): Promise<OutboxState>;
   /** Stores loss events, each once per (node, loss id). */
   recordLosses(losses: StoredLoss[]): Promise<IngestResult[]>;
   queryChunks(query: TelemetryQuery): Promise<StoredChunk[]>;

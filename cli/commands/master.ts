@@ -1,10 +1,14 @@
+import { hasCode, parseDuration } from "../../common/index.js";
 import type { RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
+import { NATS_TOKEN_FLAG, NATS_TOKEN_HELP, natsToken } from "./nats-flags.js";
 
 // The same defaults as master/master.ts, spelt here so that `--help` and startup of other
-// commands do not load the master (SQLite, ZeroMQ); test/cli/master.test.ts checks they agree.
+// commands do not load the master (SQLite, ZeroMQ); test/cli/master.test.ts (and
+// telemetry-follow.test.ts for the duplicate window) checks they agree.
 const DEFAULT_LISTEN = "tcp://127.0.0.1:5660";
 const DEFAULT_HTTP = "127.0.0.1:5661";
+const DEFAULT_DEDUPE_WINDOW = "1h";
 
 /** `outpost master start|key`: run a master, print its public key. */
 export const registerMaster: RegisterCommand = (program, context) => {
@@ -41,6 +45,16 @@ export const registerMaster: RegisterCommand = (program, context) => {
       "link heartbeat toward nodes; a node silent three of them is dropped (a fleet of thousands: 60)",
       "5",
     )
+    .option(
+      "--nats <url>",
+      "publish every chunk's readings to NATS JetStream, nats://HOST:PORT (comma-separated for a cluster); no credentials in it",
+    )
+    .option(NATS_TOKEN_FLAG, NATS_TOKEN_HELP)
+    .option(
+      "--nats-dedupe-window <duration>",
+      "how long JetStream drops a resent message by its id (at least 2m)",
+      DEFAULT_DEDUPE_WINDOW,
+    )
     .action(
       async (options: {
         data: string;
@@ -50,6 +64,9 @@ export const registerMaster: RegisterCommand = (program, context) => {
         retention: string[];
         keepChunks?: string;
         heartbeat: string;
+        nats?: string;
+        natsTokenFile?: string;
+        natsDedupeWindow: string;
       }) => {
         if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
           throw new UsageError(
@@ -61,16 +78,31 @@ export const registerMaster: RegisterCommand = (program, context) => {
           throw new UsageError(
             `--heartbeat: expected whole seconds from 1 to 3600, got '${options.heartbeat}'`,
           );
-        const { startMaster, parseHttpAddress, parseRetention } = await import(
-          "../../master/index.js"
-        );
+        const {
+          startMaster,
+          parseHttpAddress,
+          parseNatsServers,
+          parseRetention,
+          MIN_DEDUPE_WINDOW_MS,
+        } = await import("../../master/index.js");
         let retention: ReturnType<typeof parseRetention>;
+        let dedupeWindowMs: number;
         try {
           parseHttpAddress(options.http);
           retention = parseRetention(options.retention, options.keepChunks);
+          if (options.nats !== undefined) parseNatsServers(options.nats);
+          dedupeWindowMs = parseDuration(options.natsDedupeWindow);
         } catch (err) {
-          throw new UsageError((err as Error).message);
+          throw new UsageError(
+            hasCode(err, "E_DURATION")
+              ? `--nats-dedupe-window: ${(err as Error).message}`
+              : (err as Error).message,
+          );
         }
+        if (dedupeWindowMs < MIN_DEDUPE_WINDOW_MS)
+          throw new UsageError(
+            `--nats-dedupe-window: must be at least 2m, got '${options.natsDedupeWindow}'`,
+          );
         const running = await startMaster({
           data: options.data,
           listen: options.listen,
@@ -78,6 +110,9 @@ export const registerMaster: RegisterCommand = (program, context) => {
           store: options.store,
           retention,
           heartbeatSeconds,
+          ...(options.nats !== undefined
+            ? { nats: { url: options.nats, token: natsToken(options), dedupeWindowMs } }
+            : {}),
           logger: context.logger(),
         });
         await new Promise<void>((resolve) => {

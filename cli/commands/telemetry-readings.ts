@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { InstantSyntaxError, parseInstant, renderTable } from "../../common/index.js";
-import type { ReadingsAnswer, ReadingsParamsInput } from "../../master/index.js";
+import type { JsonValue, ReadingsAnswer, ReadingsParamsInput } from "../../master/index.js";
 import type { CliIo } from "../io.js";
 import type { CommandContext } from "../program.js";
 import { UsageError } from "../usage-error.js";
@@ -123,7 +123,8 @@ export function registerReadings(telemetry: Command, context: CommandContext): v
     );
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** Commander's accumulator of a repeatable flag. */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -131,6 +132,11 @@ async function copy(io: CliIo, pieces: AsyncIterable<Uint8Array>): Promise<void>
   for await (const piece of pieces) {
     if (!io.stdout.write(piece)) await once(io.stdout, "drain");
   }
+}
+
+/** A value as the readings' text shows it: `-` for none, arrays as JSON, 64-bit integers exact. */
+export function valueCell(value: JsonValue): string {
+  return value === null ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
 /** The answer as a table: one row per point, then its gaps and losses. */
@@ -141,7 +147,7 @@ export function renderReadings(answer: ReadingsAnswer, aggregated: boolean): str
       s.node,
       s.device,
       s.tag,
-      value === null ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value),
+      valueCell(value),
       s.unit ?? "",
       String(third),
     ]),

@@ -6,11 +6,13 @@ import type { RegisterCommand } from "../program.js";
 import { formatTime } from "./format-time.js";
 import { masterClient, withMasterOptions } from "./master-client.js";
 import { registerExport } from "./telemetry-export.js";
+import { registerFollow } from "./telemetry-follow.js";
 import { registerReadings } from "./telemetry-readings.js";
 
 /**
  * `outpost telemetry query [--node] [--stream] [--since] [--json]`: chunks the master
- * holds; `telemetry readings` and `telemetry export`: the readings decoded from them.
+ * holds; `telemetry readings` and `telemetry export`: the readings decoded from them;
+ * `telemetry follow`: readings live from NATS JetStream.
  */
 export const registerTelemetry: RegisterCommand = (program, context) => {
   const telemetry = program.command("telemetry").description("telemetry received by the master");
@@ -46,6 +48,7 @@ export const registerTelemetry: RegisterCommand = (program, context) => {
   );
   registerReadings(telemetry, context);
   registerExport(telemetry, context);
+  registerFollow(telemetry, context);
 };
 
 /** An ISO 8601 time or a duration before now, as ms since the epoch. */

@@ -256,6 +256,25 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO node_telemetry (node, chunks, records, last_chunk_at)
     SELECT node, count(*), sum(records), max(received_at) FROM telemetry_chunks GROUP BY node;
   `,
+  `
+  -- The telemetry outbox (--nats): a decoded chunk's messages for NATS JetStream, written
+  -- in the transaction that stores its readings and deleted once JetStream acked them.
+  -- id: the order messages were written in. leased_until (ms, the database's clock): the
+  -- publisher holding the row until then; publishers of several masters claim rows with
+  -- FOR UPDATE SKIP LOCKED and skip those leased.
+  CREATE TABLE telemetry_outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    node text NOT NULL,
+    stream text NOT NULL,
+    chunk_id bigint NOT NULL,
+    part integer NOT NULL,
+    parts integer NOT NULL,
+    readings integer NOT NULL,
+    payload bytea NOT NULL,
+    created_at bigint NOT NULL,
+    leased_until bigint
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

@@ -28,6 +28,8 @@ import {
   type NodeChangeListener,
   type NodeFacts,
   type NodeRecord,
+  type OutboxMessage,
+  type OutboxState,
   type PlacedInstance,
   type Placer,
   type RetentionResult,
@@ -43,6 +45,7 @@ import { connect, unavailable } from "./connection.js";
 import { LOCK, lockExclusive } from "./locks.js";
 import { migrate } from "./migrations.js";
 import { listenNodeChanges, notifyNodesChanged } from "./node-notices.js";
+import { PgOutbox } from "./outbox.js";
 import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
 import { PgRetention } from "./retention.js";
@@ -71,6 +74,7 @@ export class PgStore implements MasterStore {
   private readonly writer: PgReadingsWriter;
   private readonly queries: PgReadingsQueries;
   private readonly retention: PgRetention;
+  private readonly outbox: PgOutbox;
 
   private constructor(
     private readonly sql: postgres.Sql,
@@ -79,8 +83,10 @@ export class PgStore implements MasterStore {
     now: () => number,
     private readonly policy: RetentionPolicy,
     private readonly changes: NodeChangeFeed,
+    outbox: boolean,
   ) {
-    this.writer = new PgReadingsWriter(now, policy);
+    this.writer = new PgReadingsWriter(now, policy, outbox);
+    this.outbox = new PgOutbox(sql);
     this.queries = new PgReadingsQueries(sql);
     this.retention = new PgRetention(sql, this.writer);
     this.shared = { telemetryStatus: (at) => selectTelemetryStatus(sql, at) };
@@ -111,6 +117,7 @@ export class PgStore implements MasterStore {
       options.now ?? Date.now,
       options.retention ?? KEEP_EVERYTHING,
       changes,
+      options.outbox ?? false,
     );
   }
 
@@ -466,6 +473,18 @@ export class PgStore implements MasterStore {
       this.writer.rolledBack();
       throw err;
     }
+  }
+
+  claimOutbox(limit: number, leaseMs: number): Promise<OutboxMessage[]> {
+    return this.outbox.claim(limit, leaseMs);
+  }
+
+  settleOutbox(published: readonly number[], retry: readonly number[]): Promise<void> {
+    return this.outbox.settle(published, retry);
+  }
+
+  outboxState(): Promise<OutboxState> {
+    return this.outbox.state();
   }
 
   async recordLosses(losses: StoredLoss[]): Promise<IngestResult[]> {

@@ -1,11 +1,13 @@
 import { finished } from "node:stream/promises";
 import type postgres from "postgres";
+import { telemetryMessages } from "../fanout/telemetry-message.js";
 import { decodeChunk } from "../readings/chunk-decoder.js";
 import { type KeptReadings, keptReadings } from "../readings/kept-readings.js";
+import type { DecodedRecord } from "../readings/record-reader.js";
 import { RecordReaders } from "../readings/record-readers.js";
 import { KEEP_EVERYTHING, type RetentionPolicy } from "../readings/retention-policy.js";
 import { mergeRollups } from "../readings/rollup.js";
-import type { IngestResult, StoredChunk } from "../store.js";
+import type { IngestResult, OutboxEntry, StoredChunk } from "../store.js";
 import { copyText, READING_COLUMNS, readingCopyLine } from "./copy-text.js";
 import { LOCK, lockShared } from "./locks.js";
 import { Partitions } from "./partitions.js";
@@ -18,6 +20,8 @@ type ChunkState = "decoded" | "awaiting_schema" | "failed";
 interface Outcome {
   chunk: StoredChunk;
   state: ChunkState;
+  /** Every record decoded (the outbox's messages hold them all, whatever the retention keeps). */
+  rows?: DecodedRecord[];
   kept?: KeptReadings;
   error: string | null;
 }
@@ -38,6 +42,10 @@ const AWAITING_PAGE = 256;
  * merged in the master, then into `reading_rollups` by one upsert in the same savepoint
  * as their readings: a chunk's raw rows and its share of the rollups commit or roll back
  * together.
+ *
+ * With the outbox on, the chunks whose readings were stored (on ingest, or when their
+ * schema came) get their messages for NATS JetStream by one more INSERT in the same
+ * transaction; duplicates and chunks kept raw get none.
  */
 export class PgReadingsWriter {
   /** Texts of the schemas the current call may need, read before it decodes. */
@@ -51,6 +59,8 @@ export class PgReadingsWriter {
   constructor(
     private readonly now: () => number = Date.now,
     private readonly policy: RetentionPolicy = KEEP_EVERYTHING,
+    /** Whether decoded chunks get their outbox messages (see store.ts StoreOptions). */
+    private readonly outbox = false,
   ) {}
 
   /** Stores chunks; call inside a transaction (see the class comment). */
@@ -88,6 +98,7 @@ export class PgReadingsWriter {
       tx,
       outcomes.filter((o) => o.kept && inserted.has(keyOf(o.chunk.node, o.chunk.chunkId))),
       false,
+      undefined,
     );
     let i = 0;
     return isFresh.map((f) => {
@@ -123,6 +134,7 @@ export class PgReadingsWriter {
         tx,
         outcomes.filter((o) => o.kept),
         true,
+        now,
       );
     }
     return ids.length;
@@ -177,6 +189,7 @@ export class PgReadingsWriter {
       return {
         chunk,
         state: "decoded",
+        ...(this.outbox ? { rows } : {}),
         kept: keptReadings(chunk, rows, this.policy, now),
         error: null,
       };
@@ -234,6 +247,8 @@ export class PgReadingsWriter {
     tx: postgres.TransactionSql,
     outcomes: readonly Outcome[],
     stored: boolean,
+    /** When the schema came, for chunks that awaited it; new chunks count from their arrival. */
+    now: number | undefined,
   ): Promise<void> {
     if (outcomes.length === 0) return;
     // ingest took it with its first statements; decodeAwaiting has not.
@@ -260,6 +275,18 @@ export class PgReadingsWriter {
         );
       else if (stored) await this.setState(tx, o.chunk, "decoded", null);
     }
+    if (this.outbox)
+      await insertOutbox(
+        tx,
+        outcomes
+          .filter((o) => !refused.has(o))
+          .flatMap((o) =>
+            telemetryMessages(o.chunk, o.rows ?? []).map((m) => ({
+              ...m,
+              at: now ?? o.chunk.receivedAt,
+            })),
+          ),
+      );
   }
 
   /**
@@ -378,6 +405,25 @@ export class PgReadingsWriter {
     await tx`UPDATE telemetry_chunks SET state = ${state}, error = ${error}, body = ${body}
       WHERE node = ${chunk.node} AND chunk_id = ${chunk.chunkId}`;
   }
+}
+
+/** The messages of decoded chunks into the outbox, in order, each written `at`. */
+async function insertOutbox(
+  tx: postgres.ISql,
+  messages: readonly (OutboxEntry & { at: number })[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  const col = <T>(f: (m: OutboxEntry & { at: number }) => T) => messages.map(f);
+  await tx`INSERT INTO telemetry_outbox (node, stream, chunk_id, part, parts, readings, payload,
+      created_at)
+    SELECT node, stream, chunk_id, part, parts, readings, payload, created_at
+    FROM unnest(${col((m) => m.node)}::text[], ${col((m) => m.stream)}::text[],
+      ${col((m) => m.chunkId)}::int8[], ${col((m) => m.part)}::int4[],
+      ${col((m) => m.parts)}::int4[], ${col((m) => m.readings)}::int4[],
+      ${col((m) => Buffer.from(m.payload))}::bytea[], ${col((m) => m.at)}::int8[])
+      WITH ORDINALITY AS u(node, stream, chunk_id, part, parts, readings, payload, created_at,
+        ord)
+    ORDER BY ord`;
 }
 
 function failed(chunk: StoredChunk, error: string): Outcome {

@@ -212,6 +212,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX telemetry_chunks_kept ON telemetry_chunks (received_at)
     WHERE state = 'decoded' AND body IS NOT NULL;
   `,
+  // The telemetry outbox (--nats): a decoded chunk's messages for NATS JetStream, written
+  // in the transaction that stores its readings and deleted once JetStream acked them.
+  // AUTOINCREMENT: an id is never reused, so it says the order messages were written in.
+  // `leased_until` (ms): the publisher holding the row until then.
+  `
+  CREATE TABLE telemetry_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    node TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    parts INTEGER NOT NULL,
+    readings INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    leased_until INTEGER
+  );
+  `,
 ];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */

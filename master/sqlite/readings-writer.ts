@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { telemetryMessages } from "../fanout/telemetry-message.js";
 import { decodeChunk } from "../readings/chunk-decoder.js";
 import { keptReadings } from "../readings/kept-readings.js";
 import type { DecodedRecord } from "../readings/record-reader.js";
@@ -26,6 +27,10 @@ type ChunkState = "decoded" | "awaiting_schema" | "failed";
  * numeric one is still merged into its minute's rollup unless that minute is past the
  * rollup retention too. Rollups are merged in the chunk's savepoint, so a chunk's raw
  * rows and its share of the rollups commit or roll back together.
+ *
+ * With the outbox on, a chunk decoded into readings (on ingest, or when its schema came)
+ * also gets its messages for NATS JetStream in the same transaction, every record of it
+ * whatever the retention keeps raw; a duplicate or a chunk kept raw gets none.
  */
 export class ReadingsWriter {
   readonly readers: RecordReaders;
@@ -38,6 +43,7 @@ export class ReadingsWriter {
   private readonly selectSeries: Database.Statement;
   private readonly insertReading: Database.Statement;
   private readonly count: Database.Statement;
+  private readonly insertOutbox: Database.Statement;
   private readonly rollups: RollupRows;
   private readonly storeDecoded: (chunk: StoredChunk, rows: DecodedRecord[], now: number) => void;
   /** node → device → tag → series id; ids added by a transaction that failed are forgotten. */
@@ -47,6 +53,8 @@ export class ReadingsWriter {
   constructor(
     db: Database.Database,
     private readonly policy: RetentionPolicy,
+    /** Whether decoded chunks get their outbox messages (see store.ts StoreOptions). */
+    private readonly outbox = false,
   ) {
     const schemaText = db.prepare("SELECT json FROM schemas WHERE fingerprint = ?").pluck();
     this.readers = new RecordReaders((fp) => schemaText.get(Buffer.from(fp)) as string | undefined);
@@ -78,6 +86,9 @@ export class ReadingsWriter {
       ON CONFLICT (node) DO UPDATE SET late = late + excluded.late,
         clock_suspect = clock_suspect + excluded.clock_suspect,
         expired = expired + excluded.expired`);
+    this.insertOutbox = db.prepare(`INSERT INTO telemetry_outbox
+      (node, stream, chunk_id, part, parts, readings, payload, created_at)
+      VALUES (@node, @stream, @chunkId, @part, @parts, @readings, @payload, @at)`);
     this.rollups = new RollupRows(db);
     // A savepoint per chunk: rows the table refuses undo that chunk's rows only.
     this.storeDecoded = db.transaction((chunk: StoredChunk, rows: DecodedRecord[], now: number) =>
@@ -147,6 +158,9 @@ export class ReadingsWriter {
       if (rows) {
         try {
           this.storeDecoded(chunk, rows, now);
+          if (this.outbox)
+            for (const m of telemetryMessages(chunk, rows))
+              this.insertOutbox.run({ ...m, at: now });
           if (stored) this.setState.run({ ...this.stateOf(chunk, "decoded"), error: null });
           else this.insertRaw(chunk, "decoded", null);
           return;

@@ -28,6 +28,8 @@ import {
   type NodeChangeListener,
   type NodeFacts,
   type NodeRecord,
+  type OutboxMessage,
+  type OutboxState,
   type PlacedInstance,
   type Placer,
   type RetentionResult,
@@ -39,6 +41,7 @@ import {
 } from "../store.js";
 import { readCapacity } from "./capacity.js";
 import { migrate } from "./migrations.js";
+import { SqliteOutbox } from "./outbox.js";
 import { ReadingsQueries } from "./readings-queries.js";
 import { ReadingsWriter } from "./readings-writer.js";
 import { SqliteRetention } from "./retention.js";
@@ -60,15 +63,18 @@ export class SqliteStore implements MasterStore {
   private readonly writer: ReadingsWriter;
   private readonly queries: ReadingsQueries;
   private readonly retention: SqliteRetention;
+  private readonly outbox: SqliteOutbox;
   private readonly insertLoss: Database.Statement;
   private readonly changes = new NodeChangeFeed();
 
   private constructor(
     db: Database.Database,
     private readonly policy: RetentionPolicy,
+    outbox: boolean,
   ) {
     this.db = db;
-    this.writer = new ReadingsWriter(db, policy);
+    this.writer = new ReadingsWriter(db, policy, outbox);
+    this.outbox = new SqliteOutbox(db);
     this.queries = new ReadingsQueries(db);
     this.retention = new SqliteRetention(db, this.writer);
     this.insertLoss = db.prepare(`INSERT OR IGNORE INTO telemetry_losses
@@ -89,7 +95,7 @@ export class SqliteStore implements MasterStore {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, options.retention ?? KEEP_EVERYTHING);
+    return new SqliteStore(db, options.retention ?? KEEP_EVERYTHING, options.outbox ?? false);
   }
 
   async addNode(name: string, publicKey: string, at: number): Promise<NodeRecord> {
@@ -483,6 +489,18 @@ export class SqliteStore implements MasterStore {
       this.writer.rolledBack();
       throw err;
     }
+  }
+
+  async claimOutbox(limit: number, leaseMs: number): Promise<OutboxMessage[]> {
+    return this.outbox.claim(limit, leaseMs);
+  }
+
+  async settleOutbox(published: readonly number[], retry: readonly number[]): Promise<void> {
+    this.outbox.settle(published, retry);
+  }
+
+  async outboxState(): Promise<OutboxState> {
+    return this.outbox.state();
   }
 
   async recordLosses(losses: StoredLoss[]): Promise<IngestResult[]> {

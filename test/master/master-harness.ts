@@ -16,16 +16,19 @@ import {
   type NodeLinkOptions,
 } from "../../protocol/index.js";
 
+/** What a test may choose of the master it runs. */
+export type HarnessOptions = Pick<MasterOptions, "retention" | "store" | "nats">;
+
 /** A real master on ephemeral loopback ports in a temporary data directory. */
 export class MasterHarness {
   readonly dir = mkdtempSync(join(tmpdir(), "outpost-master-"));
   master!: RunningMaster;
   client!: MasterClient;
   private links: NodeLink[] = [];
-  private options: Pick<MasterOptions, "retention"> = {};
+  private options: HarnessOptions = {};
 
-  /** Starts (again) with `options` (a retention policy), kept for restarts. */
-  async start(options: Pick<MasterOptions, "retention"> = this.options): Promise<this> {
+  /** Starts (again) with `options` (a retention policy, a store, NATS), kept for restarts. */
+  async start(options: HarnessOptions = this.options): Promise<this> {
     this.options = options;
     this.master = await startMaster({
       ...options,

@@ -4,6 +4,7 @@ import { hostileTextCases } from "./store-conformance/hostile-text.js";
 import { instanceCases } from "./store-conformance/instances.js";
 import { nodeChangeCases } from "./store-conformance/node-changes.js";
 import { nodeCases } from "./store-conformance/nodes.js";
+import { outboxCases } from "./store-conformance/outbox.js";
 import { readingsCases } from "./store-conformance/readings.js";
 import { reopenCases } from "./store-conformance/reopen.js";
 import { retentionCases } from "./store-conformance/retention.js";
@@ -46,6 +47,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreFixtu
     readingsCases(c);
     hostileTextCases(c);
     retentionCases(c);
+    outboxCases(c);
     reopenCases(c);
   });
 }

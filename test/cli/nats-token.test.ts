@@ -1,0 +1,129 @@
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TelemetryRecord } from "../../collector/record.js";
+import { type NatsServer, startNats, telemetryStream } from "../helpers/nats-server.js";
+import {
+  RECORD_SCHEMA_FINGERPRINT,
+  RECORD_SCHEMA_TEXT,
+  recordChunk,
+} from "../helpers/record-chunks.js";
+import { builtCli, runOutpostAsync } from "../helpers/run-outpost.js";
+import { eventually } from "../helpers/until.js";
+import { MasterHarness } from "../master/master-harness.js";
+
+const TOKEN = "s3cret-token";
+
+/**
+ * NATS that asks for a token: the master and `telemetry follow` take it from a file
+ * (0600) or OUTPOST_NATS_TOKEN, never from the URL.
+ */
+describe("NATS token login", function () {
+  this.timeout(120_000);
+  let nats: NatsServer;
+  let h: MasterHarness;
+  let dir: string;
+  before(async () => {
+    nats = await startNats({ token: TOKEN });
+    dir = mkdtempSync(join(tmpdir(), "outpost-nats-token-"));
+    h = await new MasterHarness().start({
+      nats: { url: nats.url, token: TOKEN, publisher: { idleMs: 100 } },
+    });
+  });
+  after(async () => {
+    await h?.close();
+    await nats?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function tokenFile(name: string, content: string, mode: number): string {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    chmodSync(file, mode);
+    return file;
+  }
+
+  it("publishes with the token, and follow reads with it from a file or the environment", async () => {
+    const link = h.link(await h.addNode("gw-1"));
+    await link.sendSchema({ fingerprint: RECORD_SCHEMA_FINGERPRINT, schema: RECORD_SCHEMA_TEXT });
+    const record: TelemetryRecord = {
+      device: "d",
+      tag: "t",
+      ts: Date.now(),
+      value: 7,
+      quality: "good",
+    };
+    const { node: _n, receivedAt: _r, ...wire } = recordChunk("-", 1, [record]);
+    await link.send(wire);
+    await eventually("published", 20_000, async () =>
+      (await telemetryStream(nats, TOKEN)).length === 1 ? true : undefined,
+    );
+    const file = tokenFile("ok", `${TOKEN}\n`, 0o600);
+    let id = 100;
+    for (const [args, env] of [
+      [["--nats-token-file", file], {}],
+      [[], { OUTPOST_NATS_TOKEN: TOKEN }],
+    ] as const) {
+      const child = spawn(
+        process.execPath,
+        [builtCli(), "telemetry", "follow", "--nats", nats.url, ...args],
+        { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+      );
+      let out = "";
+      let err = "";
+      child.stdout?.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      child.stderr?.on("data", (b: Buffer) => {
+        err += b.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      try {
+        // Chunks until one is printed: the follower sees what is published after it started.
+        await eventually(
+          "a reading followed",
+          30_000,
+          async () => {
+            if (child.exitCode !== null) throw new Error(`follow exited: ${err}`);
+            const chunk = recordChunk("-", ++id, [{ ...record, value: id }]);
+            const { node: _node, receivedAt: _at, ...sent } = chunk;
+            await link.send(sent);
+            return out.includes(" d ") ? true : undefined;
+          },
+          500,
+        );
+      } finally {
+        child.kill("SIGTERM");
+      }
+      assert.equal(await exited, 0, err);
+    }
+  });
+
+  it("refuses a wrong token (NATS says so), and a token file others may read", async () => {
+    const wrong = tokenFile("wrong", "nope", 0o600);
+    const r = await runOutpostAsync([
+      ...["telemetry", "follow", "--nats", nats.url, "--nats-token-file", wrong],
+    ]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^outpost: cannot use NATS at .*[Aa]uthorization.*\[E_MASTER_NATS_UNAVAILABLE\]/,
+    );
+    const open = tokenFile("open", TOKEN, 0o644);
+    for (const command of [
+      ["telemetry", "follow", "--nats", nats.url],
+      ["master", "start", "--data", join(dir, "m"), "--nats", nats.url],
+    ]) {
+      const refused = await runOutpostAsync([...command, "--nats-token-file", open]);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `^outpost: --nats-token-file: ${open} may be read by group or others; chmod 600`,
+        ),
+      );
+    }
+  });
+});
