@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { BackoffOptions, Logger } from "../common/index.js";
 import { Cgroup, readCpuTopology, resolveUser } from "../native/index.js";
 import type { OtaConfig } from "../ota/index.js";
-import { NodeLink, TelemetrySink } from "../protocol/index.js";
+import { type KeyPair, NodeLink, TelemetrySink } from "../protocol/index.js";
 import { KnobJournal } from "../realtime/index.js";
 import { watchTrialBoot } from "./boot-trial.js";
 import { Converger } from "./converge/converger.js";
@@ -31,6 +31,7 @@ import {
   type AgentSettings,
   type AgentSettingsInput,
   hostPortOf,
+  masterEndpoints,
   ms,
   resolveAgentSettings,
 } from "./settings.js";
@@ -99,6 +100,21 @@ function limitsFor(settings: AgentSettings, dataDir: string, logger: Logger): Ag
     logger.warn({ kind, wanted, granted: granted.hard }, "agent.open_files_clamped");
   }
   return limits;
+}
+
+/**
+ * What both of the agent's links to the master share: every master endpoint (one key
+ * pair for the fleet), the node's key, the heartbeats when set.
+ */
+function linkOptions(settings: AgentSettings, keyPair: KeyPair, logger: Logger) {
+  const beat = settings.heartbeat;
+  return {
+    endpoint: masterEndpoints(settings),
+    masterPublicKey: settings.masterKey,
+    keyPair,
+    logger,
+    ...(beat ? { heartbeat: { intervalMs: ms(beat.interval), timeoutMs: ms(beat.timeout) } } : {}),
+  };
 }
 
 /** The reader account must exist and must not be root: it is what keeps reads unprivileged. */
@@ -230,15 +246,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // What partitions forward through their local API goes out on a link of its own: a
   // backlog draining never queues ahead of sync and report. Made before the converger:
   // instances adopted below serve it at once.
-  const telemetry = new TelemetrySink(
-    new NodeLink({
-      endpoint: settings.master,
-      masterPublicKey: settings.masterKey,
-      keyPair,
-      timeoutMs: ms(settings.relayTimeout),
-    }),
-    logger.child({ component: "telemetry-link" }),
-  );
+  const telemetryLink = new NodeLink({
+    ...linkOptions(settings, keyPair, logger.child({ component: "telemetry-link" })),
+    timeoutMs: ms(settings.relayTimeout),
+  });
+  const telemetry = new TelemetrySink(telemetryLink, logger.child({ component: "telemetry-link" }));
   const converger = new Converger({
     journal,
     software,
@@ -260,14 +272,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   disk?.start();
   if (journal.desired) await converger.apply(journal.desired);
   const link = new NodeLink({
-    endpoint: settings.master,
-    masterPublicKey: settings.masterKey,
-    keyPair,
+    ...linkOptions(settings, keyPair, logger.child({ component: "control-link" })),
     timeoutMs: 3000,
     // The master's push: this node's desired state changed. A pass now (one more after
     // the pass in progress, however many wakes come meanwhile), not at the next interval.
     onWake: () => loop?.wake(),
-    logger: logger.child({ component: "link" }),
+    // A new master knows nothing of this link yet: hello and sync at once, not next pass.
+    onFailover: () => loop?.relinked(),
   });
   // prom-client costs ~10 MB of RSS: loaded only when metrics are served.
   let metrics: AgentMetrics | undefined;
@@ -282,6 +293,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       restarts: () => converger.restarts(),
       online: () => loop?.online === true,
       installFailures: () => software.failureCount(),
+      failovers: () => ({ control: link.failovers, telemetry: telemetryLink.failovers }),
     });
     served = await serveMetrics(metrics, metricsAt.host, metricsAt.port, logger);
   }

@@ -136,6 +136,7 @@ export {
   agentConfigSchema,
   camelKeys,
   kebabKeys,
+  masterEndpoints,
   resolveAgentSettings,
 } from "./settings.js";
 export {

@@ -10,6 +10,8 @@ export interface AgentMetricsSource {
   restarts(): number;
   online(): boolean;
   installFailures(): number;
+  /** Moves of each link to the master (`control`: sync and report; `telemetry`: the relay). */
+  failovers(): Record<"control" | "telemetry", number>;
 }
 
 /** The agent's Prometheus metrics, in a registry of its own (several agents per process in tests). */
@@ -63,6 +65,17 @@ export class AgentMetrics {
       registers: [this.registry],
       collect() {
         this.set(source.online() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: "outpost_agent_link_failovers_total",
+      help: "Moves of a link to another master, by link (control, telemetry)",
+      labelNames: ["link"],
+      registers: [this.registry],
+      collect() {
+        // Read from the links at scrape time: a counter kept by its owner.
+        this.reset();
+        for (const [link, moves] of Object.entries(source.failovers())) this.inc({ link }, moves);
       },
     });
     new Gauge({

@@ -1,4 +1,5 @@
 import { Ajv } from "ajv";
+import { LinkConfigError, parseEndpointList } from "../protocol/index.js";
 import { AgentConfigError } from "./errors.js";
 import { type LimitWords, limitsConfigSchema } from "./limit-settings.js";
 
@@ -48,8 +49,10 @@ export const agentConfigSchema = {
     data: { type: "string", minLength: 1, description: "data directory (required)" },
     master: {
       type: "string",
-      pattern: "^tcp://[^\\s/]+:\\d{1,5}$",
-      description: "the master's node endpoint, tcp://HOST:PORT (required)",
+      minLength: 1,
+      maxLength: 16_384,
+      description:
+        "the masters' node endpoints, tcp://HOST:PORT, comma-separated: several masters of one fleet (one key pair), the node holds one and fails over; a DNS name counts as each of its addresses (required)",
     },
     "master-key": {
       type: "string",
@@ -146,6 +149,17 @@ export const agentConfigSchema = {
     "stop-timeout": seconds(10, "SIGTERM, then this many seconds, then the group is killed"),
     "action-budget": seconds(15, "a pass waits this long for one instance's action, then goes on"),
     "relay-timeout": seconds(10, "a relayed chunk waits this long for the master's ack, else 503"),
+    heartbeat: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        interval: { type: "number", exclusiveMinimum: 0, maximum: 3600, description: "seconds" },
+        timeout: { type: "number", exclusiveMinimum: 0, maximum: 3600, description: "seconds" },
+      },
+      required: ["interval", "timeout"],
+      description:
+        "ZMTP heartbeats of the links to the master: a PING every interval, the master gone after timeout without an answer (default 2 and 6 with several masters, else 5 and 15)",
+    },
     "full-pass": seconds(600, "every this often a pass re-fetches descriptors and rewrites files"),
     "usage-interval": seconds(60, "usage period"),
     "disk-interval": seconds(30, "measured disk mode: pause between rounds"),
@@ -181,6 +195,7 @@ export interface AgentSettings {
   stopTimeout: number;
   actionBudget: number;
   relayTimeout: number;
+  heartbeat?: { interval: number; timeout: number };
   fullPass: number;
   usageInterval: number;
   diskInterval: number;
@@ -281,7 +296,28 @@ export function resolveAgentSettings(given: AgentSettingsInput): AgentSettings {
     });
     throw new AgentConfigError(`agent settings: ${issues.join("; ")}`);
   }
-  return camelKeys(copy) as unknown as AgentSettings;
+  const settings = camelKeys(copy) as unknown as AgentSettings;
+  masterEndpoints(settings);
+  const beat = settings.heartbeat;
+  if (beat && beat.timeout <= beat.interval)
+    throw new AgentConfigError(
+      `agent settings: heartbeat: timeout (${beat.timeout}) must be longer than interval (${beat.interval})`,
+    );
+  return settings;
+}
+
+/**
+ * The master endpoints of `settings.master`, one per comma-separated entry; a bad entry
+ * is `AgentConfigError` naming it.
+ */
+export function masterEndpoints(settings: Pick<AgentSettings, "master">): string[] {
+  try {
+    return parseEndpointList(settings.master).map((e) => e.text);
+  } catch (err) {
+    if (err instanceof LinkConfigError)
+      throw new AgentConfigError(`agent settings: master: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Milliseconds of a setting in seconds. */

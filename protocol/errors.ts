@@ -78,6 +78,26 @@ export class LinkClosedError extends ProtocolError {
   }
 }
 
+/**
+ * The link moved to another master while this request waited for its reply, and it is not
+ * one the link resends by itself (`report`): the old master may or may not have applied
+ * it. Retryable: send it again, the link now reaches another master.
+ */
+export class LinkFailoverError extends ProtocolError {
+  readonly code = "E_PROTOCOL_FAILOVER";
+  constructor(
+    readonly type: string,
+    readonly from: string,
+  ) {
+    super(`the link left master ${from} while '${type}' waited for its reply; send it again`);
+  }
+}
+
+/** A link's master endpoints or options are unusable; the message names the entry. */
+export class LinkConfigError extends ProtocolError {
+  readonly code = "E_PROTOCOL_CONFIG";
+}
+
 /** The master answered a request with an error reply; `remoteCode` is the master's code. */
 export class RemoteError extends ProtocolError {
   readonly code = "E_PROTOCOL_REMOTE";

@@ -5,11 +5,24 @@ import type { Logger } from "../common/index.js";
 const END_WAIT_MS = 1_000;
 
 /**
+ * What the watch tells a link that fails over: the handshake succeeded (`up`), or the
+ * master is not serving on this connection: it dropped it or went silent past the
+ * heartbeat timeout (`disconnected`), nobody accepts the connection (`unreachable`), or
+ * the handshake was refused (`refused`, with why).
+ */
+export type LinkSignal =
+  | { kind: "up" }
+  | { kind: "disconnected" }
+  | { kind: "unreachable" }
+  | { kind: "refused"; why: string };
+
+/**
  * Watches a node socket's CURVE handshakes: remembers the last outcome (so a timeout can
  * say why the link is down) and dials again after a refusal. libzmq gives up on an
  * endpoint for good once the master refuses the key or the handshake fails, yet a node
  * flashed before the operator ran `outpost node add`, or a master whose key was just
- * restored, must get in without a restart of the node.
+ * restored, must get in without a restart of the node. A link that fails over moves to
+ * another master instead (no `redialMs`) and is told what happens (`onSignal`).
  *
  * Events are read by our own loop, not through `observer.on()`: zeromq.js's emitter mode
  * leaves the read that is pending at `close()` rejected with nobody to catch it, an
@@ -25,8 +38,9 @@ export class HandshakeWatch {
   constructor(
     private readonly socket: Dealer,
     private readonly endpoint: string,
-    private readonly redialMs: number,
+    private readonly redialMs: number | undefined,
     private readonly logger: Logger,
+    private readonly onSignal?: (signal: LinkSignal) => void,
   ) {
     this.observer = new Observer(socket);
     this.loop = this.watch();
@@ -66,11 +80,12 @@ export class HandshakeWatch {
     switch (event.type) {
       case "handshake":
         this.last = "succeeded";
+        this.onSignal?.({ kind: "up" });
         break;
       case "handshake:error:auth":
         this.last = `master refused this node's key (ZAP ${event.error.status ?? "denied"})`;
         this.logger.warn({ endpoint: event.address, retryInMs: this.redialMs }, "link.key_refused");
-        this.redial();
+        this.refused(this.last);
         break;
       case "handshake:error:protocol":
         this.last = `CURVE handshake failed (${event.error.message}); is the pinned master key right?`;
@@ -78,16 +93,27 @@ export class HandshakeWatch {
           { endpoint: event.address, error: event.error.message, retryInMs: this.redialMs },
           "link.handshake_failed",
         );
-        this.redial();
+        this.refused(this.last);
         break;
       case "handshake:error:other":
         this.last = `handshake failed (${event.error.message})`;
         break;
+      case "disconnect":
+        this.onSignal?.({ kind: "disconnected" });
+        break;
+      case "connect:retry":
+        this.onSignal?.({ kind: "unreachable" });
+        break;
     }
   }
 
+  private refused(why: string): void {
+    this.onSignal?.({ kind: "refused", why });
+    this.redial();
+  }
+
   private redial(): void {
-    if (this.redialTimer) return;
+    if (this.redialTimer || this.redialMs === undefined) return;
     this.redialTimer = setTimeout(() => {
       this.redialTimer = undefined;
       if (this.socket.closed) return;

@@ -1,7 +1,16 @@
 export { decodeFrame, encodeMessage } from "./codec.js";
+export type { FailoverEvent } from "./connection-keeper.js";
+export {
+  MAX_ENDPOINTS,
+  type MasterEndpoint,
+  parseEndpointList,
+  type Resolve,
+} from "./endpoints.js";
 export {
   KeyFormatError,
   LinkClosedError,
+  LinkConfigError,
+  LinkFailoverError,
   ListenError,
   MessageAuthError,
   MessageDecodeError,
@@ -21,8 +30,11 @@ export {
   publicKeyOf,
 } from "./keys.js";
 export {
+  DEFAULT_FAILOVER,
   DEFAULT_HEARTBEAT,
   DEFAULT_LIMITS,
+  FAILOVER_HEARTBEAT,
+  type FailoverOptions,
   type HeartbeatOptions,
   type LinkLimits,
 } from "./limits.js";

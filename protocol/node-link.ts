@@ -1,22 +1,29 @@
-import { type Context, Dealer } from "zeromq";
+import type { Context } from "zeromq";
 import { type Logger, silentLogger } from "../common/index.js";
 import { decodeFrame, encodeMessage } from "./codec.js";
+import { ConnectionKeeper, type FailoverEvent } from "./connection-keeper.js";
+import { isFixed, parseEndpoints, type Resolve, resolveByLookup } from "./endpoints.js";
 import {
   LinkClosedError,
+  LinkConfigError,
+  LinkFailoverError,
   MessageAuthError,
   MessageInvalidError,
   RemoteError,
   RequestTimeoutError,
 } from "./errors.js";
-import { HandshakeWatch } from "./handshake-watch.js";
 import { decodeKey, type KeyPair } from "./keys.js";
 import {
+  DEFAULT_FAILOVER,
   DEFAULT_HEARTBEAT,
   DEFAULT_LIMITS,
+  FAILOVER_HEARTBEAT,
+  type FailoverOptions,
   type HeartbeatOptions,
   type LinkLimits,
   linkSocketOptions,
 } from "./limits.js";
+import { LinkConnection } from "./link-connection.js";
 import { authenticate, deriveLinkKey, verifyPushAuthenticator } from "./message-auth.js";
 import {
   type Ack,
@@ -33,13 +40,16 @@ import {
   type SchemaAnnouncement,
   type Welcome,
 } from "./messages.js";
-import { SendQueue } from "./send-queue.js";
 import { ThrottledWarnings } from "./throttled-warnings.js";
 import { validateMasterPush, validateMasterReply } from "./validate.js";
 
 export interface NodeLinkOptions {
-  /** The master's ROUTER endpoint, e.g. `tcp://10.0.0.1:5660`. */
-  endpoint: string;
+  /**
+   * The master's ROUTER endpoint, e.g. `tcp://10.0.0.1:5660`, or the endpoints of several
+   * masters sharing one key pair: the link then holds one at a time and fails over. One
+   * endpoint whose host is a DNS name counts as the name's addresses.
+   */
+  endpoint: string | readonly string[];
   /** The master's public key, pinned: a server without its secret key fails the handshake. */
   masterPublicKey: string;
   /** This node's own key pair; only the public half is known to the master. */
@@ -47,14 +57,24 @@ export interface NodeLinkOptions {
   /** How long a request waits for its reply, ms (default 10 000). */
   timeoutMs?: number;
   limits?: Partial<LinkLimits>;
+  /** Default: `DEFAULT_HEARTBEAT` on one fixed address, `FAILOVER_HEARTBEAT` otherwise. */
   heartbeat?: Partial<HeartbeatOptions>;
   /**
    * Watch handshakes (default true; one more socket): timeout errors then name a refused
    * key or a wrong master key, and the link dials again `redialMs` after such a refusal.
+   * Failing over needs it: `false` with several masters is `E_PROTOCOL_CONFIG`.
    */
   observe?: boolean;
   /** Wait before dialing again after the master refused the handshake, ms (default 5 000). */
   redialMs?: number;
+  /** How the link moves between masters (default `DEFAULT_FAILOVER`). */
+  failover?: Partial<FailoverOptions>;
+  /** Told once the link is up on another master (say hello again, sync now). */
+  onFailover?: (event: FailoverEvent) => void;
+  /** Addresses of a DNS name (default: node:dns `lookup(host, { all: true })`). */
+  resolve?: Resolve;
+  /** In [0, 1): the first master tried and the jitter of moves (default `Math.random`). */
+  random?: () => number;
   /** Share a ZeroMQ context among many links (benches simulating many nodes). */
   context?: Context;
   /**
@@ -68,6 +88,11 @@ export interface NodeLinkOptions {
 
 interface Pending {
   type: NodeRequest["type"];
+  /** Kept after the send only while it may have to go again (failing over). */
+  frames: Uint8Array[] | undefined;
+  /** The connection it went out on, and when, once sent. */
+  sentOn?: LinkConnection;
+  sentAt?: number;
   resolve(reply: MasterReply): void;
   reject(err: Error): void;
 }
@@ -82,23 +107,39 @@ const EXPECTED_REPLY: Record<NodeRequest["type"], MasterReply["type"]> = {
 };
 
 /**
+ * Whether a request sent to a master that is then given up goes again to the next one.
+ * The master dedupes telemetry, losses and schemas by id (`UNIQUE (node, chunk id)`),
+ * and hello and sync read or set what they set; a report is left to its sender.
+ */
+const RESENT_ON_FAILOVER: Record<NodeRequest["type"], boolean> = {
+  hello: true,
+  sync: true,
+  report: false,
+  telemetry: true,
+  loss: true,
+  schema: true,
+};
+
+/**
  * The node's end of the link: a CURVE DEALER pinned to the master's key. Requests may
  * be issued concurrently; each resolves with its own reply or rejects with a typed
- * error (timeout, master's error reply, closed link). ZeroMQ reconnects by itself; a
- * request issued while the link is down waits (up to its timeout) for it to come back.
- * Telemetry reaches it from the buffer's forwarder through a TelemetrySink.
+ * error (timeout, master's error reply, closed link, failover). A request issued while
+ * the link is down waits (up to its timeout) for it to come back. Telemetry reaches it
+ * from the buffer's forwarder through a TelemetrySink.
+ *
+ * Given one fixed address, ZeroMQ reconnects by itself. Given several masters it holds
+ * one and moves to the next once that one is gone: the connection dropped or refused,
+ * heartbeats unanswered (a frozen master sends no reset), no handshake in time, or a
+ * request that got no reply while nothing else came from that master either.
  */
 export class NodeLink {
-  private readonly socket: Dealer;
-  private readonly handshakes: HandshakeWatch | undefined;
+  private readonly keeper: ConnectionKeeper;
   private readonly linkKey: Buffer;
-  private readonly queue: SendQueue;
   private readonly pending = new Map<number, Pending>();
   private readonly timeoutMs: number;
   private readonly limits: LinkLimits;
   private readonly logger: Logger;
   private readonly warnings: ThrottledWarnings;
-  private readonly loop: Promise<void>;
   private nextId = 1;
   private closed = false;
 
@@ -106,6 +147,9 @@ export class NodeLink {
     decodeKey(options.masterPublicKey, "master public key");
     decodeKey(options.keyPair.publicKey, "node public key");
     decodeKey(options.keyPair.secretKey, "node secret key");
+    const endpoints = parseEndpoints(
+      typeof options.endpoint === "string" ? [options.endpoint] : options.endpoint,
+    );
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.logger = options.logger ?? silentLogger;
@@ -114,23 +158,48 @@ export class NodeLink {
       node: options.keyPair.publicKey,
       master: options.masterPublicKey,
     });
-    this.socket = new Dealer({
-      ...(options.context ? { context: options.context } : {}),
-      curveServerKey: options.masterPublicKey,
-      curvePublicKey: options.keyPair.publicKey,
-      curveSecretKey: options.keyPair.secretKey,
-      // Queue nothing for a link that is not up: the send waits for the link instead, so
-      // a request its caller gave up on meanwhile is never sent (see SendQueue).
-      immediate: true,
-      ...linkSocketOptions(this.limits, { ...DEFAULT_HEARTBEAT, ...options.heartbeat }),
+    const failover = { ...DEFAULT_FAILOVER, ...options.failover };
+    const fixed = isFixed(endpoints);
+    if (!fixed && options.observe === false)
+      throw new LinkConfigError("failing over between masters needs the handshake watch (observe)");
+    const socketOptions = linkSocketOptions(this.limits, {
+      ...(fixed ? DEFAULT_HEARTBEAT : FAILOVER_HEARTBEAT),
+      ...options.heartbeat,
     });
-    this.handshakes =
-      options.observe === false
-        ? undefined
-        : new HandshakeWatch(this.socket, options.endpoint, options.redialMs ?? 5_000, this.logger);
-    this.queue = new SendQueue((frames) => this.socket.send(frames));
-    this.socket.connect(options.endpoint);
-    this.loop = this.receive();
+    this.keeper = new ConnectionKeeper({
+      endpoints,
+      failover,
+      resolve: options.resolve ?? resolveByLookup,
+      random: options.random ?? Math.random,
+      logger: this.logger,
+      open: (endpoint, onSignal) => {
+        const observe = options.observe !== false;
+        return new LinkConnection({
+          endpoint,
+          masterPublicKey: options.masterPublicKey,
+          keyPair: options.keyPair,
+          socketOptions,
+          ...(options.context ? { context: options.context } : {}),
+          ...(observe
+            ? { watch: onSignal ? { onSignal } : { redialMs: options.redialMs ?? 5_000 } }
+            : {}),
+          logger: this.logger,
+          onMessage: (frames) => this.received(frames),
+        });
+      },
+      onRetired: (connection) => this.retired(connection),
+      ...(options.onFailover ? { onFailover: options.onFailover } : {}),
+    });
+  }
+
+  /** The master endpoint the link holds now; undefined while it moves. */
+  get endpoint(): string | undefined {
+    return this.keeper.endpoint;
+  }
+
+  /** How many times the link moved to another master. */
+  get failovers(): number {
+    return this.keeper.moves;
   }
 
   /** Introduces the node; the master answers with the name the operator gave it. */
@@ -184,10 +253,7 @@ export class NodeLink {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new LinkClosedError());
     this.pending.clear();
-    // The socket first: the handshake watch ends on the "monitor stopped" this causes.
-    this.socket.close();
-    const watching = this.handshakes?.close();
-    await Promise.all([this.loop, watching]);
+    await this.keeper.close();
   }
 
   private request(
@@ -211,8 +277,10 @@ export class NodeLink {
         this.pending.delete(id);
       };
       const timer = setTimeout(() => {
+        const sent = this.pending.get(id);
         finish();
-        reject(new RequestTimeoutError(message.type, this.timeoutMs, this.handshakes?.last));
+        reject(new RequestTimeoutError(message.type, this.timeoutMs, this.keeper.lastHandshake));
+        if (sent) this.unanswered(sent);
       }, this.timeoutMs);
       const onAbort = (): void => {
         finish();
@@ -221,6 +289,7 @@ export class NodeLink {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, {
         type: message.type,
+        frames: [authenticate(this.linkKey, frame), frame],
         resolve: (reply) => {
           finish();
           resolve(reply);
@@ -230,11 +299,68 @@ export class NodeLink {
           reject(err);
         },
       });
-      const wanted = (): boolean => this.pending.has(id);
-      this.queue.send([authenticate(this.linkKey, frame), frame], wanted).catch((err: unknown) => {
-        this.pending.get(id)?.reject(this.closed ? new LinkClosedError() : (err as Error));
-      });
+      this.transmit(id);
     });
+  }
+
+  /**
+   * Sends a pending request on the connection held now, waiting for one while the link
+   * moves. A send the connection was given up before it went out goes to the next one.
+   */
+  private transmit(id: number): void {
+    const wanted = (): boolean => this.pending.has(id);
+    const attempt = async (): Promise<void> => {
+      for (;;) {
+        const connection = await this.keeper.connection();
+        const frames = this.pending.get(id)?.frames;
+        if (!frames) return;
+        try {
+          await connection.queue.send(frames, wanted);
+        } catch (err) {
+          if (connection.retired && !this.closed) continue;
+          throw err;
+        }
+        const sent = this.pending.get(id);
+        if (!sent) return;
+        sent.sentOn = connection;
+        sent.sentAt = Date.now();
+        if (!this.keeper.failsOver) sent.frames = undefined;
+        // Given up while the send completed: what went out may be lost with it.
+        if (connection.retired) this.again(id, sent, connection);
+        return;
+      }
+    };
+    attempt().catch((err: unknown) => {
+      this.pending.get(id)?.reject(this.closed ? new LinkClosedError() : (err as Error));
+    });
+  }
+
+  /** What went out on a connection now given up: sent again, or failed for its sender. */
+  private retired(connection: LinkConnection): void {
+    if (this.closed) return;
+    for (const [id, p] of this.pending) if (p.sentOn === connection) this.again(id, p, connection);
+  }
+
+  private again(id: number, p: Pending, from: LinkConnection): void {
+    if (!RESENT_ON_FAILOVER[p.type]) {
+      p.reject(new LinkFailoverError(p.type, from.endpoint));
+      return;
+    }
+    p.sentOn = undefined;
+    p.sentAt = undefined;
+    this.transmit(id);
+  }
+
+  /**
+   * A request got no reply within its timeout. When nothing else came from that master
+   * in that time either, it is not serving this node (frozen, or its event loop hung
+   * while ZeroMQ still answers heartbeats): the link moves on. A master that answers
+   * anything is merely slow, and kept.
+   */
+  private unanswered({ sentOn, sentAt = 0, type }: Pending): void {
+    if (!sentOn || !this.keeper.failsOver) return;
+    if (sentOn.lastMessageAt !== undefined && sentOn.lastMessageAt >= sentAt) return;
+    this.keeper.gone(sentOn, `no reply to '${type}' nor anything else within ${this.timeoutMs} ms`);
   }
 
   private allocateId(): number {
@@ -245,40 +371,34 @@ export class NodeLink {
     }
   }
 
-  private async receive(): Promise<void> {
+  private received(frames: Buffer[]): void {
+    if (frames.length === 2) {
+      this.takePush(frames);
+      return;
+    }
+    let reply: MasterReply;
     try {
-      for await (const frames of this.socket) {
-        if (frames.length === 2) {
-          this.takePush(frames);
-          continue;
-        }
-        let reply: MasterReply;
-        try {
-          if (frames.length !== 1 || !frames[0]) {
-            throw new MessageInvalidError(
-              `expected 1 frame (a reply) or 2 (a push), got ${frames.length}`,
-              undefined,
-            );
-          }
-          reply = validateMasterReply(decodeFrame(frames[0], this.limits.maxMessageBytes));
-        } catch (err) {
-          this.warnings.warn("link.reply_rejected", { error: (err as Error).message });
-          continue;
-        }
-        const pending = this.pending.get(reply.id);
-        if (!pending) continue; // the request timed out or was aborted already
-        if (reply.type === "error") {
-          pending.reject(new RemoteError(reply.code, reply.message));
-        } else if (reply.type !== EXPECTED_REPLY[pending.type]) {
-          pending.reject(
-            new MessageInvalidError(`'${pending.type}' answered with '${reply.type}'`, reply.id),
-          );
-        } else {
-          pending.resolve(reply);
-        }
+      if (frames.length !== 1 || !frames[0]) {
+        throw new MessageInvalidError(
+          `expected 1 frame (a reply) or 2 (a push), got ${frames.length}`,
+          undefined,
+        );
       }
+      reply = validateMasterReply(decodeFrame(frames[0], this.limits.maxMessageBytes));
     } catch (err) {
-      if (!this.closed) this.logger.error({ err }, "link.receive_failed");
+      this.warnings.warn("link.reply_rejected", { error: (err as Error).message });
+      return;
+    }
+    const pending = this.pending.get(reply.id);
+    if (!pending) return; // the request timed out or was aborted already
+    if (reply.type === "error") {
+      pending.reject(new RemoteError(reply.code, reply.message));
+    } else if (reply.type !== EXPECTED_REPLY[pending.type]) {
+      pending.reject(
+        new MessageInvalidError(`'${pending.type}' answered with '${reply.type}'`, reply.id),
+      );
+    } else {
+      pending.resolve(reply);
     }
   }
 

@@ -63,6 +63,12 @@ export class SyncLoop {
     this.wakeUp?.();
   }
 
+  /** The link moved to another master: say hello to it and sync now. */
+  relinked(): void {
+    this.welcomed = false;
+    this.wake();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.wakeUp?.();

@@ -123,8 +123,14 @@ export const registerAgent: RegisterCommand = (program, context) => {
       "settings as YAML, keys named like these flags (data, master, master-key, file-root …); flags win",
     )
     .option("--data <dir>", "data directory: key, journal, software, partitions (required)")
-    .option("--master <endpoint>", "the master's node endpoint, tcp://HOST:PORT (required)")
-    .option("--master-key <key>", "the master's public key (Z85, `outpost master key`; required)")
+    .option(
+      "--master <endpoints>",
+      "the master's node endpoint, tcp://HOST:PORT (required); several masters of one fleet comma-separated (tcp://a:5660,tcp://b:5660), or a DNS name with several addresses: the node holds one and moves to another within seconds when it dies or freezes",
+    )
+    .option(
+      "--master-key <key>",
+      "the master's public key (Z85, `outpost master key`; required): one for all of a fleet's masters",
+    )
     .option("--name <name>", "the name this node was added under (checked against the master's)")
     .option("--partitions <n>", "how many partitions to offer (default 4)", partitionCount)
     .option("--sync-interval <seconds>", "pause between converge passes (default 5)", seconds)
@@ -150,10 +156,15 @@ export const registerAgent: RegisterCommand = (program, context) => {
     )
     .action(async (flags: StartFlags) => {
       const options = await startSettings(flags);
-      if (!/^tcp:\/\/[^\s/]+:\d{1,5}$/.test(options.master)) {
-        throw new UsageError(`--master: expected tcp://HOST:PORT, got '${options.master}'`);
+      const { isKeyText, LinkConfigError, parseEndpointList } = await import(
+        "../../protocol/index.js"
+      );
+      try {
+        parseEndpointList(options.master);
+      } catch (err) {
+        if (err instanceof LinkConfigError) throw new UsageError(`--master: ${err.message}`);
+        throw err;
       }
-      const { isKeyText } = await import("../../protocol/index.js");
       if (!isKeyText(options.masterKey)) {
         throw new UsageError("--master-key: expected the master's 40-character Z85 public key");
       }

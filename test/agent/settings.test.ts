@@ -3,6 +3,7 @@ import {
   agentConfigSchema,
   camelKeys,
   kebabKeys,
+  masterEndpoints,
   resolveAgentSettings,
 } from "../../agent/index.js";
 
@@ -54,6 +55,60 @@ describe("agent settings: one schema for the YAML file, the flags and startAgent
       () => resolveAgentSettings({ ...required, syncInterval: 7200 }),
       (err: Error & { code?: string }) =>
         err.code === "E_AGENT_CONFIG" && /sync-interval: must be <= 3600/.test(err.message),
+    );
+  });
+
+  it("takes several masters as a comma-separated list, DNS names and [IPv6] among them", () => {
+    const master = "tcp://10.0.0.1:5660, tcp://masters.example.org:5660,tcp://[fd00::1]:5660";
+    const settings = resolveAgentSettings({ ...required, master });
+    assert.equal(settings.master, master);
+    assert.deepEqual(masterEndpoints(settings), [
+      "tcp://10.0.0.1:5660",
+      "tcp://masters.example.org:5660",
+      "tcp://[fd00::1]:5660",
+    ]);
+    assert.deepEqual(masterEndpoints(required), ["tcp://127.0.0.1:7000"]);
+  });
+
+  for (const [master, message] of [
+    ["tcp://10.0.0.1:5660,", /master: entry 2 is empty \(a comma too many\?\)/],
+    ["tcp://a:5660,,tcp://b:5660", /master: entry 2 is empty/],
+    ["tcp://a:5660,http://b:5660", /master: entry 2 'http:\/\/b:5660' is not tcp:\/\/HOST:PORT/],
+    ["tcp://a:5660,tcp://b", /master: entry 2 'tcp:\/\/b' is not tcp:\/\/HOST:PORT/],
+    ["tcp://*:5660", /master: 'tcp:\/\/\*:5660' is not tcp:\/\/HOST:PORT/],
+    ["tcp://[10.0.0.1]:5660", /master: 'tcp:\/\/\[10\.0\.0\.1\]:5660' is not/],
+    ["tcp://bad_name:5660", /master: 'tcp:\/\/bad_name:5660' is not tcp:\/\/HOST:PORT/],
+    [
+      "tcp://a:5660,tcp://b:70000",
+      /master: entry 2 'tcp:\/\/b:70000': port 70000 is not 1\.\.65535/,
+    ],
+    ["tcp://a:5660,tcp://b:5660,tcp://a:5660", /master: entry 3 'tcp:\/\/a:5660' repeats entry 1/],
+    [
+      Array.from({ length: 65 }, (_, i) => `tcp://m${i}:5660`).join(","),
+      /master: 65 endpoints, at most 64/,
+    ],
+  ] as const) {
+    it(`refuses master '${master.slice(0, 40)}' naming the entry`, () => {
+      assert.throws(
+        () => resolveAgentSettings({ ...required, master }),
+        (err: Error & { code?: string }) =>
+          err.code === "E_AGENT_CONFIG" &&
+          message.test(err.message) &&
+          /^agent settings: /.test(err.message),
+      );
+    });
+  }
+
+  it("takes heartbeats for the links, the timeout longer than the interval", () => {
+    const heartbeat = { interval: 60, timeout: 180 };
+    assert.deepEqual(resolveAgentSettings({ ...required, heartbeat }).heartbeat, heartbeat);
+    assert.throws(
+      () => resolveAgentSettings({ ...required, heartbeat: { interval: 6, timeout: 2 } }),
+      /heartbeat: timeout \(2\) must be longer than interval \(6\)/,
+    );
+    assert.throws(
+      () => resolveAgentSettings({ ...required, heartbeat: { interval: 0, timeout: 2 } }),
+      /heartbeat\.interval: must be > 0/,
     );
   });
 

@@ -33,7 +33,17 @@ describe("outpost agent key / start", function () {
     [
       "a master that is not tcp://HOST:PORT",
       ["--master", "http://x:1", "--master-key", key],
-      /--master: expected tcp:\/\/HOST:PORT/,
+      /--master: 'http:\/\/x:1' is not tcp:\/\/HOST:PORT/,
+    ],
+    [
+      "a list of masters with a bad entry, naming it",
+      ["--master", "tcp://10.0.0.1:5660,tcp://10.0.0.2", "--master-key", key],
+      /--master: entry 2 'tcp:\/\/10\.0\.0\.2' is not tcp:\/\/HOST:PORT/,
+    ],
+    [
+      "a list of masters naming one twice",
+      ["--master", "tcp://a:5660,tcp://b:5660,tcp://a:5660", "--master-key", key],
+      /--master: entry 3 'tcp:\/\/a:5660' repeats entry 1/,
     ],
     [
       "a master key that is not Z85",

@@ -87,6 +87,12 @@ function echo(request: NodeRequest): ReplyBody {
   }
 }
 
+/** `random` for a link that starts on its first master endpoint; its jitter stays random. */
+export function startOnFirst(): () => number {
+  let calls = 0;
+  return () => (calls++ === 0 ? 0 : Math.random());
+}
+
 export const sampleHello = {
   agentVersion: "0.1.0",
   arch: "x64",
