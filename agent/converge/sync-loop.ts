@@ -52,6 +52,8 @@ export class SyncLoop {
   /** Passes completed; `online` says whether the last one reached the master. */
   passes = 0;
   online = false;
+  /** When a sync last reached the master (ms since the epoch): how current `online` is. */
+  lastSyncAt: number | undefined;
 
   constructor(private readonly options: SyncLoopOptions) {
     this.done = this.run();
@@ -117,6 +119,7 @@ export class SyncLoop {
       const desired = await link.sync();
       const snapshot = { software: desired.software, instances: desired.instances };
       journal.setDesired(snapshot);
+      this.lastSyncAt = Date.now();
       if (!this.online) logger.info({}, "master.online");
       this.online = true;
       return snapshot;

@@ -12,13 +12,15 @@ export interface StartedMaster {
 /**
  * `outpost master start` from the sources as a real child process (on ephemeral ports
  * unless told; on SQLite in `data` unless given a `--store` URL and the environment that
- * holds its password); `started` resolves with its `master.started` event, rejects if it exits
+ * holds its password; `extra` flags after those); `started` resolves with its `master.started` event, rejects if it exits
  * first.
  */
 export function startMasterProcess(
   data: string,
   at: { listen: string; http: string } = { listen: "tcp://127.0.0.1:*", http: "127.0.0.1:0" },
   store?: { url: string; env: NodeJS.ProcessEnv },
+  /** More `master start` flags (`--nats …`). */
+  extra: string[] = [],
 ): {
   child: ChildProcess;
   started: Promise<StartedMaster>;
@@ -30,6 +32,7 @@ export function startMasterProcess(
       ...["master", "start", "--data", data],
       ...["--listen", at.listen, "--http", at.http],
       ...(store ? ["--store", store.url] : []),
+      ...extra,
     ],
     {
       cwd: repoRoot,
