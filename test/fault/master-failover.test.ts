@@ -112,6 +112,19 @@ describe("fault: two masters on one PostgreSQL and NATS: failover, outbox, wake"
   const changeWakes = (m: Master) =>
     metric(m, /^outpost_master_wakes_total\{cause="change"\} (\d+)/m);
 
+  /** Every outbox message published and acked by JetStream (a killed master's after its lease). */
+  async function outboxDrained(): Promise<void> {
+    await eventually(
+      "the outbox drained",
+      120_000,
+      async () => {
+        const [row] = await db`SELECT count(*)::int AS n FROM telemetry_outbox`;
+        return row?.n === 0 ? true : undefined;
+      },
+      500,
+    );
+  }
+
   async function push(p: Pusher): Promise<void> {
     while (pushing) {
       const id = p.next;
@@ -311,15 +324,7 @@ describe("fault: two masters on one PostgreSQL and NATS: failover, outbox, wake"
     const [held] = await db`SELECT count(*)::int AS depth FROM telemetry_outbox`;
     assert.ok(Number(held?.depth) > 0, "the outbox held what NATS could not take");
     await nats.start();
-    await eventually(
-      "the outbox drained",
-      120_000,
-      async () => {
-        const [row] = await db`SELECT count(*)::int AS n FROM telemetry_outbox`;
-        return row?.n === 0 ? true : undefined;
-      },
-      500,
-    );
+    await outboxDrained();
   });
 
   it("master B frozen (SIGSTOP) mid-ingest: its nodes are on A within 15 s", async () => {
@@ -358,15 +363,7 @@ describe("fault: two masters on one PostgreSQL and NATS: failover, outbox, wake"
       JOIN series s ON s.id = r.series WHERE s.node LIKE 'sim-%'`;
     assert.equal(readings?.n, total * RECORDS);
     // A killed master's leased rows go to the survivor after their lease.
-    await eventually(
-      "the outbox drained",
-      120_000,
-      async () => {
-        const [row] = await db`SELECT count(*)::int AS n FROM telemetry_outbox`;
-        return row?.n === 0 ? true : undefined;
-      },
-      500,
-    );
+    await outboxDrained();
     const stream = (await telemetryStream(nats)).filter((m) => m.message.node.startsWith("sim-"));
     const ids = stream.map((m) => `${m.message.node}:${m.message.chunkId}:${m.message.part}`);
     assert.equal(new Set(ids).size, ids.length, "no message twice in JetStream");
