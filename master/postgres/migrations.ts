@@ -275,7 +275,14 @@ export const MIGRATIONS: readonly string[] = [
     leased_until bigint
   );
   `,
-];
+  `
+  -- Bumped by retention in each transaction that deletes series. Every master's writer
+  -- caches series ids; it reads this under LOCK.series at the start of each ingest and
+  -- forgets its cache when it moved, so no master writes readings under the id of a
+  -- series another master deleted.
+  CREATE TABLE series_generation (n bigint NOT NULL);
+  INSERT INTO series_generation (n) VALUES (0);
+  `,];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */
 export async function migrate(sql: postgres.Sql): Promise<number> {

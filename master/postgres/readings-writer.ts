@@ -54,6 +54,8 @@ export class PgReadingsWriter {
   private readonly partitions = new Partitions();
   /** `node\0device\0tag` → series id; ids added by undone work are forgotten. */
   private readonly seriesIds = new Map<string, number>();
+  /** `series_generation` when `seriesIds` was last known good (see seriesGenerationIs). */
+  private seriesGeneration: number | undefined;
   private addedSeries: string[] = [];
 
   constructor(
@@ -72,9 +74,10 @@ export class PgReadingsWriter {
     // server runs them in this order, so the schemas are read under the lock. The series
     // lock is taken here too (storeReadings would take it a statement later anyway);
     // schemas are read for every chunk, duplicates included (a superset is harmless).
-    const [, , existing] = await Promise.all([
+    const [, , generation, existing] = await Promise.all([
       lockShared(tx, LOCK.schemas),
       lockShared(tx, LOCK.series),
+      tx`SELECT n FROM series_generation`,
       tx`SELECT node, chunk_id FROM telemetry_chunks
         WHERE (node, chunk_id) IN (SELECT * FROM unnest(${chunks.map((c) => c.node)}::text[],
           ${chunks.map((c) => c.chunkId)}::int8[]))`,
@@ -83,6 +86,7 @@ export class PgReadingsWriter {
         chunks.map((c) => c.schema),
       ),
     ]);
+    this.seriesGenerationIs(Number(generation[0]?.n));
     const seen = new Set(existing.map((r) => keyOf(String(r.node), Number(r.chunk_id))));
     const fresh: StoredChunk[] = [];
     const isFresh = chunks.map((c) => {
@@ -158,6 +162,15 @@ export class PgReadingsWriter {
    */
   seriesDeleted(node: string, device: string, tag: string): void {
     this.seriesIds.delete(seriesKey(node, device, tag));
+  }
+
+  /**
+   * The series generation as read under LOCK.series: when it moved since this writer last
+   * looked, some master's retention deleted series, and any cached id may be gone.
+   */
+  private seriesGenerationIs(n: number): void {
+    if (n !== this.seriesGeneration) this.seriesIds.clear();
+    this.seriesGeneration = n;
   }
 
   /** Retention dropped a day's partition: made again (in the default partition's place) if needed. */
@@ -252,7 +265,13 @@ export class PgReadingsWriter {
   ): Promise<void> {
     if (outcomes.length === 0) return;
     // ingest took it with its first statements; decodeAwaiting has not.
-    if (stored) await lockShared(tx, LOCK.series);
+    if (stored) {
+      const [, generation] = await Promise.all([
+        lockShared(tx, LOCK.series),
+        tx`SELECT n FROM series_generation`,
+      ]);
+      this.seriesGenerationIs(Number(generation[0]?.n));
+    }
     await this.partitions.ensure(tx, timesOf(outcomes), this.now());
     const refused = new Map<Outcome, string>();
     if (!(await this.attempt(tx, outcomes))) {

@@ -197,9 +197,11 @@ export class PgRetention {
           AND NOT EXISTS (SELECT 1 FROM readings r WHERE r.series = s.id)
           AND NOT EXISTS (SELECT 1 FROM reading_rollups o WHERE o.series = s.id)
         RETURNING node, device, tag`;
-      // Forgotten before the commit lets a writer take the lock again.
+      // Forgotten before the commit lets a writer take the lock again; other masters'
+      // writers see the generation move.
       for (const r of rows as unknown as Row[])
         this.writer.seriesDeleted(String(r.node), String(r.device), String(r.tag));
+      if (rows.length > 0) await tx`UPDATE series_generation SET n = n + 1`;
       return rows.length;
     });
     return gone ?? 0;

@@ -299,19 +299,25 @@ describe("e2e: RT instances through master and agent: whole cores, SCHED_FIFO, I
     await agent?.exited;
     const logBefore = readFileSync(join(tmp, "agent.log"), "utf8").length;
     agent = startAgent();
-    const restartLog = await eventually(
+    const cycleEventsIn = (log: string) =>
+      log
+        .split("\n")
+        .filter((l) => l.includes('"instance":"plc1"') && l.includes('"process":"cycle"'))
+        .map((l) => JSON.parse(l) as { event: string; pid: number });
+    // Its promise may be green (from the journal) before the agent logged what it did
+    // with the process: wait for both, then read the first.
+    const cycleEvents = await eventually(
       "plc1 adopted with its realtime promise green",
       60_000,
       () => {
         const log = readFileSync(join(tmp, "agent.log"), "utf8").slice(logBefore);
         const rt = show("plc1")?.promises.find((p) => p.name === "realtime");
-        return log.includes('"realtime.reserved"') && rt?.ok ? log : undefined;
+        const events = cycleEventsIn(log);
+        return log.includes('"realtime.reserved"') && rt?.ok && events.length > 0
+          ? events
+          : undefined;
       },
     );
-    const cycleEvents = restartLog
-      .split("\n")
-      .filter((l) => l.includes('"instance":"plc1"') && l.includes('"process":"cycle"'))
-      .map((l) => JSON.parse(l) as { event: string; pid: number });
     assert.deepEqual(
       cycleEvents[0],
       { ...cycleEvents[0], event: "process.adopted", pid: pidAtKill },

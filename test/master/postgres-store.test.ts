@@ -268,6 +268,40 @@ describe("PostgreSQL store (one server for this file)", () => {
       );
     });
 
+    it("a series another master's retention deleted is made again, never written under its old id", async () => {
+      // The attacker is time: master B cached the series' id, then master A's retention
+      // found the series empty and deleted it. B's next readings of that tag must land
+      // under a series that exists, or they would be stored yet never found.
+      const now = Date.now();
+      const retention = parseRetention(["*:1d:1d"]);
+      const rec = (ts: number, value: number) => ({
+        device: "d",
+        tag: "t",
+        ts,
+        value,
+        quality: "good",
+      });
+      const a = await PgStore.open(url, { retention });
+      const b = await PgStore.open(url, { retention });
+      try {
+        await b.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, now);
+        await b.ingestChunks([recordChunk("gw-1", 1, [rec(now - 60_000, 1)], { receivedAt: now })]);
+        const later = now + 3 * DAY;
+        const result = await a.applyRetention(later);
+        assert.equal(result.series, 1, "A deleted the empty series");
+        assert.deepEqual(await a.readingSeries(), []);
+        await b.ingestChunks([recordChunk("gw-1", 2, [rec(now, 2)], { receivedAt: now })]);
+        assert.deepEqual(await a.readingSeries(), [{ node: "gw-1", device: "d", tag: "t" }]);
+        assert.deepEqual(
+          (await collectPages(a.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+          [2],
+        );
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     describe("retention by day partition", () => {
       const MINUTE = 60_000;
       const rec = (ts: number, value: number) => ({
