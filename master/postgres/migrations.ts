@@ -282,7 +282,8 @@ export const MIGRATIONS: readonly string[] = [
   -- series another master deleted.
   CREATE TABLE series_generation (n bigint NOT NULL);
   INSERT INTO series_generation (n) VALUES (0);
-  `,];
+  `,
+];
 
 /** Brings the database to the newest schema in one transaction; refuses a newer one. */
 export async function migrate(sql: postgres.Sql): Promise<number> {
