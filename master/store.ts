@@ -132,6 +132,18 @@ export interface Placement {
 }
 
 /** Picks a placement or throws (NoCapacityError); pure, see allocation.ts. */
+/** A waiting request (as `toWaiting` gives it) and its cores, asked for again. */
+export function requestOfWaiting(w: InstanceRecord, cores: number): InstanceRequest {
+  return {
+    name: w.name,
+    software: w.software,
+    parameters: w.parameters,
+    secrets: w.secrets.requested,
+    cores,
+    ...(w.node !== null ? { node: w.node } : {}),
+  };
+}
+
 export type Placer = (request: InstanceRequest, nodes: NodeCapacity[]) => Placement;
 
 /**

@@ -33,6 +33,7 @@ import {
   type PlacedInstance,
   type Placer,
   type RetentionResult,
+  requestOfWaiting,
   type SharedStatus,
   type StoredChunk,
   type StoredLoss,
@@ -279,14 +280,7 @@ export class PgStore implements MasterStore {
       const rows = await tx`SELECT * FROM waiting_requests ORDER BY created_at, name`;
       for (const row of rows) {
         const w = toWaiting(row);
-        const request: InstanceRequest = {
-          name: w.name,
-          software: w.software,
-          parameters: w.parameters,
-          secrets: w.secrets.requested,
-          cores: Number(row.cores),
-          ...(w.node !== null ? { node: w.node } : {}),
-        };
+        const request = requestOfWaiting(w, Number(row.cores));
         try {
           changed.add(await this.place(tx, request, place, w.createdAt, at));
           placed.push(w.name);

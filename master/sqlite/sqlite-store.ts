@@ -33,6 +33,7 @@ import {
   type PlacedInstance,
   type Placer,
   type RetentionResult,
+  requestOfWaiting,
   type StoredChunk,
   type StoredLoss,
   type StoredUsage,
@@ -272,14 +273,7 @@ export class SqliteStore implements MasterStore {
             .all() as Row[];
           for (const row of rows) {
             const w = toWaiting(row);
-            const request: InstanceRequest = {
-              name: w.name,
-              software: w.software,
-              parameters: w.parameters,
-              secrets: w.secrets.requested,
-              cores: Number(row.cores),
-              ...(w.node !== null ? { node: w.node } : {}),
-            };
+            const request = requestOfWaiting(w, Number(row.cores));
             try {
               changed.add(this.place(request, place, w.createdAt, at));
               placed.push(w.name);
