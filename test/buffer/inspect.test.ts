@@ -13,7 +13,11 @@ describe("buffer/inspect", () => {
   afterEach(() => rmSync(join(dir, ".."), { recursive: true, force: true }));
 
   it("lists undelivered records in append order and skips delivered chunks", async () => {
-    const buffer = await DiskBuffer.open({ dir, defaults: { fsync: "never", sealBytes: 64 } });
+    // Chunks seal by size only: a 1 s age seal on a loaded box would split them differently.
+    const buffer = await DiskBuffer.open({
+      dir,
+      defaults: { fsync: "never", sealBytes: 64, sealAgeMs: 600_000 },
+    });
     for (let i = 0; i < 6; i++) await buffer.append(i % 2 ? "b" : "a", [Buffer.from(`r${i}`)]);
     await buffer.sealAll();
     const first = buffer.nextToSend();
