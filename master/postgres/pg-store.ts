@@ -58,6 +58,7 @@ import {
   selectLosses,
   selectReadingCounts,
 } from "./telemetry-queries.js";
+import { retryTransient } from "./transient.js";
 
 type Tx = postgres.TransactionSql;
 
@@ -167,9 +168,16 @@ export class PgStore implements MasterStore {
 
   async touchNodes(seen: ReadonlyMap<string, number>): Promise<void> {
     if (seen.size === 0) return;
-    await this.sql`UPDATE nodes n SET last_seen = greatest(coalesce(n.last_seen, 0), s.at)
-      FROM unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::int8[]) AS s(name, at)
-      WHERE n.name = s.name`;
+    // By name: another master touching some of the same nodes takes their rows in the
+    // same order. The plan may not follow it; a deadlock is then retried.
+    const names = [...seen.keys()].sort();
+    await retryTransient(
+      () => this.sql`UPDATE nodes n SET last_seen = greatest(coalesce(n.last_seen, 0), s.at)
+        FROM unnest(${names}::text[], ${names.map((n) => seen.get(n) as number)}::int8[])
+          AS s(name, at)
+        WHERE n.name = s.name`,
+      () => undefined,
+    );
   }
 
   async supply(node: string, software: string, at: number): Promise<void> {
@@ -457,16 +465,17 @@ export class PgStore implements MasterStore {
     return this.queries.readingSeries(query);
   }
 
-  /** A write transaction of the readings writer, which forgets what a rollback undid. */
+  /**
+   * A write transaction of the readings writer, which forgets what a rollback undid; run
+   * again when PostgreSQL undid it as a deadlock's victim (transient.ts).
+   */
   private async writing<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      const result = (await this.sql.begin((tx) => work(tx))) as T;
-      this.writer.committed();
-      return result;
-    } catch (err) {
-      this.writer.rolledBack();
-      throw err;
-    }
+    const result = await retryTransient(
+      async () => (await this.sql.begin((tx) => work(tx))) as T,
+      () => this.writer.rolledBack(),
+    );
+    this.writer.committed();
+    return result;
   }
 
   claimOutbox(limit: number, leaseMs: number): Promise<OutboxMessage[]> {

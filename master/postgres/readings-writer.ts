@@ -29,6 +29,13 @@ interface Outcome {
 /** Awaiting chunks decoded per statement when their schema arrives (bodies held at once). */
 const AWAITING_PAGE = 256;
 
+/** A node's readings a batch did not keep raw, by why. */
+interface KeptCounts {
+  late: number;
+  suspect: number;
+  expired: number;
+}
+
 /**
  * Chunks into the PostgreSQL store, decoded into readings in the caller's transaction,
  * as the SQLite writer does (see sqlite/readings-writer.ts for the states): the chunk
@@ -334,7 +341,7 @@ export class PgReadingsWriter {
   ): Promise<void> {
     await this.ensureSeries(sp, outcomes);
     const lines: string[] = [];
-    const counts = new Map<string, { late: number; suspect: number; expired: number }>();
+    const counts = new Map<string, KeptCounts>();
     const minutes = new Map<string, RollupRow>();
     for (const { chunk, kept } of outcomes) {
       if (!kept) continue;
@@ -366,12 +373,14 @@ export class PgReadingsWriter {
       await finished(copy);
     }
     await upsertRollups(sp, [...minutes.values()]);
-    if (counts.size > 0)
+    // By node, so two masters' commits take shared rows in the same order.
+    const nodes = [...counts.keys()].sort();
+    const count = (f: (c: KeptCounts) => number) =>
+      nodes.map((n) => f(counts.get(n) as KeptCounts));
+    if (nodes.length > 0)
       await sp`INSERT INTO reading_counts (node, late, clock_suspect, expired)
-        SELECT * FROM unnest(${[...counts.keys()]}::text[],
-          ${[...counts.values()].map((c) => c.late)}::int8[],
-          ${[...counts.values()].map((c) => c.suspect)}::int8[],
-          ${[...counts.values()].map((c) => c.expired)}::int8[])
+        SELECT * FROM unnest(${nodes}::text[], ${count((c) => c.late)}::int8[],
+          ${count((c) => c.suspect)}::int8[], ${count((c) => c.expired)}::int8[])
         ON CONFLICT (node) DO UPDATE SET late = reading_counts.late + excluded.late,
           clock_suspect = reading_counts.clock_suspect + excluded.clock_suspect,
           expired = reading_counts.expired + excluded.expired`;

@@ -33,9 +33,19 @@ export function toRollup(r: Row): RollupState {
  * Merges minutes into `reading_rollups` with one `INSERT … ON CONFLICT DO UPDATE`; each
  * (series, minute, stream) at most once (a statement cannot update a row twice), so the
  * caller merges a batch's chunks first. The newer `last` wins by (ts, seq, chunk id).
+ * Rows go in key order, so two masters' upserts take shared rows in the same order.
  */
-export async function upsertRollups(sql: postgres.ISql, rows: readonly RollupRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function upsertRollups(
+  sql: postgres.ISql,
+  unordered: readonly RollupRow[],
+): Promise<void> {
+  if (unordered.length === 0) return;
+  const rows = [...unordered].sort(
+    (a, b) =>
+      a.series - b.series ||
+      a.minute - b.minute ||
+      (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0),
+  );
   const col = <T>(f: (r: RollupRow) => T) => rows.map(f);
   const newer =
     "(excluded.last_ts, excluded.last_seq, excluded.last_chunk) > (r.last_ts, r.last_seq, r.last_chunk)";

@@ -23,6 +23,7 @@ import {
   RECORD_SCHEMA_TEXT,
   recordChunk,
 } from "../helpers/record-chunks.js";
+import { eventually } from "../helpers/until.js";
 import { echo } from "./store-conformance/case.js";
 import { storeConformance } from "./store-conformance.js";
 
@@ -506,6 +507,59 @@ describe("PostgreSQL store (one server for this file)", () => {
       assert.match(why["gw-4"] ?? "", /readings refused by the store/);
       const [raw] = await store.queryChunks({ node: "gw-2", withBody: true });
       assert.ok((raw?.body.length ?? 0) > 0, "a refused chunk keeps its body");
+    });
+
+    it("an ingest PostgreSQL undoes as a deadlock's victim is run again and stores the chunk once", async function () {
+      this.timeout(30_000);
+      await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
+      const admin = server.admin(name);
+      try {
+        // The store's sessions check for a deadlock after 3 s of waiting, the other side's
+        // after 30 s: the ingest is the one PostgreSQL undoes.
+        await admin.unsafe(`ALTER DATABASE "${name}" SET deadlock_timeout = '3s'`);
+        await store.close();
+        store = await PgStore.open(url);
+        const at = Date.now();
+        const chunk = recordChunk("gw-1", 1, [
+          { device: "d", tag: "t", ts: at, value: 1, quality: "good" },
+        ]);
+        let settled = false;
+        let ingest: Promise<unknown> | undefined;
+        // Another master storing the same chunk, taking the rows in the other order.
+        const other = admin.begin(async (tx) => {
+          await tx`SET LOCAL deadlock_timeout = '30s'`;
+          await tx`INSERT INTO node_telemetry (node, chunks, records, last_chunk_at)
+            VALUES ('gw-1', 1, 1, ${at})`;
+          ingest = store.ingestChunks([chunk]).finally(() => {
+            settled = true;
+          });
+          await eventually("the ingest waiting on the node's row", 10_000, async () => {
+            const [row] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = ${name} AND wait_event_type = 'Lock'`;
+            return row?.n === 1 ? true : undefined;
+          });
+          // Waits on the ingest's chunk row until PostgreSQL undoes the ingest.
+          await tx`INSERT INTO telemetry_chunks (node, chunk_id, stream, schema, created_at,
+              first_seq, last_seq, records, compression, state, received_at)
+            VALUES ('gw-1', 1, 'telemetry', ${Buffer.from(chunk.schema)}, 1000, 1001, 1001, 1,
+              'none', 'decoded', ${at})`;
+          assert.equal(settled, false, "the ingest went on while the other side held its row");
+          throw new Error("the other master rolls back");
+        });
+        await assert.rejects(other, /the other master rolls back/);
+        assert.deepEqual(await ingest, [{ duplicate: false }]);
+        assert.deepEqual(
+          (await collectPages(store.readingPages({ from: 0, to: 2 ** 52 }))).map((r) => r.value),
+          [1],
+        );
+        // Counted once: the other side's row went with its rollback.
+        assert.deepEqual(
+          [...(await admin`SELECT node, chunks::int, records::int FROM node_telemetry`)],
+          [{ node: "gw-1", chunks: 1, records: 1 }],
+        );
+      } finally {
+        await admin.end();
+      }
     });
 
     it("a master started with --store postgres://… keeps its state there; other stores are refused naming --store", async () => {
