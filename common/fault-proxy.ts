@@ -56,9 +56,10 @@ interface Pair {
  * A TCP proxy on loopback between a client and `target` that makes the link misbehave as
  * `options` say, and on cue; with no option and no cue it only passes bytes. `outpost demo
  * --flaky` puts a cycle between agent and master; fault tests use chaos and the cues.
+ * `target` may be a unix socket (`path`), as a PostgreSQL server's is.
  */
 export async function startFaultProxy(
-  target: { host: string; port: number },
+  target: { host: string; port: number } | { path: string },
   options: FaultProxyOptions = {},
 ): Promise<FaultProxy> {
   const { cycle, chaos } = options;

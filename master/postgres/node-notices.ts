@@ -1,5 +1,4 @@
 import type postgres from "postgres";
-import type { NodeChangeFeed } from "../node-changes.js";
 
 /**
  * The channel every master on a database LISTENs on. A notice's payload is JSON,
@@ -22,28 +21,6 @@ export async function notifyNodesChanged(
   if (nodes.size === 0) return;
   const payloads = [...nodes].map((node) => JSON.stringify({ node, at }));
   await tx`SELECT pg_notify(${NODE_CHANGED_CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`;
-}
-
-/**
- * LISTENs on the channel on a connection of its own (postgres.js keeps it apart from the
- * pool and listens again by itself whenever it is lost) and tells `feed` of each notice.
- * Notices sent while the connection was down are lost: once it listens again, `feed`
- * is told `node: null` (any node may have changed). A payload that is not a notice of
- * ours (any role on the database may NOTIFY) is ignored: at worst it would wake a node.
- */
-export async function listenNodeChanges(sql: postgres.Sql, feed: NodeChangeFeed): Promise<void> {
-  let listened = false;
-  await sql.listen(
-    NODE_CHANGED_CHANNEL,
-    (payload) => {
-      const change = parseNotice(payload);
-      if (change) feed.emit(change);
-    },
-    () => {
-      if (listened) feed.emit({ node: null, at: Date.now() });
-      listened = true;
-    },
-  );
 }
 
 /** A notice's payload as a change, or undefined when it is not one of ours. */

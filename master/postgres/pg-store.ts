@@ -45,7 +45,8 @@ import { readCapacity } from "./capacity.js";
 import { connect, unavailable } from "./connection.js";
 import { LOCK, lockExclusive } from "./locks.js";
 import { migrate } from "./migrations.js";
-import { listenNodeChanges, notifyNodesChanged } from "./node-notices.js";
+import { notifyNodesChanged } from "./node-notices.js";
+import { NodeNoticeListener, type ProbeTiming } from "./notice-listener.js";
 import { PgOutbox } from "./outbox.js";
 import { PgReadingsQueries } from "./readings-queries.js";
 import { PgReadingsWriter } from "./readings-writer.js";
@@ -85,6 +86,7 @@ export class PgStore implements MasterStore {
     now: () => number,
     private readonly policy: RetentionPolicy,
     private readonly changes: NodeChangeFeed,
+    private readonly listener: NodeNoticeListener,
     outbox: boolean,
   ) {
     this.writer = new PgReadingsWriter(now, policy, outbox);
@@ -98,17 +100,24 @@ export class PgStore implements MasterStore {
    * Connects to `url` (no password in it: see connection.ts) and migrates the database;
    * StoreUnavailableError when the server cannot be reached or refuses the login,
    * StoreVersionError when a newer master wrote it. `now` (for tests) is the clock that
-   * decides which days get a readings partition (partitions.ts).
+   * decides which days get a readings partition (partitions.ts); `noticeProbe` (for
+   * tests) how the LISTEN connection proves it is alive (notice-listener.ts).
    */
   static async open(
     url: string,
-    options: StoreOptions & { now?: () => number } = {},
+    options: StoreOptions & { now?: () => number; noticeProbe?: ProbeTiming } = {},
   ): Promise<PgStore> {
     const { sql, where } = connect(url);
     const changes = new NodeChangeFeed();
+    const listener = new NodeNoticeListener(
+      () => connect(url).sql,
+      sql,
+      changes,
+      options.noticeProbe,
+    );
     try {
       await migrate(sql);
-      await listenNodeChanges(sql, changes);
+      await listener.start();
     } catch (err) {
       await sql.end({ timeout: 1 });
       throw unavailable(err, where);
@@ -119,6 +128,7 @@ export class PgStore implements MasterStore {
       options.now ?? Date.now,
       options.retention ?? KEEP_EVERYTHING,
       changes,
+      listener,
       options.outbox ?? false,
     );
   }
@@ -532,6 +542,7 @@ export class PgStore implements MasterStore {
   }
 
   async close(): Promise<void> {
+    await this.listener.close();
     await this.sql.end({ timeout: 5 });
   }
 
