@@ -37,12 +37,8 @@ describe("master/postgres/notice-listener (one server for this file)", () => {
     });
   }
 
-  async function notify(payload: unknown): Promise<void> {
-    await pool`SELECT pg_notify(${NODE_CHANGED_CHANNEL}, ${JSON.stringify(payload)})`;
-  }
-
-  it("replaces a LISTEN connection that fell silent without a FIN, and says notices were missed", async function () {
-    this.timeout(30_000);
+  /** A listener through the proxy, probing every 200 ms, and the nodes it told of. */
+  async function listening(): Promise<{ listener: NodeNoticeListener; heard: (string | null)[] }> {
     const feed = new NodeChangeFeed();
     const heard: (string | null)[] = [];
     feed.subscribe((c: NodeChange) => heard.push(c.node));
@@ -51,6 +47,16 @@ describe("master/postgres/notice-listener (one server for this file)", () => {
       timeoutMs: 2_000,
     });
     await listener.start();
+    return { listener, heard };
+  }
+
+  async function notify(payload: unknown): Promise<void> {
+    await pool`SELECT pg_notify(${NODE_CHANGED_CHANNEL}, ${JSON.stringify(payload)})`;
+  }
+
+  it("replaces a LISTEN connection that fell silent without a FIN, and says notices were missed", async function () {
+    this.timeout(30_000);
+    const { listener, heard } = await listening();
     try {
       await notify({ node: "gw-1", at: Date.now() });
       await eventually("gw-1's notice", 5_000, () => (heard.includes("gw-1") ? true : undefined));
@@ -77,14 +83,7 @@ describe("master/postgres/notice-listener (one server for this file)", () => {
 
   it("keeps listening across a database restart: a probe that cannot be sent replaces nothing", async function () {
     this.timeout(60_000);
-    const feed = new NodeChangeFeed();
-    const heard: (string | null)[] = [];
-    feed.subscribe((c: NodeChange) => heard.push(c.node));
-    const listener = new NodeNoticeListener(throughProxy, pool, feed, {
-      everyMs: 200,
-      timeoutMs: 2_000,
-    });
-    await listener.start();
+    const { listener, heard } = await listening();
     try {
       const before = proxy.stats.connections;
       await server.halt();
