@@ -196,7 +196,12 @@ describe("node agent with a real master on loopback", function () {
   });
 
   it("lets the instance publish through its partition's local API, which other partitions cannot reach", async () => {
-    const pid = agent?.converger.runtime("e1")?.processes[0]?.identity?.pid as number;
+    // Between a restart's stop and start (a loaded box can fail a promise check) no pid is held.
+    const pid = await eventually(
+      "e1's process",
+      10_000,
+      () => agent?.converger.runtime("e1")?.processes[0]?.identity?.pid,
+    );
     const socket = join(agentData, "api", "p1.sock");
     assert.ok(
       readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`OUTPOST_API=${socket}`),
