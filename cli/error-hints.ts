@@ -12,7 +12,7 @@ export const ERROR_HINTS: Readonly<Record<string, string>> = {
     "free a partition (`outpost destroy`), add a node, or request without --no-wait to queue it",
   E_MASTER_CONFLICT: "see `outpost show NAME` for what holds it",
   E_MASTER_NATS_UNAVAILABLE:
-    "is nats-server running with JetStream (-js)? check --nats and the token (--nats-token-file or OUTPOST_NATS_TOKEN)",
+    "is nats-server running with JetStream (-js)? check --nats, the login (--nats-token-file, OUTPOST_NATS_TOKEN or --nats-nkey-file) and TLS (--nats-ca; --nats-cert and --nats-key where the servers verify clients)",
   E_CONFIG: "fix that line of the file",
   E_AGENT_DATA_DIR: "fix the path or its mode, or choose another --data",
   E_AGENT_CONFIG: "fix the agent's settings (flags or --config)",

@@ -22,7 +22,12 @@ export {
   type FollowOptions,
   followTelemetry,
 } from "./fanout/follow.js";
-export { type NatsOptions, parseNatsServers } from "./fanout/nats-options.js";
+export {
+  checkNkeySeed,
+  type NatsLogin,
+  type NatsOptions,
+  parseNatsServers,
+} from "./fanout/nats-options.js";
 export type { PublisherOptions } from "./fanout/outbox-publisher.js";
 export {
   messageId,

@@ -4,7 +4,7 @@ import { ControlHandler } from "./control.js";
 import { openDataDir } from "./data-dir.js";
 import { InvalidRequestError } from "./errors.js";
 import { JetStreamLink } from "./fanout/jetstream-link.js";
-import { parseNatsServers } from "./fanout/nats-options.js";
+import { type NatsLogin, natsLoginOf, parseNatsServers } from "./fanout/nats-options.js";
 import { OutboxPublisher, type PublisherOptions } from "./fanout/outbox-publisher.js";
 import { HttpApi } from "./http-api.js";
 import { TelemetryIngest } from "./ingest.js";
@@ -32,11 +32,9 @@ export const DEFAULT_DEDUPE_WINDOW_MS = 3_600_000;
 export const MIN_DEDUPE_WINDOW_MS = 120_000;
 
 /** The NATS JetStream fan-out (`--nats`). */
-export interface MasterNatsOptions {
+export interface MasterNatsOptions extends NatsLogin {
   /** `nats://HOST:PORT`, comma-separated for a cluster; no credentials in it. */
   url: string;
-  /** The login token, when the servers ask for one (read from a file by the CLI). */
-  token?: string;
   /** The stream's duplicate window (default DEFAULT_DEDUPE_WINDOW_MS). */
   dedupeWindowMs?: number;
   /** The publisher's batch, lease and waits (tests shorten them). */
@@ -117,7 +115,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     : new OutboxPublisher(
         store,
         new JetStreamLink(
-          { servers: natsServers, token: options.nats?.token, name: "outpost-master" },
+          { servers: natsServers, ...natsLoginOf(options.nats ?? {}), name: "outpost-master" },
           dedupeWindowMs,
           logger,
         ),

@@ -1,7 +1,7 @@
 import { hasCode, parseDuration } from "../../common/index.js";
 import type { RegisterCommand } from "../program.js";
 import { UsageError } from "../usage-error.js";
-import { NATS_TOKEN_FLAG, NATS_TOKEN_HELP, natsToken } from "./nats-flags.js";
+import { addNatsLoginOptions, type NatsLoginFlags, natsLogin } from "./nats-flags.js";
 
 // The same defaults as master/master.ts, spelt here so that `--help` and startup of other
 // commands do not load the master (SQLite, ZeroMQ); test/cli/master.test.ts (and
@@ -16,7 +16,7 @@ export const registerMaster: RegisterCommand = (program, context) => {
     .command("master")
     .description("run the master that holds the fleet's desired state");
 
-  master
+  const start = master
     .command("start")
     .description("start a master: node link (CURVE) and HTTP API; runs until SIGINT or SIGTERM")
     .requiredOption(
@@ -49,14 +49,14 @@ export const registerMaster: RegisterCommand = (program, context) => {
       "--nats <url>",
       "publish every chunk's readings to NATS JetStream, nats://HOST:PORT (comma-separated for a cluster); no credentials in it",
     )
-    .option(NATS_TOKEN_FLAG, NATS_TOKEN_HELP)
     .option(
       "--nats-dedupe-window <duration>",
       "how long JetStream drops a resent message by its id (at least 2m)",
       DEFAULT_DEDUPE_WINDOW,
-    )
-    .action(
-      async (options: {
+    );
+  addNatsLoginOptions(start).action(
+    async (
+      options: {
         data: string;
         listen: string;
         http: string;
@@ -65,63 +65,63 @@ export const registerMaster: RegisterCommand = (program, context) => {
         keepChunks?: string;
         heartbeat: string;
         nats?: string;
-        natsTokenFile?: string;
         natsDedupeWindow: string;
-      }) => {
-        if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
-          throw new UsageError(
-            `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
-          );
-        }
-        const heartbeatSeconds = Number(options.heartbeat);
-        if (!/^\d{1,4}$/.test(options.heartbeat) || heartbeatSeconds < 1 || heartbeatSeconds > 3600)
-          throw new UsageError(
-            `--heartbeat: expected whole seconds from 1 to 3600, got '${options.heartbeat}'`,
-          );
-        const {
-          startMaster,
-          parseHttpAddress,
-          parseNatsServers,
-          parseRetention,
-          MIN_DEDUPE_WINDOW_MS,
-        } = await import("../../master/index.js");
-        let retention: ReturnType<typeof parseRetention>;
-        let dedupeWindowMs: number;
-        try {
-          parseHttpAddress(options.http);
-          retention = parseRetention(options.retention, options.keepChunks);
-          if (options.nats !== undefined) parseNatsServers(options.nats);
-          dedupeWindowMs = parseDuration(options.natsDedupeWindow);
-        } catch (err) {
-          throw new UsageError(
-            hasCode(err, "E_DURATION")
-              ? `--nats-dedupe-window: ${(err as Error).message}`
-              : (err as Error).message,
-          );
-        }
-        if (dedupeWindowMs < MIN_DEDUPE_WINDOW_MS)
-          throw new UsageError(
-            `--nats-dedupe-window: must be at least 2m, got '${options.natsDedupeWindow}'`,
-          );
-        const running = await startMaster({
-          data: options.data,
-          listen: options.listen,
-          http: options.http,
-          store: options.store,
-          retention,
-          heartbeatSeconds,
-          ...(options.nats !== undefined
-            ? { nats: { url: options.nats, token: natsToken(options), dedupeWindowMs } }
-            : {}),
-          logger: context.logger(),
-        });
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", resolve);
-          process.once("SIGTERM", resolve);
-        });
-        await running.close();
-      },
-    );
+      } & NatsLoginFlags,
+    ) => {
+      if (!/^tcp:\/\/[^\s/]+:(\d{1,5}|\*)$/.test(options.listen)) {
+        throw new UsageError(
+          `--listen: expected tcp://HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${options.listen}'`,
+        );
+      }
+      const heartbeatSeconds = Number(options.heartbeat);
+      if (!/^\d{1,4}$/.test(options.heartbeat) || heartbeatSeconds < 1 || heartbeatSeconds > 3600)
+        throw new UsageError(
+          `--heartbeat: expected whole seconds from 1 to 3600, got '${options.heartbeat}'`,
+        );
+      const {
+        startMaster,
+        parseHttpAddress,
+        parseNatsServers,
+        parseRetention,
+        MIN_DEDUPE_WINDOW_MS,
+      } = await import("../../master/index.js");
+      let retention: ReturnType<typeof parseRetention>;
+      let dedupeWindowMs: number;
+      try {
+        parseHttpAddress(options.http);
+        retention = parseRetention(options.retention, options.keepChunks);
+        if (options.nats !== undefined) parseNatsServers(options.nats);
+        dedupeWindowMs = parseDuration(options.natsDedupeWindow);
+      } catch (err) {
+        throw new UsageError(
+          hasCode(err, "E_DURATION")
+            ? `--nats-dedupe-window: ${(err as Error).message}`
+            : (err as Error).message,
+        );
+      }
+      if (dedupeWindowMs < MIN_DEDUPE_WINDOW_MS)
+        throw new UsageError(
+          `--nats-dedupe-window: must be at least 2m, got '${options.natsDedupeWindow}'`,
+        );
+      const running = await startMaster({
+        data: options.data,
+        listen: options.listen,
+        http: options.http,
+        store: options.store,
+        retention,
+        heartbeatSeconds,
+        ...(options.nats !== undefined
+          ? { nats: { url: options.nats, ...(await natsLogin(options)), dedupeWindowMs } }
+          : {}),
+        logger: context.logger(),
+      });
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await running.close();
+    },
+  );
 
   master
     .command("key")

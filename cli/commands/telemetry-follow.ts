@@ -3,16 +3,15 @@ import type { Reading } from "../../master/index.js";
 import type { CommandContext } from "../program.js";
 import { UsageError } from "../usage-error.js";
 import { formatTime } from "./format-time.js";
-import { NATS_TOKEN_FLAG, NATS_TOKEN_HELP, natsToken } from "./nats-flags.js";
+import { addNatsLoginOptions, type NatsLoginFlags, natsLogin } from "./nats-flags.js";
 import { writeOut } from "./stored-records.js";
 import { collect, valueCell } from "./telemetry-readings.js";
 
 /** Column widths: lines are printed as readings come, so they cannot be measured. */
 const WIDTHS = { node: 16, device: 16, tag: 24, value: 16, unit: 8 };
 
-interface FollowFlags {
+interface FollowFlags extends NatsLoginFlags {
   nats?: string;
-  natsTokenFile?: string;
   node?: string;
   device?: string;
   tag: string[];
@@ -27,11 +26,11 @@ interface FollowFlags {
  * same name goes on after the last one printed.
  */
 export function registerFollow(telemetry: Command, context: CommandContext): void {
-  telemetry
+  const follow = telemetry
     .command("follow")
     .description("print readings live from NATS JetStream (masters started with --nats)")
-    .option("--nats <url>", "NATS servers, nats://HOST:PORT (env OUTPOST_NATS)")
-    .option(NATS_TOKEN_FLAG, NATS_TOKEN_HELP)
+    .option("--nats <url>", "NATS servers, nats://HOST:PORT (env OUTPOST_NATS)");
+  addNatsLoginOptions(follow)
     .option("--node <name>", "only this node")
     .option("--device <name>", "only this device")
     .option("--tag <name>", "only this tag (repeat for several)", collect, [])
@@ -56,7 +55,7 @@ export function registerFollow(telemetry: Command, context: CommandContext): voi
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      const token = natsToken(options);
+      const login = await natsLogin(options);
       const ndjson = ndjsonReadings();
       const render = options.ndjson
         ? (r: Reading) => ndjson.row(r)
@@ -74,7 +73,7 @@ export function registerFollow(telemetry: Command, context: CommandContext): voi
       try {
         const messages = followTelemetry({
           servers,
-          ...(token !== undefined ? { token } : {}),
+          ...login,
           ...(options.node !== undefined ? { node: options.node } : {}),
           ...(options.durable !== undefined ? { durable: options.durable } : {}),
           signal: stop.signal,

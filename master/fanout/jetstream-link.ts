@@ -6,7 +6,7 @@ import {
   type PubAck,
   StorageType,
 } from "@nats-io/jetstream";
-import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nanos, nkeyAuthenticator } from "@nats-io/transport-node";
 import type { Logger } from "../../common/index.js";
 import { NatsUnavailableError } from "../errors.js";
 import type { OutboxMessage } from "../store.js";
@@ -194,6 +194,10 @@ export async function connectNats(options: NatsOptions, name: string): Promise<N
       servers: options.servers,
       name,
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.nkeySeed !== undefined
+        ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed)) }
+        : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
       timeout: 5_000,

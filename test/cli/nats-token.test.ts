@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +9,10 @@ import {
   RECORD_SCHEMA_TEXT,
   recordChunk,
 } from "../helpers/record-chunks.js";
-import { builtCli, runOutpostAsync } from "../helpers/run-outpost.js";
+import { runOutpostAsync } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 import { MasterHarness } from "../master/master-harness.js";
+import { followUntilPrinted } from "./follow-until-printed.js";
 
 const TOKEN = "s3cret-token";
 
@@ -66,38 +66,16 @@ describe("NATS token login", function () {
       [["--nats-token-file", file], {}],
       [[], { OUTPOST_NATS_TOKEN: TOKEN }],
     ] as const) {
-      const child = spawn(
-        process.execPath,
-        [builtCli(), "telemetry", "follow", "--nats", nats.url, ...args],
-        { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+      const followed = await followUntilPrinted(
+        ["--nats", nats.url, ...args],
+        env,
+        () => {
+          const { node: _node, receivedAt: _at, ...sent } = recordChunk("-", ++id, [record]);
+          return link.send(sent);
+        },
+        " d ",
       );
-      let out = "";
-      let err = "";
-      child.stdout?.on("data", (b: Buffer) => {
-        out += b.toString();
-      });
-      child.stderr?.on("data", (b: Buffer) => {
-        err += b.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      try {
-        // Chunks until one is printed: the follower sees what is published after it started.
-        await eventually(
-          "a reading followed",
-          30_000,
-          async () => {
-            if (child.exitCode !== null) throw new Error(`follow exited: ${err}`);
-            const chunk = recordChunk("-", ++id, [{ ...record, value: id }]);
-            const { node: _node, receivedAt: _at, ...sent } = chunk;
-            await link.send(sent);
-            return out.includes(" d ") ? true : undefined;
-          },
-          500,
-        );
-      } finally {
-        child.kill("SIGTERM");
-      }
-      assert.equal(await exited, 0, err);
+      assert.equal(followed.status, 0, followed.stderr);
     }
   });
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
@@ -37,11 +37,19 @@ export interface NatsServer {
  * loopback ports only (clients and monitoring), optionally asking for a token. Ready once
  * its monitoring `/healthz` answers ok, which covers JetStream.
  */
-export async function startNats(options: { token?: string } = {}): Promise<NatsServer> {
+export async function startNats(
+  options: {
+    token?: string;
+    /** A configuration file's text (TLS, users), given with `-c`; the flags above still hold. */
+    config?: string;
+  } = {},
+): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), "outpost-nats-"));
   const storeDir = join(dir, "store");
   const port = await freePort();
   const monitorPort = await freePort();
+  const configFile = options.config === undefined ? undefined : join(dir, "server.conf");
+  if (configFile) writeFileSync(configFile, options.config ?? "");
   let child: ChildProcess | undefined;
   let log = "";
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -63,6 +71,7 @@ export async function startNats(options: { token?: string } = {}): Promise<NatsS
         ...["-a", "127.0.0.1", "-p", String(port)],
         ...["-m", String(monitorPort)],
         ...(options.token ? ["--auth", options.token] : []),
+        ...(configFile ? ["-c", configFile] : []),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
