@@ -101,16 +101,29 @@ export class NodeNoticeListener {
     });
     this.awaited = { token, heard };
     try {
-      await this.pool`SELECT pg_notify(${NODE_CHANGED_CHANNEL}, ${probePayload(token)})`;
-      let timeout: NodeJS.Timeout | undefined;
-      const silent = new Promise<boolean>((resolve) => {
-        timeout = setTimeout(() => resolve(false), this.timing.timeoutMs);
-      });
-      const ok = await Promise.race([wasHeard, silent]);
-      clearTimeout(timeout);
-      if (!ok && !this.closed) await this.replace();
+      const sent = this.pool`SELECT pg_notify(${NODE_CHANGED_CHANNEL}, ${probePayload(token)})`;
+      // A pool that cannot send in time (a stuck database) proves nothing about LISTEN,
+      // and must not stop the probing: the send is left to finish or fail by itself.
+      if (!(await this.within(sent.then(() => true)))) {
+        sent.catch(() => undefined);
+        return;
+      }
+      if (!(await this.within(wasHeard)) && !this.closed) await this.replace();
     } finally {
       this.awaited = undefined;
+    }
+  }
+
+  /** What `promise` resolves to, or false after `timeoutMs`. */
+  private async within(promise: Promise<boolean>): Promise<boolean> {
+    let timeout: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timeout = setTimeout(() => resolve(false), this.timing.timeoutMs);
+    });
+    try {
+      return await Promise.race([promise, late]);
+    } finally {
+      clearTimeout(timeout);
     }
   }
 
