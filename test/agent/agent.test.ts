@@ -144,6 +144,18 @@ describe("node agent with a real master on loopback", function () {
     rmSync(tmp, { recursive: true, force: true });
   });
 
+  /**
+   * The pid of an instance's first process, once it has one: between a restart's stop and
+   * start (a loaded box can fail a promise check, and self-repair restarts) none is held.
+   */
+  function runningPid(name: string): Promise<number> {
+    return eventually(
+      `${name}'s process`,
+      10_000,
+      () => agent?.converger.runtime(name)?.processes[0]?.identity?.pid,
+    );
+  }
+
   it("supplies + requests the example release: ready with its connection parameters, as the partition user in the partition's cgroup", async () => {
     await client.request({ name: "e1", software: echoUrl, parameters: { port: "7100" } });
     const e1 = await ready("e1");
@@ -196,12 +208,7 @@ describe("node agent with a real master on loopback", function () {
   });
 
   it("lets the instance publish through its partition's local API, which other partitions cannot reach", async () => {
-    // Between a restart's stop and start (a loaded box can fail a promise check) no pid is held.
-    const pid = await eventually(
-      "e1's process",
-      10_000,
-      () => agent?.converger.runtime("e1")?.processes[0]?.identity?.pid,
-    );
+    const pid = await runningPid("e1");
     const socket = join(agentData, "api", "p1.sock");
     assert.ok(
       readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`OUTPOST_API=${socket}`),
@@ -245,7 +252,7 @@ describe("node agent with a real master on loopback", function () {
 
   it("restarts a workload killed with SIGKILL; its promise goes red then green", async () => {
     const runtime = agent?.converger.runtime("e1");
-    const pid = runtime?.processes[0]?.identity?.pid as number;
+    const pid = await runningPid("e1");
     process.kill(pid, "SIGKILL");
     await eventually("promise red", 10_000, async () =>
       (await show("e1"))?.promises[0]?.ok === false ? true : undefined,
