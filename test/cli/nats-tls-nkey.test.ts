@@ -1,19 +1,13 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
-import type { TelemetryRecord } from "../../collector/record.js";
 import { type NatsServer, startNats } from "../helpers/nats-server.js";
-import {
-  RECORD_SCHEMA_FINGERPRINT,
-  RECORD_SCHEMA_TEXT,
-  recordChunk,
-} from "../helpers/record-chunks.js";
 import { runOutpostAsync } from "../helpers/run-outpost.js";
 import { makeTlsFiles, type TlsFiles } from "../helpers/tls-files.js";
 import { MasterHarness } from "../master/master-harness.js";
-import { followUntilPrinted } from "./follow-until-printed.js";
+import { followUntilPrinted, publishingNode, secretFile } from "./nats-login-fixtures.js";
 
 /**
  * NATS as a production cluster runs it: TLS with a CA of its own that verifies clients'
@@ -34,7 +28,7 @@ describe("NATS over TLS, users by nkey", function () {
     tls = makeTlsFiles(join(dir, "tls"));
     const user = nkeys.createUser();
     seed = new TextDecoder().decode(user.getSeed());
-    seedFile = secretFile("user.nk", `${seed}\n`, 0o600);
+    seedFile = secretFile(dir, "user.nk", `${seed}\n`, 0o600);
     nats = await startNats({
       config: `tls {
         cert_file: "${tls.serverCert}"
@@ -64,36 +58,16 @@ describe("NATS over TLS, users by nkey", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function secretFile(name: string, content: string, mode: number): string {
-    const file = join(dir, name);
-    writeFileSync(file, content);
-    chmodSync(file, mode);
-    return file;
-  }
-
   const login = () => [
     ...["--nats-ca", tls.ca, "--nats-cert", tls.clientCert, "--nats-key", tls.clientKey],
     ...["--nats-nkey-file", seedFile],
   ];
 
   it("the master publishes and follow reads, both over verified TLS and logged in by nkey", async () => {
-    const link = h.link(await h.addNode("gw-1"));
-    await link.sendSchema({ fingerprint: RECORD_SCHEMA_FINGERPRINT, schema: RECORD_SCHEMA_TEXT });
-    const record: TelemetryRecord = {
-      device: "d",
-      tag: "t",
-      ts: Date.now(),
-      value: 7,
-      quality: "good",
-    };
-    let id = 0;
     const followed = await followUntilPrinted(
       ["--nats", nats.url, ...login()],
       {},
-      () => {
-        const { node: _n, receivedAt: _r, ...wire } = recordChunk("-", ++id, [record]);
-        return link.send(wire);
-      },
+      await publishingNode(h),
       " d ",
     );
     assert.equal(followed.status, 0, followed.stderr);
@@ -101,6 +75,7 @@ describe("NATS over TLS, users by nkey", function () {
 
   it("fails a server its CA did not sign, no client certificate, or another user's seed, saying why", async () => {
     const stranger = secretFile(
+      dir,
       "stranger.nk",
       new TextDecoder().decode(nkeys.createUser().getSeed()),
       0o600,
@@ -120,10 +95,10 @@ describe("NATS over TLS, users by nkey", function () {
   });
 
   it("refuses before connecting: a seed others may read or not a seed, two logins, half a client pair, a file with no PEM", async () => {
-    const open = secretFile("open.nk", seed, 0o644);
-    const notSeed = secretFile("not-a-seed.nk", "SUnot-a-seed", 0o600);
-    const token = secretFile("token", "t", 0o600);
-    const notPem = secretFile("ca.txt", "hello", 0o644);
+    const open = secretFile(dir, "open.nk", seed, 0o644);
+    const notSeed = secretFile(dir, "not-a-seed.nk", "SUnot-a-seed", 0o600);
+    const token = secretFile(dir, "token", "t", 0o600);
+    const notPem = secretFile(dir, "ca.txt", "hello", 0o644);
     const cases: [string[], RegExp][] = [
       [
         ["--nats-nkey-file", open],

@@ -1,18 +1,12 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TelemetryRecord } from "../../collector/record.js";
 import { type NatsServer, startNats, telemetryStream } from "../helpers/nats-server.js";
-import {
-  RECORD_SCHEMA_FINGERPRINT,
-  RECORD_SCHEMA_TEXT,
-  recordChunk,
-} from "../helpers/record-chunks.js";
 import { runOutpostAsync } from "../helpers/run-outpost.js";
 import { eventually } from "../helpers/until.js";
 import { MasterHarness } from "../master/master-harness.js";
-import { followUntilPrinted } from "./follow-until-printed.js";
+import { followUntilPrinted, publishingNode, secretFile } from "./nats-login-fixtures.js";
 
 const TOKEN = "s3cret-token";
 
@@ -38,43 +32,21 @@ describe("NATS token login", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function tokenFile(name: string, content: string, mode: number): string {
-    const file = join(dir, name);
-    writeFileSync(file, content);
-    chmodSync(file, mode);
-    return file;
-  }
+  const tokenFile = (name: string, content: string, mode: number) =>
+    secretFile(dir, name, content, mode);
 
   it("publishes with the token, and follow reads with it from a file or the environment", async () => {
-    const link = h.link(await h.addNode("gw-1"));
-    await link.sendSchema({ fingerprint: RECORD_SCHEMA_FINGERPRINT, schema: RECORD_SCHEMA_TEXT });
-    const record: TelemetryRecord = {
-      device: "d",
-      tag: "t",
-      ts: Date.now(),
-      value: 7,
-      quality: "good",
-    };
-    const { node: _n, receivedAt: _r, ...wire } = recordChunk("-", 1, [record]);
-    await link.send(wire);
+    const publish = await publishingNode(h);
+    await publish();
     await eventually("published", 20_000, async () =>
       (await telemetryStream(nats, TOKEN)).length === 1 ? true : undefined,
     );
     const file = tokenFile("ok", `${TOKEN}\n`, 0o600);
-    let id = 100;
     for (const [args, env] of [
       [["--nats-token-file", file], {}],
       [[], { OUTPOST_NATS_TOKEN: TOKEN }],
     ] as const) {
-      const followed = await followUntilPrinted(
-        ["--nats", nats.url, ...args],
-        env,
-        () => {
-          const { node: _node, receivedAt: _at, ...sent } = recordChunk("-", ++id, [record]);
-          return link.send(sent);
-        },
-        " d ",
-      );
+      const followed = await followUntilPrinted(["--nats", nats.url, ...args], env, publish, " d ");
       assert.equal(followed.status, 0, followed.stderr);
     }
   });
