@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { outboxMessageOf } from "../outbox-row.js";
 import type { OutboxMessage, OutboxState } from "../store.js";
 
 /** The database's clock in ms: every master leases by the same clock. */
@@ -22,18 +23,7 @@ export class PgOutbox {
       RETURNING id, node, stream, chunk_id, part, parts, readings, payload`,
       [leaseMs, limit],
     );
-    return rows
-      .map((r) => ({
-        id: Number(r.id),
-        node: String(r.node),
-        stream: String(r.stream),
-        chunkId: Number(r.chunk_id),
-        part: Number(r.part),
-        parts: Number(r.parts),
-        readings: Number(r.readings),
-        payload: r.payload as Buffer,
-      }))
-      .sort((a, b) => a.id - b.id);
+    return rows.map(outboxMessageOf).sort((a, b) => a.id - b.id);
   }
 
   async settle(published: readonly number[], retry: readonly number[]): Promise<void> {

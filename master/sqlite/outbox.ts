@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { outboxMessageOf } from "../outbox-row.js";
 import type { OutboxMessage, OutboxState } from "../store.js";
 import type { Row } from "./rows.js";
 
@@ -27,7 +28,7 @@ export class SqliteOutbox {
 
   claim(limit: number, leaseMs: number): OutboxMessage[] {
     const now = Date.now();
-    const rows = (this.select.all(now, limit) as Row[]).map(toMessage);
+    const rows = (this.select.all(now, limit) as Row[]).map(outboxMessageOf);
     // An empty outbox (the common look) writes nothing; better-sqlite3 is synchronous, so
     // nothing of this process claims between the read and the leases.
     if (rows.length > 0)
@@ -51,17 +52,4 @@ export class SqliteOutbox {
       oldestAt: row.oldest === null ? null : Number(row.oldest),
     };
   }
-}
-
-function toMessage(r: Row): OutboxMessage {
-  return {
-    id: Number(r.id),
-    node: String(r.node),
-    stream: String(r.stream),
-    chunkId: Number(r.chunk_id),
-    part: Number(r.part),
-    parts: Number(r.parts),
-    readings: Number(r.readings),
-    payload: r.payload as Buffer,
-  };
 }

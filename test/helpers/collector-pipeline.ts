@@ -26,7 +26,7 @@ import {
   stopMasterProcess,
 } from "../master/master-process.js";
 import { freePort } from "./free-port.js";
-import { type PostgresServer, startPostgres } from "./postgres-server.js";
+import { type PostgresServer, startPostgres, usePassfile } from "./postgres-server.js";
 import { repoRoot } from "./run-outpost.js";
 import { eventually } from "./until.js";
 
@@ -80,7 +80,7 @@ export function collectorPipeline(label: string, store: PipelineStore): Collecto
   let client: MasterClient | undefined;
   let postgres: PostgresServer | undefined;
   let pgUrl: string | undefined;
-  let passfile: string | undefined;
+  let restorePassfile: (() => void) | undefined;
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), `outpost-e2e-${label}-`));
@@ -90,8 +90,7 @@ export function collectorPipeline(label: string, store: PipelineStore): Collecto
       postgres = await startPostgres();
       pgUrl = (await postgres.createDatabase()).url;
       // This process reads the store too (openStore), through the same password lookup.
-      passfile = process.env.PGPASSFILE;
-      process.env.PGPASSFILE = postgres.passfile;
+      restorePassfile = usePassfile(postgres.passfile);
     }
   });
 
@@ -101,8 +100,7 @@ export function collectorPipeline(label: string, store: PipelineStore): Collecto
     for (const close of cleanups) await close();
     if (postgres) {
       await postgres.stop();
-      if (passfile === undefined) delete process.env.PGPASSFILE;
-      else process.env.PGPASSFILE = passfile;
+      restorePassfile?.();
     }
     await sim?.stop();
     if (group) await removeCgroupTree(group);

@@ -179,3 +179,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw err;
   }
 }
+
+/**
+ * Points this process's PGPASSFILE at `file` (the store finds a password where a master
+ * would); returns the function that puts back what was there.
+ */
+export function usePassfile(file: string): () => void {
+  const saved = process.env.PGPASSFILE;
+  process.env.PGPASSFILE = file;
+  return () => {
+    if (saved === undefined) delete process.env.PGPASSFILE;
+    else process.env.PGPASSFILE = saved;
+  };
+}

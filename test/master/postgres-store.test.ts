@@ -15,7 +15,12 @@ import { MIGRATIONS } from "../../master/postgres/migrations.js";
 import { dayOf, partitionName } from "../../master/postgres/partitions.js";
 import { PgStore } from "../../master/postgres/pg-store.js";
 import { generateKeyPair } from "../../protocol/index.js";
-import { type PostgresServer, startPostgres, TEST_ROLE } from "../helpers/postgres-server.js";
+import {
+  type PostgresServer,
+  startPostgres,
+  TEST_ROLE,
+  usePassfile,
+} from "../helpers/postgres-server.js";
 import {
   collect,
   collectPages,
@@ -34,17 +39,15 @@ describe("PostgreSQL store (one server for this file)", () => {
 
   /** One server for the file; each case gets a database of its own. */
   let server: PostgresServer;
-  let passfile: string | undefined;
+  let restorePassfile: (() => void) | undefined;
   before(async function () {
     this.timeout(60_000);
     server = await startPostgres();
     // The store finds the test role's password where a master would: the password file.
-    passfile = process.env.PGPASSFILE;
-    process.env.PGPASSFILE = server.passfile;
+    restorePassfile = usePassfile(server.passfile);
   });
   after(async () => {
-    if (passfile === undefined) delete process.env.PGPASSFILE;
-    else process.env.PGPASSFILE = passfile;
+    restorePassfile?.();
     await server?.stop();
   });
 
@@ -71,6 +74,14 @@ describe("PostgreSQL store (one server for this file)", () => {
   });
 
   describe("PgStore", () => {
+    /** A good reading of tag `t` of device `d`. */
+    const rec = (ts: number, value: number) => ({
+      device: "d",
+      tag: "t",
+      ts,
+      value,
+      quality: "good",
+    });
     let store: PgStore;
     let name: string;
     let url: string;
@@ -191,13 +202,6 @@ describe("PostgreSQL store (one server for this file)", () => {
       const now = Date.now();
       const at1970 = 5_000;
       const at2300 = Date.UTC(2300, 0, 1);
-      const rec = (ts: number, value: number) => ({
-        device: "d",
-        tag: "t",
-        ts,
-        value,
-        quality: "good",
-      });
       await store.ingestChunks([
         recordChunk(
           "gw-1",
@@ -247,13 +251,6 @@ describe("PostgreSQL store (one server for this file)", () => {
       await store.addSchema(RECORD_SCHEMA_FINGERPRINT, RECORD_SCHEMA_TEXT, Date.now());
       const now = Date.now();
       const ahead = dayOf(now) + 10 * DAY + 1_000; // beyond the window: default partition
-      const rec = (ts: number, value: number) => ({
-        device: "d",
-        tag: "t",
-        ts,
-        value,
-        quality: "good",
-      });
       await store.ingestChunks([recordChunk("gw-1", 1, [rec(ahead, 1)], { receivedAt: now })]);
       assert.ok(!(await partitions()).includes(partitionName(dayOf(ahead))));
       await store.close();
@@ -275,13 +272,6 @@ describe("PostgreSQL store (one server for this file)", () => {
       // under a series that exists, or they would be stored yet never found.
       const now = Date.now();
       const retention = parseRetention(["*:1d:1d"]);
-      const rec = (ts: number, value: number) => ({
-        device: "d",
-        tag: "t",
-        ts,
-        value,
-        quality: "good",
-      });
       const a = await PgStore.open(url, { retention });
       const b = await PgStore.open(url, { retention });
       try {
@@ -305,13 +295,6 @@ describe("PostgreSQL store (one server for this file)", () => {
 
     describe("retention by day partition", () => {
       const MINUTE = 60_000;
-      const rec = (ts: number, value: number) => ({
-        device: "d",
-        tag: "t",
-        ts,
-        value,
-        quality: "good",
-      });
 
       /** A store whose clock is `now`, keeping `specs`, with a day's partition of readings 3 days back. */
       async function withOldDay(specs: string[], now: number) {
@@ -520,9 +503,7 @@ describe("PostgreSQL store (one server for this file)", () => {
         await store.close();
         store = await PgStore.open(url);
         const at = Date.now();
-        const chunk = recordChunk("gw-1", 1, [
-          { device: "d", tag: "t", ts: at, value: 1, quality: "good" },
-        ]);
+        const chunk = recordChunk("gw-1", 1, [rec(at, 1)]);
         let settled = false;
         let ingest: Promise<unknown> | undefined;
         // Another master storing the same chunk, taking the rows in the other order.
@@ -610,46 +591,39 @@ describe("PostgreSQL store (one server for this file)", () => {
           message: new RegExp(`${server.socketDir}-none/\\.s\\.PGSQL\\.${server.port}`),
         },
       );
-      const saved = process.env.PGPASSFILE;
-      process.env.PGPASSFILE = "/nonexistent";
+      const restore = usePassfile("/nonexistent");
       try {
         await assert.rejects(PgStore.open(url), {
           code: "E_MASTER_STORE_UNAVAILABLE",
           message: /password.*PGPASSWORD, PGPASSFILE or ~\/\.pgpass/,
         });
       } finally {
-        process.env.PGPASSFILE = saved;
+        restore();
       }
     });
 
     it("takes the password from PGPASSWORD", async () => {
-      const saved = process.env.PGPASSFILE;
-      process.env.PGPASSFILE = "/nonexistent";
+      const restore = usePassfile("/nonexistent");
       process.env.PGPASSWORD = server.password;
       try {
         const other = await PgStore.open(url);
         await other.close();
       } finally {
-        process.env.PGPASSFILE = saved;
+        restore();
         delete process.env.PGPASSWORD;
       }
     });
 
-    it("refuses in the database a partition or core given twice, whatever the placer says", async () => {
+    /** Node gw-1 (8 CPUs), registered with these partitions and isolated cores, echo supplied. */
+    async function echoNode(partitions: number, isolatedCores: number[]): Promise<void> {
       await store.addNode("gw-1", "key-1", 1);
-      await store.registerNode(
-        "gw-1",
-        {
-          agentVersion: "0",
-          arch: "x64",
-          board: "b",
-          cpus: 8,
-          partitions: 4,
-          isolatedCores: [2, 3],
-        },
-        1,
-      );
+      const facts = { agentVersion: "0", arch: "x64", board: "b", cpus: 8 };
+      await store.registerNode("gw-1", { ...facts, partitions, isolatedCores }, 1);
       await store.supply("gw-1", echo, 1);
+    }
+
+    it("refuses in the database a partition or core given twice, whatever the placer says", async () => {
+      await echoNode(4, [2, 3]);
       // A placer that ignores the capacity it is shown: only the database stands in the way.
       const rogue = (partition: number, cores: number[]) => () => ({
         node: "gw-1",
@@ -690,20 +664,7 @@ describe("PostgreSQL store (one server for this file)", () => {
     it("never gives one partition or core to two instances requested at once through two connections", async () => {
       const other = await PgStore.open(url);
       try {
-        await store.addNode("gw-1", "key-1", 1);
-        await store.registerNode(
-          "gw-1",
-          {
-            agentVersion: "0",
-            arch: "x64",
-            board: "b",
-            cpus: 8,
-            partitions: 6,
-            isolatedCores: [2, 3, 4, 5],
-          },
-          1,
-        );
-        await store.supply("gw-1", echo, 1);
+        await echoNode(6, [2, 3, 4, 5]);
         const results = await Promise.allSettled(
           Array.from({ length: 10 }, (_, i) =>
             (i % 2 === 0 ? store : other).requestInstance(

@@ -13,7 +13,7 @@ import {
   TOKEN_FILE,
 } from "../../master/index.js";
 import { generateKeyPair, NodeLink } from "../../protocol/index.js";
-import { type PostgresServer, startPostgres } from "../helpers/postgres-server.js";
+import { type PostgresServer, startPostgres, usePassfile } from "../helpers/postgres-server.js";
 import { eventually, until } from "../helpers/until.js";
 
 const logger = pino({ level: process.env.DEBUG_MASTER_LOG ?? "silent" });
@@ -33,7 +33,7 @@ interface DesiredInJournal {
 describe("several masters on one PostgreSQL: changes wake the node at once", function () {
   this.timeout(120_000);
   let pg: PostgresServer;
-  let passfile: string | undefined;
+  let restorePassfile: (() => void) | undefined;
   const dirs: string[] = [];
   let a: RunningMaster;
   let b: RunningMaster;
@@ -114,8 +114,7 @@ describe("several masters on one PostgreSQL: changes wake the node at once", fun
 
   before(async () => {
     pg = await startPostgres();
-    passfile = process.env.PGPASSFILE;
-    process.env.PGPASSFILE = pg.passfile;
+    restorePassfile = usePassfile(pg.passfile);
     const { url } = await pg.createDatabase();
     const dataA = tempDir("outpost-master-a-");
     const dataB = tempDir("outpost-master-b-");
@@ -146,8 +145,7 @@ describe("several masters on one PostgreSQL: changes wake the node at once", fun
     await Promise.all(links.map((l) => l.close()));
     await a?.close();
     await b?.close();
-    if (passfile === undefined) delete process.env.PGPASSFILE;
-    else process.env.PGPASSFILE = passfile;
+    restorePassfile?.();
     await pg?.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });

@@ -23,7 +23,7 @@ import {
   startNats,
   telemetryStream,
 } from "../../helpers/nats-server.js";
-import { type PostgresServer, startPostgres } from "../../helpers/postgres-server.js";
+import { type PostgresServer, startPostgres, usePassfile } from "../../helpers/postgres-server.js";
 import {
   RECORD_SCHEMA_FINGERPRINT,
   RECORD_SCHEMA_TEXT,
@@ -45,17 +45,15 @@ describe("fan-out on NATS JetStream", () => {
 
   let nats: NatsServer;
   let pg: PostgresServer;
-  let passfile: string | undefined;
+  let restorePassfile: (() => void) | undefined;
   before(async function () {
     this.timeout(60_000);
     nats = await startNats();
     pg = await startPostgres();
-    passfile = process.env.PGPASSFILE;
-    process.env.PGPASSFILE = pg.passfile;
+    restorePassfile = usePassfile(pg.passfile);
   });
   after(async () => {
-    if (passfile === undefined) delete process.env.PGPASSFILE;
-    else process.env.PGPASSFILE = passfile;
+    restorePassfile?.();
     await nats?.close();
     await pg?.stop();
   });
