@@ -140,10 +140,22 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
     return r.output.trim();
   }
 
+  /**
+   * `outpost ota install PATH` in the guest, its output kept in a file and printed once it
+   * is done: on a terminal it draws a progress bar, and that stream on the emulated serial
+   * console once stalled the console for good mid-install (15 min without a byte).
+   */
+  function otaInstall(machine: QemuVm, path: string, timeoutMs: number) {
+    return machine.run(
+      `outpost ota install ${path} > /root/ota.log 2>&1; s=$?; cat /root/ota.log; (exit $s)`,
+      timeoutMs,
+    );
+  }
+
   /** `ota install` of a bundle from the bundle disk into slot B, then a reboot that GRUB sends into B. */
   async function installAndRebootIntoB(machine: QemuVm, bundle: string): Promise<void> {
     await machine.run("mkdir -p /mnt/bundles && mount -o ro LABEL=bundles /mnt/bundles");
-    const install = await machine.run(`outpost ota install /mnt/bundles/${bundle}`, 900_000);
+    const install = await otaInstall(machine, `/mnt/bundles/${bundle}`, 900_000);
     assert.equal(install.status, 0, install.output);
     assert.match(install.output, /into slot b/);
     const from = machine.mark();
@@ -318,13 +330,10 @@ describe("e2e: a qemu-x86_64 image boots into a registered agent; A/B updates in
     const machine = vm as QemuVm;
     await machine.run("mkdir -p /mnt/bundles && mount -o ro LABEL=bundles /mnt/bundles");
     const before = await slotBSum(machine);
-    const image = await machine.run("outpost ota install /mnt/bundles/tampered-image.img", 600_000);
+    const image = await otaInstall(machine, "/mnt/bundles/tampered-image.img", 600_000);
     assert.equal(image.status, 1, image.output);
     assert.match(image.output, /E_IMAGE_HASH|sha256/);
-    const manifest = await machine.run(
-      "outpost ota install /mnt/bundles/tampered-manifest.img",
-      120_000,
-    );
+    const manifest = await otaInstall(machine, "/mnt/bundles/tampered-manifest.img", 120_000);
     assert.equal(manifest.status, 1, manifest.output);
     assert.match(manifest.output, /signature does not verify/);
     assert.equal(await slotBSum(machine), before, "slot B was not written");
